@@ -1,0 +1,74 @@
+/* optim_t.h — typed optimizer state and step (template: see typed.h).
+ *
+ * One call of os_opt_step_* is one optimizer.step() on the two parameters
+ * (Wa, Wb). The order of operations and the roundings follow
+ * shared/pytorch-semantics.md §2 (PyTorch 1.13's single-tensor path).
+ */
+typedef struct OS_FN(os_opt_state) {
+    OS_T m[2];   /* SGD momentum buffer / Adam exp_avg */
+    OS_T v[2];   /* RMSprop square_avg / Adam exp_avg_sq */
+    int64_t t;   /* steps taken (1-based once stepping) */
+    os_powdd b1t, b2t; /* beta1**t, beta2**t (Adam) */
+} OS_FN(os_opt_state);
+
+OS_HD static inline void OS_FN(os_opt_init)(OS_FN(os_opt_state) *st)
+{
+    st->m[0] = st->m[1] = 0;
+    st->v[0] = st->v[1] = 0;
+    st->t = 0;
+    st->b1t.hi = st->b2t.hi = 1.0;
+    st->b1t.lo = st->b2t.lo = 0.0;
+}
+
+/* optimizer.step() with learning rate lr (double, from the scheduler):
+ * updates p[0..1] in place from the gradients g[0..1]. */
+OS_HD static inline void OS_FN(os_opt_step)(const os_opt_hp *hp, OS_FN(os_opt_state) *st,
+                                            OS_T p[2], const OS_T g_in[2], double lr)
+{
+    st->t += 1;
+    const int first = st->t == 1;
+    const OS_T wd = (OS_T)hp->weight_decay;
+    double step_size = 0, bc2s = 0;
+    if (hp->kind == OS_OPT_ADAM) {
+        os_powdd_mul(&st->b1t, hp->beta1);
+        os_powdd_mul(&st->b2t, hp->beta2);
+        double bc1 = 1.0 - st->b1t.hi, bc2 = 1.0 - st->b2t.hi;
+        step_size = lr / bc1;
+        bc2s = sqrt(bc2);
+    }
+    for (int i = 0; i < 2; ++i) {
+        OS_T g = g_in[i];
+        if (hp->weight_decay != 0) g = OS_FMA(wd, p[i], g);
+        switch (hp->kind) {
+        case OS_OPT_SGD:
+            p[i] = OS_FMA((OS_T)(-lr), g, p[i]);
+            break;
+        case OS_OPT_MOMENTUM:
+        case OS_OPT_NESTEROV: {
+            const OS_T mu = (OS_T)hp->momentum;
+            if (first)
+                st->m[i] = g;
+            else
+                st->m[i] = OS_FMA((OS_T)(1.0 - hp->dampening), g, st->m[i] * mu);
+            g = hp->kind == OS_OPT_NESTEROV ? OS_FMA(mu, st->m[i], g) : st->m[i];
+            p[i] = OS_FMA((OS_T)(-lr), g, p[i]);
+            break;
+        }
+        case OS_OPT_RMSPROP: {
+            st->v[i] = OS_FMA((OS_T)(1.0 - hp->alpha) * g, g, st->v[i] * (OS_T)hp->alpha);
+            OS_T avg = OS_SQRT(st->v[i]) + (OS_T)hp->eps;
+            p[i] = p[i] + ((OS_T)(-lr) * g) / avg;
+            break;
+        }
+        case OS_OPT_ADAM: {
+            st->m[i] = OS_FMA((OS_T)(1.0 - hp->beta1), g, st->m[i] * (OS_T)hp->beta1);
+            st->v[i] = OS_FMA((OS_T)(1.0 - hp->beta2) * g, g, st->v[i] * (OS_T)hp->beta2);
+            OS_T d = OS_SQRT(st->v[i]) / (OS_T)bc2s + (OS_T)hp->eps;
+            p[i] = p[i] + ((OS_T)(-step_size) * st->m[i]) / d;
+            break;
+        }
+        default:
+            break;
+        }
+    }
+}

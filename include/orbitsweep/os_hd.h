@@ -1,0 +1,20 @@
+/* os_hd.h — the one macro that lets the step math run on both sides.
+ *
+ * Every function of the shared math (model, optimizers, schedulers, Philox,
+ * batch orders) is `OS_HD static inline`: __host__ __device__ under nvcc,
+ * plain static inline in C. The CPU backend and the CUDA kernels include the
+ * very same headers, so there is one copy of the math.
+ */
+#ifndef ORBITSWEEP_OS_HD_H
+#define ORBITSWEEP_OS_HD_H
+
+#if defined(__CUDACC__)
+#define OS_HD __host__ __device__
+#else
+#define OS_HD
+#endif
+
+#include <math.h>
+#include <stdint.h>
+
+#endif

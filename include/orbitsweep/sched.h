@@ -1,0 +1,108 @@
+/* sched.h — learning-rate schedules, as torch.optim.lr_scheduler computes them.
+ *
+ * The lr lives in double and is updated with the schedulers' recursive
+ * ("chainable") get_lr(), not their closed forms: the two differ in the last
+ * bits and PyTorch uses the recursion (shared/pytorch-semantics.md §3).
+ * State: e = last_epoch (the number of scheduler.step() calls so far) and
+ * the current lr. Optimizer update k uses the lr after k steps (or after
+ * epoch-many steps when the schedule steps per epoch).
+ */
+#ifndef ORBITSWEEP_SCHED_H
+#define ORBITSWEEP_SCHED_H
+
+#include "os_hd.h"
+
+enum {
+    OS_SCHED_CONSTANT,
+    OS_SCHED_MULTISTEP,
+    OS_SCHED_MULTIPLICATIVE,
+    OS_SCHED_STEP,
+    OS_SCHED_EXPONENTIAL,
+    OS_SCHED_COSINE,
+    OS_SCHED_COUNT
+};
+
+#define OS_SCHED_MAX_MILESTONES 64
+
+typedef struct os_sched {
+    int kind;
+    double gamma;            /* multistep, step, exponential */
+    double factor;           /* multiplicative: lr *= factor when the update count */
+    int64_t start, end;      /*   e is in [start, end] (end < 0: no end) */
+    int64_t every;           /*   and e % every == 0 (the case study's lambdas) */
+    int64_t step_size;       /* step */
+    int64_t t_max;           /* cosine */
+    double eta_min;          /* cosine */
+    int n_milestones;        /* multistep: ascending, repeats multiply again */
+    int64_t milestones[OS_SCHED_MAX_MILESTONES];
+} os_sched;
+
+typedef struct os_sched_state {
+    double base; /* initial_lr */
+    double lr;   /* the lr the next optimizer step uses */
+    int64_t e;   /* last_epoch */
+} os_sched_state;
+
+OS_HD static inline int os_sched_milestone_count(const os_sched *s, int64_t e)
+{
+    int c = 0;
+    for (int i = 0; i < s->n_milestones; ++i) c += s->milestones[i] == e;
+    return c;
+}
+
+/* MultiStepLR: lr * gamma ** count(e). gamma**1 and gamma**2 are what
+ * Python's pow gives bit for bit; repeated multiplication is used so that
+ * host and device agree. */
+OS_HD static inline double os_sched_multistep(const os_sched *s, double lr, int64_t e)
+{
+    int c = os_sched_milestone_count(s, e);
+    if (c == 0) return lr;
+    double g = s->gamma;
+    for (int i = 1; i < c; ++i) g *= s->gamma;
+    return lr * g;
+}
+
+/* get_lr() for e >= 1 given the previous lr (the recursive form). */
+OS_HD static inline double os_sched_next_lr(const os_sched *s, double base, double lr, int64_t e)
+{
+    switch (s->kind) {
+    case OS_SCHED_MULTISTEP:
+        return os_sched_multistep(s, lr, e);
+    case OS_SCHED_MULTIPLICATIVE: {
+        int hit = e >= s->start && (s->end < 0 || e <= s->end) && e % s->every == 0;
+        return lr * (hit ? s->factor : 1.0);
+    }
+    case OS_SCHED_STEP:
+        return e % s->step_size == 0 ? lr * s->gamma : lr;
+    case OS_SCHED_EXPONENTIAL:
+        return lr * s->gamma;
+    case OS_SCHED_COSINE: {
+        const double pi = 3.141592653589793;
+        int64_t t = s->t_max, k = (e - 1 - t) % (2 * t);
+        if (k == 0) /* Python's % is never negative; k == 0 is the same test */
+            return lr + (base - s->eta_min) * (1.0 - cos(pi / (double)t)) / 2.0;
+        return (1.0 + cos(pi * (double)e / (double)t)) /
+                   (1.0 + cos(pi * (double)(e - 1) / (double)t)) * (lr - s->eta_min) +
+               s->eta_min;
+    }
+    default:
+        return lr;
+    }
+}
+
+/* Construction: initial_lr = base, then the initial step to e = 0. */
+OS_HD static inline void os_sched_init(const os_sched *s, os_sched_state *st, double base)
+{
+    st->base = base;
+    st->e = 0;
+    st->lr = s->kind == OS_SCHED_MULTISTEP ? os_sched_multistep(s, base, 0) : base;
+}
+
+/* scheduler.step(). */
+OS_HD static inline void os_sched_step(const os_sched *s, os_sched_state *st)
+{
+    st->e += 1;
+    st->lr = os_sched_next_lr(s, st->base, st->lr, st->e);
+}
+
+#endif

@@ -1,0 +1,61 @@
+/* shuffle.h — batch orders: a fresh keyed permutation of [0, n) each epoch.
+ *
+ * A DataLoader draws a random permutation per epoch; storing one per training
+ * and epoch would cost 1 KB each (100 GB for a million trainings), so an
+ * order is a keyed bijection computed point by point instead: a few rounds
+ * of add-key / multiply-by-odd / xor-shift on [0, 2^bits), cycle-walked back
+ * into [0, n). The key of an epoch is one Philox block, so the CPU and the
+ * GPU derive the same order from (seed, stream, epoch) alone.
+ *
+ * Philox streams: replicate r of a sweep uses the key seed + r (the `seed`
+ * column of the results), so any row can be rerun alone with --seed. Under
+ * that key, curand "subsequence"
+ *   0                   : the data noise
+ *   1                   : the batch order shared by all trainings of the seed
+ *   1<<63 | config hash : the own batch order of one configuration
+ *                         (--shuffle trial; the hash of the row's settings)
+ */
+#ifndef ORBITSWEEP_SHUFFLE_H
+#define ORBITSWEEP_SHUFFLE_H
+
+#include "philox.h"
+
+#define OS_STREAM_DATA ((uint64_t)0)
+#define OS_STREAM_SHARED_ORDER ((uint64_t)1)
+#define OS_STREAM_TRIAL_ORDER(hash) ((uint64_t)(hash) | ((uint64_t)1 << 63))
+
+typedef struct os_perm {
+    uint32_t key[4];
+    uint32_t n, mask;
+    unsigned half;
+} os_perm;
+
+/* The order of one epoch: key = first block of curand_init(seed, stream, 4*epoch). */
+OS_HD static inline void os_perm_init(os_perm *p, uint64_t seed, uint64_t stream, uint32_t epoch,
+                                      uint32_t n)
+{
+    uint32_t ctr[4] = {epoch, 0u, (uint32_t)stream, (uint32_t)(stream >> 32)};
+    uint32_t key[2] = {(uint32_t)seed, (uint32_t)(seed >> 32)};
+    os_philox_block(ctr, key, p->key);
+    unsigned bits = 0;
+    while (bits < 32 && ((uint64_t)1 << bits) < n) ++bits;
+    p->n = n;
+    p->mask = bits >= 32 ? 0xFFFFFFFFu : (uint32_t)(((uint64_t)1 << bits) - 1);
+    p->half = (bits + 1) / 2;
+}
+
+/* Position i of the epoch's order -> data index, a bijection of [0, n). */
+OS_HD static inline uint32_t os_perm_at(const os_perm *p, uint32_t i)
+{
+    uint32_t x = i;
+    do {
+        for (int r = 0; r < 4; ++r) {
+            x = (x + p->key[r]) & p->mask;
+            x = (x * (p->key[(r + 1) & 3] | 1u)) & p->mask;
+            x ^= x >> p->half;
+        }
+    } while (x >= p->n);
+    return x;
+}
+
+#endif

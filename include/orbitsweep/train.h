@@ -1,0 +1,46 @@
+/* train.h — one training's update: minibatch sums -> loss, gradients,
+ * optimizer step, divergence check, convergence tracking, scheduler step.
+ *
+ * A backend owns only the loops (which points form a batch, which lanes
+ * hold which partials); everything that happens once per update is here,
+ * shared by the CPU backend and the kernels.
+ */
+#ifndef ORBITSWEEP_TRAIN_H
+#define ORBITSWEEP_TRAIN_H
+
+#include "model.h"
+#include "optim.h"
+#include "sched.h"
+
+/* |W| above this (or non-finite) counts as diverged and stops a training. */
+#define OS_DIVERGE_LIMIT 1e6
+
+/* Everything one training needs besides its data (host-prepared, doubles
+ * as Python would hold them). */
+typedef struct os_train_cfg {
+    os_opt_hp opt;
+    const os_sched *sched;
+    double lr;            /* initial learning rate */
+    int sched_per_epoch;  /* 0: scheduler.step() after each update, 1: after each epoch */
+    double init_wa, init_wb;
+    double ref_wa, ref_wb; /* the reference parameters of param_error */
+    double target;         /* param_error <= target counts as converged */
+} os_train_cfg;
+
+/* max(|Wa-A|/A, |Wb-B|/B) in double; NaN for non-finite parameters. */
+OS_HD static inline double os_param_error(double wa, double wb, double ref_wa, double ref_wb)
+{
+    double ea = fabs(wa - ref_wa) / fabs(ref_wa);
+    double eb = fabs(wb - ref_wb) / fabs(ref_wb);
+    if (ea != ea || eb != eb) return NAN;
+    return ea > eb ? ea : eb;
+}
+
+#define OS_F32 1
+#include "typed.h"
+#include "train_t.h"
+#define OS_F32 0
+#include "typed.h"
+#include "train_t.h"
+
+#endif

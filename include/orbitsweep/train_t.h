@@ -1,0 +1,73 @@
+/* train_t.h — typed training state and update (template: see typed.h). */
+
+typedef struct OS_FN(os_train) {
+    OS_T wa, wb;
+    OS_FN(os_opt_state) opt;
+    os_sched_state sched;
+    int64_t updates;  /* optimizer steps taken */
+    int64_t last_bad; /* last update count with param_error > target (-1: none) */
+    int diverged;     /* 1 once a parameter went non-finite or past the limit */
+} OS_FN(os_train);
+
+/* What one update did, for traces (the parameters BEFORE the update). */
+typedef struct OS_FN(os_update_info) {
+    double lr;
+    OS_T loss, wa, wb, gwa, gwb, step_wa, step_wb, eff_step;
+} OS_FN(os_update_info);
+
+OS_HD static inline void OS_FN(os_train_track)(OS_FN(os_train) *tr, const os_train_cfg *c)
+{
+    double pe = os_param_error((double)tr->wa, (double)tr->wb, c->ref_wa, c->ref_wb);
+    if (!(pe <= c->target)) tr->last_bad = tr->updates;
+}
+
+OS_HD static inline void OS_FN(os_train_init)(OS_FN(os_train) *tr, const os_train_cfg *c)
+{
+    tr->wa = (OS_T)c->init_wa;
+    tr->wb = (OS_T)c->init_wb;
+    OS_FN(os_opt_init)(&tr->opt);
+    os_sched_init(c->sched, &tr->sched, c->lr);
+    tr->updates = 0;
+    tr->last_bad = -1;
+    tr->diverged = 0;
+    OS_FN(os_train_track)(tr, c);
+}
+
+/* One update from the batch's 8 canonical partials. Fills *info when given. */
+OS_HD static inline void OS_FN(os_train_update)(OS_FN(os_train) *tr, const os_train_cfg *c,
+                                                const OS_FN(os_acc) part[OS_PARTIALS],
+                                                OS_FN(os_update_info) *info)
+{
+    OS_FN(os_grad) g = OS_FN(os_grad_finish)(OS_FN(os_acc_tree)(part), tr->wa, tr->wb);
+    OS_T p[2] = {tr->wa, tr->wb};
+    const OS_T grad[2] = {g.gwa, g.gwb};
+    double lr = tr->sched.lr;
+    OS_FN(os_opt_step)(&c->opt, &tr->opt, p, grad, lr);
+    if (info) {
+        info->lr = lr;
+        info->loss = g.loss;
+        info->wa = tr->wa;
+        info->wb = tr->wb;
+        info->gwa = g.gwa;
+        info->gwb = g.gwb;
+        info->step_wa = p[0] - tr->wa;
+        info->step_wb = p[1] - tr->wb;
+        info->eff_step = OS_SQRT(info->step_wa * info->step_wa + info->step_wb * info->step_wb);
+    }
+    tr->wa = p[0];
+    tr->wb = p[1];
+    tr->updates += 1;
+    if (!(fabs((double)p[0]) <= OS_DIVERGE_LIMIT && fabs((double)p[1]) <= OS_DIVERGE_LIMIT)) {
+        tr->diverged = 1; /* also catches NaN and +-inf */
+        tr->last_bad = tr->updates;
+        return;
+    }
+    OS_FN(os_train_track)(tr, c);
+    if (!c->sched_per_epoch) os_sched_step(c->sched, &tr->sched);
+}
+
+/* End of an epoch: the per-epoch scheduler step. */
+OS_HD static inline void OS_FN(os_train_end_epoch)(OS_FN(os_train) *tr, const os_train_cfg *c)
+{
+    if (c->sched_per_epoch && !tr->diverged) os_sched_step(c->sched, &tr->sched);
+}

@@ -1,0 +1,611 @@
+#!/usr/bin/env python3
+"""make_golden.py - the independent PyTorch reference for orbitsweep's tests.
+
+Writes the golden files that orbitsweep's C/CUDA tests compare against, into
+tests/golden/ (relative to the repository root, found from this file's path):
+
+  philox.txt                 first 16 curand() words of two cuRAND Philox4x32-10
+                             streams: curand_init(0,0,0) and curand_init(1234,5,7)
+  data_default.csv           the generated dataset, seed 0, replicate 0, N=512
+  data_seed7_r3_n100.csv     the generated dataset, seed 7, replicate 3 (key 10), N=100
+  sched_lr.csv               lr after k scheduler.step() calls, k = 0..100, for
+                             every scheduler spec used here (torch.optim.lr_scheduler)
+  trace_<name>.csv           one float64 training per file, batches in data order,
+                             one row per update (the columns of `orbitsweep trace`);
+                             the `# args:` comment line gives the same training as
+                             orbitsweep command-line flags
+
+Rerun from the repository root with Debian's PyTorch (CPU is enough, < 1 min):
+
+    /usr/bin/python3 scripts/make_golden.py
+
+It needs only torch and numpy, and imports nothing from orbitsweep: the
+Philox generator, the dataset and the training loop are written here from the
+contracts (DESIGN.md, pytorch-semantics.md, gpu-notes.md); the optimizers and
+schedulers are torch's own. Self-checks, any of which stops the script: the
+Philox known-answer vectors; every sched_lr.csv value equal to the recursive
+formulas of pytorch-semantics.md §3; every trace's (wa, wb) within 1e-6
+relative of a plain-Python float re-implementation (analytic gradients,
+math.fsum reductions). Only the date in the comment lines changes on a rerun.
+"""
+
+import csv
+import datetime
+import io
+import math
+import os
+import sys
+import warnings
+
+import numpy as np
+import torch
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+OUT_DIR = os.path.join(os.path.dirname(HERE), "tests", "golden")
+SCRIPT = "scripts/make_golden.py"
+
+M32 = 0xFFFFFFFF
+
+# ---------------------------------------------------------------------------
+# Philox4x32-10, as cuRAND's device API (pure Python ints)
+# ---------------------------------------------------------------------------
+
+
+def philox_block(ctr, key):
+    """Philox4x32-10 block function: 4-word counter, 2-word key -> 4 words."""
+    c0, c1, c2, c3 = ctr
+    k0, k1 = key
+    for rnd in range(10):
+        if rnd > 0:  # 9 key bumps: round r uses the key bumped r times
+            k0 = (k0 + 0x9E3779B9) & M32
+            k1 = (k1 + 0xBB67AE85) & M32
+        p0 = 0xD2511F53 * c0
+        p1 = 0xCD9E8D57 * c2
+        hi0, lo0 = p0 >> 32, p0 & M32
+        hi1, lo1 = p1 >> 32, p1 & M32
+        c0, c1, c2, c3 = hi1 ^ c1 ^ k0, lo1, hi0 ^ c3 ^ k1, lo0
+    return (c0, c1, c2, c3)
+
+
+KAT = [  # Random123 kat_vectors: counter, key -> output
+    ((0, 0, 0, 0), (0, 0), (0x6627E8D5, 0xE169C58D, 0xBC57AC4C, 0x9B00DBD8)),
+    ((M32, M32, M32, M32), (M32, M32), (0x408F276D, 0x41C83B0E, 0xA20BC7C6, 0x6D5451FD)),
+    ((0x243F6A88, 0x85A308D3, 0x13198A2E, 0x03707344), (0xA4093822, 0x299F31D0),
+     (0xD16CFE09, 0x94FDCCEB, 0x5001E420, 0x24126EA1)),
+]
+
+
+class Curand:
+    """curandStatePhilox4_32_10_t: curand_init(seed, subsequence, offset)."""
+
+    def __init__(self, seed, subsequence=0, offset=0):
+        self.key = (seed & M32, (seed >> 32) & M32)
+        blk = offset // 4
+        self.ctr = (blk & M32, (blk >> 32) & M32, subsequence & M32, (subsequence >> 32) & M32)
+        self.idx = offset % 4
+        self.out = philox_block(self.ctr, self.key)
+
+    def _incr(self):
+        v = self.ctr[0] | (self.ctr[1] << 32) | (self.ctr[2] << 64) | (self.ctr[3] << 96)
+        v = (v + 1) & ((1 << 128) - 1)
+        self.ctr = (v & M32, (v >> 32) & M32, (v >> 64) & M32, (v >> 96) & M32)
+
+    def curand(self):
+        w = self.out[self.idx]
+        self.idx += 1
+        if self.idx == 4:
+            self._incr()
+            self.out = philox_block(self.ctr, self.key)
+            self.idx = 0
+        return w
+
+    def uniform(self):
+        """curand_uniform: float32(w) * 2^-32 + 2^-33, in float32, range (0, 1]."""
+        w = self.curand()
+        return np.float32(w) * np.float32(2.0 ** -32) + np.float32(2.0 ** -33)
+
+
+def check_philox():
+    for ctr, key, want in KAT:
+        got = philox_block(ctr, key)
+        assert got == want, "Philox KAT failed: %s %s -> %s" % (ctr, key, [hex(g) for g in got])
+    s = Curand(0, 0, 0)
+    w = [s.curand() for _ in range(6)]
+    assert w == [0x6627E8D5, 0xE169C58D, 0xBC57AC4C, 0x9B00DBD8, 0xF8E4CCA4, 0x5CB200DB], w
+    s = Curand(1234, 5, 7)
+    w = [s.curand() for _ in range(6)]
+    assert w == [0x72C26332, 0x26A9BD1B, 0xD88ECB0D, 0x088F2111, 0xD1E85602, 0xC19C9FA2], w
+    u = Curand(0, 0, 0).uniform()
+    assert u.view(np.uint32) == 0x3ECC4FD2, hex(int(u.view(np.uint32)))
+
+
+# ---------------------------------------------------------------------------
+# Dataset (DESIGN.md §1): bit-exact float64 construction
+# ---------------------------------------------------------------------------
+
+A_DEF = 1.261845
+B_DEF = 1.234378
+
+
+def make_data(seed=0, replicate=0, n=512, a=A_DEF, b=B_DEF, c=None, noise=0.1):
+    if c is None:
+        c = math.sqrt(a * a - b * b)
+    # replicate r of a sweep with base seed s uses the Philox key s + r and
+    # subsequence 0 (the row's `seed` column is s + r)
+    rng = Curand(seed + replicate, 0, 0)
+    u = [rng.uniform() for _ in range(n)]
+    start = -(a + c)
+    stop = a - c
+    step = (stop - start) / (n - 1)
+    xs, ys = [], []
+    for i in range(n):
+        x = i * step + start if i < n - 1 else stop
+        xc = x + c
+        s = 1.0 - (xc * xc) / (a * a)
+        s = max(0.0, s)
+        y = b * math.sqrt(s) + (float(u[i]) - 0.5) * noise
+        xs.append(x)
+        ys.append(y)
+    return xs, ys, c
+
+
+# ---------------------------------------------------------------------------
+# Schedulers: orbitsweep spec string -> torch.optim.lr_scheduler object
+# ---------------------------------------------------------------------------
+
+
+def parse_spec(spec):
+    name, _, rest = spec.partition(":")
+    kv = {}
+    if rest:
+        for item in rest.split(","):
+            k, _, v = item.partition("=")
+            kv[k] = v
+    return name, kv
+
+
+def make_scheduler(spec, opt):
+    """None for 'constant'; otherwise the torch scheduler the spec names."""
+    name, kv = parse_spec(spec)
+    sch = torch.optim.lr_scheduler
+    if name == "constant":
+        return None
+    if name == "multistep":
+        ms = [int(m) for m in kv["milestones"].split("/")]
+        return sch.MultiStepLR(opt, milestones=ms, gamma=float(kv.get("gamma", "0.1")))
+    if name == "multiplicative":
+        f = float(kv["factor"])
+        lo = int(kv.get("start", "1"))
+        hi = int(kv["end"]) if "end" in kv else None
+        ev = int(kv.get("every", "1"))
+
+        def lam(e):
+            return f if (e >= lo and (hi is None or e <= hi) and e % ev == 0) else 1.0
+
+        return sch.MultiplicativeLR(opt, lr_lambda=lam)
+    if name == "step":
+        return sch.StepLR(opt, step_size=int(kv["step_size"]), gamma=float(kv.get("gamma", "0.1")))
+    if name == "exponential":
+        return sch.ExponentialLR(opt, gamma=float(kv["gamma"]))
+    if name == "cosine":
+        return sch.CosineAnnealingLR(opt, T_max=int(kv["t_max"]), eta_min=float(kv.get("eta_min", "0")))
+    raise ValueError("unknown scheduler spec " + spec)
+
+
+# ---------------------------------------------------------------------------
+# Training traces (float64)
+# ---------------------------------------------------------------------------
+
+# orbitsweep's defaults (DESIGN.md §3)
+DEFAULTS = dict(optimizer="adam", lr=0.01, momentum=0.9, dampening=0.0, alpha=0.99, eps=1e-8,
+                beta1=0.9, beta2=0.999, weight_decay=0.0, scheduler="constant", sched_step="update",
+                batch_size=64, epochs=100, init_wa=0.1, init_wb=1.8, n=512, noise=0.1, seed=0)
+FLAG_ORDER = ["optimizer", "lr", "momentum", "dampening", "alpha", "eps", "beta1", "beta2",
+              "weight_decay", "scheduler", "sched_step", "batch_size", "epochs", "init_wa",
+              "init_wb", "n", "noise", "seed"]
+ALWAYS = {"optimizer", "lr", "epochs"}
+
+STATS = dict(updates=0, all_masked=0, grad_none=0, grad_nan_all_masked=0, grad_nonzero_all_masked=0,
+             grad_nan_partial=0, grad_inf=0, loss_nan_all_masked=0)
+
+
+def fmt(v):
+    return repr(float(v))
+
+
+def args_line(cfg):
+    parts = []
+    for k in FLAG_ORDER:
+        v = cfg[k]
+        if k not in ALWAYS and v == DEFAULTS[k]:
+            continue
+        parts.append("--" + k.replace("_", "-"))
+        parts.append(fmt(v) if isinstance(v, float) else str(v))
+    parts += ["--dtype", "float64", "--shuffle", "none"]
+    return " ".join(parts)
+
+
+def make_optimizer(cfg, params):
+    o, lr, wd = cfg["optimizer"], cfg["lr"], cfg["weight_decay"]
+    if o == "sgd":
+        return torch.optim.SGD(params, lr=lr, momentum=0, weight_decay=wd)
+    if o == "momentum":
+        return torch.optim.SGD(params, lr=lr, momentum=cfg["momentum"], dampening=cfg["dampening"],
+                               weight_decay=wd)
+    if o == "nesterov":
+        return torch.optim.SGD(params, lr=lr, momentum=cfg["momentum"], nesterov=True, weight_decay=wd)
+    if o == "rmsprop":
+        return torch.optim.RMSprop(params, lr=lr, alpha=cfg["alpha"], eps=cfg["eps"], weight_decay=wd,
+                                   momentum=0, centered=False)
+    if o == "adam":
+        return torch.optim.Adam(params, lr=lr, betas=(cfg["beta1"], cfg["beta2"]), eps=cfg["eps"],
+                                weight_decay=wd)
+    raise ValueError(o)
+
+
+def forward(x, y, c, wa, wb, safe):
+    """Masked-MSE loss of DESIGN.md §1. `safe` keeps sqrt's backward away from
+    s == 0 at masked points (only needed if torch's where() leaked a NaN)."""
+    d = x + c
+    s = 1 - d ** 2 / wa ** 2
+    mask = s < 0
+    s = torch.where(mask, torch.zeros_like(s), s)
+    if safe:
+        r = torch.sqrt(torch.where(mask, torch.ones_like(s), s))
+        r = torch.where(mask, torch.zeros_like(r), r)
+    else:
+        r = torch.sqrt(s)
+    pred = wb * r
+    loss = torch.nn.MSELoss(reduction="mean")(pred[~mask], y[~mask])
+    return loss, int((~mask).sum())
+
+
+def state_cols(cfg, opt, wa, wb):
+    o = cfg["optimizer"]
+
+    def g(p, key):
+        st = opt.state[p]
+        return fmt(st[key].item()) if key in st and st[key] is not None else ""
+
+    if o in ("momentum", "nesterov"):
+        return [g(wa, "momentum_buffer"), g(wb, "momentum_buffer"), "", ""]
+    if o == "rmsprop":
+        return ["", "", g(wa, "square_avg"), g(wb, "square_avg")]
+    if o == "adam":
+        return [g(wa, "exp_avg"), g(wb, "exp_avg"), g(wa, "exp_avg_sq"), g(wb, "exp_avg_sq")]
+    return ["", "", "", ""]
+
+
+def run_trace(cfg):
+    xs, ys, c = make_data(seed=cfg["seed"], replicate=0, n=cfg["n"], noise=cfg["noise"])
+    x = torch.tensor(xs, dtype=torch.float64)
+    y = torch.tensor(ys, dtype=torch.float64)
+    wa = torch.nn.Parameter(torch.tensor(cfg["init_wa"], dtype=torch.float64))
+    wb = torch.nn.Parameter(torch.tensor(cfg["init_wb"], dtype=torch.float64))
+    opt = make_optimizer(cfg, [wa, wb])
+    sched = make_scheduler(cfg["scheduler"], opt)
+    n, bs = cfg["n"], cfg["batch_size"]
+    nb = (n + bs - 1) // bs
+    rows = []
+    k = 0
+    for e in range(cfg["epochs"]):
+        for b in range(nb):
+            xb, yb = x[b * bs:min((b + 1) * bs, n)], y[b * bs:min((b + 1) * bs, n)]
+            opt.zero_grad(set_to_none=False)
+            loss, kk = forward(xb, yb, c, wa, wb, safe=False)
+            loss.backward()
+            STATS["updates"] += 1
+            if kk == 0:
+                STATS["all_masked"] += 1
+                if math.isnan(loss.item()):
+                    STATS["loss_nan_all_masked"] += 1
+                for p in (wa, wb):
+                    if p.grad is None:
+                        STATS["grad_none"] += 1
+                        p.grad = torch.zeros_like(p)
+                    elif torch.isnan(p.grad).any():
+                        STATS["grad_nan_all_masked"] += 1
+                        p.grad = torch.zeros_like(p)
+                    elif p.grad.item() != 0.0:
+                        STATS["grad_nonzero_all_masked"] += 1
+                        raise RuntimeError("nonzero grad with every point masked")
+            elif any(torch.isnan(p.grad).any() for p in (wa, wb)):
+                STATS["grad_nan_partial"] += 1
+                opt.zero_grad(set_to_none=False)
+                loss, kk = forward(xb, yb, c, wa, wb, safe=True)
+                loss.backward()
+            if any(torch.isinf(p.grad).any() for p in (wa, wb)):
+                STATS["grad_inf"] += 1
+            lr = opt.param_groups[0]["lr"]
+            wa0, wb0 = wa.item(), wb.item()
+            dwa, dwb = wa.grad.item(), wb.grad.item()
+            opt.step()
+            swa, swb = wa.item() - wa0, wb.item() - wb0
+            rows.append([str(k), str(e), str(b), fmt(lr), fmt(loss.item()), fmt(wa0), fmt(wb0),
+                         fmt(dwa), fmt(dwb), fmt(swa), fmt(swb), fmt(math.sqrt(swa * swa + swb * swb))]
+                        + state_cols(cfg, opt, wa, wb))
+            if sched is not None and cfg["sched_step"] == "update":
+                sched.step()
+            k += 1
+        if sched is not None and cfg["sched_step"] == "epoch":
+            sched.step()
+    rows.append([str(k), "", "", "", "", fmt(wa.item()), fmt(wb.item())] + [""] * 9)
+    return rows
+
+
+TRACE_HEADER = "update,epoch,batch,lr,loss,wa,wb,dwa,dwb,step_wa,step_wb,eff_step,m_wa,m_wb,v_wa,v_wb"
+
+LR_CONST = dict(sgd=0.01, momentum=0.01, nesterov=0.01, rmsprop=0.01, adam=0.05)
+W1 = dict(init_wa=1.0, init_wb=1.0)
+
+MS_A = "multistep:milestones=4/8/10/12/14/16/18/20/22/24,gamma=0.8"
+MS_B = "multistep:milestones=5/10/15/20,gamma=0.5"
+MUL_A = "multiplicative:factor=0.8,start=6,end=24,every=2"
+MUL_B = "multiplicative:factor=0.5,start=5,end=20,every=5"
+STEP = "step:step_size=7,gamma=0.3"
+EXPO = "exponential:gamma=0.97"
+COS = "cosine:t_max=20,eta_min=0.001"
+SCHEDS = [MS_A, MS_B, MUL_A, MUL_B, STEP, EXPO, COS]
+
+# Each scheduler with two optimizers: the first from the default start, the
+# second from (1.0, 1.0). Every optimizer appears at least twice.
+SCHED_PAIRS = [
+    ("msa", MS_A, "adam", "sgd"),
+    ("msb", MS_B, "momentum", "rmsprop"),
+    ("mula", MUL_A, "nesterov", "adam"),
+    ("mulb", MUL_B, "sgd", "momentum"),
+    ("step", STEP, "rmsprop", "nesterov"),
+    ("exp", EXPO, "adam", "sgd"),
+    ("cos", COS, "momentum", "rmsprop"),
+]
+
+
+def configs():
+    """(name, overrides) for every trace. Each has at most ~100 updates."""
+    out = []
+
+    def add(name, **kw):
+        cfg = dict(DEFAULTS)
+        cfg.update(kw)
+        out.append((name, cfg))
+
+    for o in ["sgd", "momentum", "nesterov", "rmsprop", "adam"]:
+        add("%s_const" % o, optimizer=o, lr=LR_CONST[o], epochs=10)
+        add("%s_const_w1" % o, optimizer=o, lr=LR_CONST[o], epochs=10, **W1)
+    for tag, spec, o_def, o_w1 in SCHED_PAIRS:
+        add("%s_%s" % (o_def, tag), optimizer=o_def, lr=LR_CONST[o_def], scheduler=spec, epochs=6)
+        add("%s_%s_w1" % (o_w1, tag), optimizer=o_w1, lr=LR_CONST[o_w1], scheduler=spec, epochs=6, **W1)
+    for o in ["sgd", "momentum", "rmsprop", "adam"]:
+        add("%s_wd" % o, optimizer=o, lr=LR_CONST[o], weight_decay=0.01, epochs=8)
+    for o in ["sgd", "momentum", "rmsprop", "adam"]:
+        add("%s_wd_w1" % o, optimizer=o, lr=LR_CONST[o], weight_decay=0.01, epochs=8, **W1)
+    # short last batches: 512 = 10*48 + 32; 100 = 3*32 + 4
+    add("adam_bs48", optimizer="adam", lr=0.05, batch_size=48, epochs=8)
+    add("momentum_n100_bs32", optimizer="momentum", lr=0.01, n=100, batch_size=32, epochs=20)
+    add("adam_n100_bs32_w1", optimizer="adam", lr=0.05, n=100, batch_size=32, epochs=20, **W1)
+    add("momentum_damp", optimizer="momentum", lr=0.01, dampening=0.3, epochs=8)
+    add("momentum_damp_w1", optimizer="momentum", lr=0.01, dampening=0.3, epochs=8, **W1)
+    add("adam_betas", optimizer="adam", lr=0.05, beta1=0.8, beta2=0.99, eps=1e-6, epochs=8)
+    add("rmsprop_alpha", optimizer="rmsprop", lr=0.01, alpha=0.9, epochs=8)
+    add("rmsprop_alpha_w1", optimizer="rmsprop", lr=0.01, alpha=0.9, epochs=8, **W1)
+    add("adam_epoch_ms", optimizer="adam", lr=0.05, scheduler="multistep:milestones=2/4,gamma=0.5",
+        sched_step="epoch", epochs=8)
+    add("momentum_epoch_exp_w1", optimizer="momentum", lr=0.01, scheduler="exponential:gamma=0.9",
+        sched_step="epoch", epochs=8, **W1)
+    # the case study's §3.2 experiments (Adam at lr 0.12)
+    add("case_adam_msa", optimizer="adam", lr=0.12, scheduler=MS_A, epochs=6)
+    add("case_adam_msb", optimizer="adam", lr=0.12, scheduler=MS_B, epochs=6)
+    add("case_adam_mula", optimizer="adam", lr=0.12, scheduler=MUL_A, epochs=6)
+    add("case_adam_mulb", optimizer="adam", lr=0.12, scheduler=MUL_B, epochs=6)
+    # every point masked from the start (Wa below the data's smallest |x+c|):
+    # gradients are exactly zero, so these never leave the start point, but
+    # the optimizer's step counters and schedules still advance
+    add("adam_masked", optimizer="adam", lr=0.05, init_wa=0.001, epochs=5)
+    add("momentum_masked", optimizer="momentum", lr=0.01, init_wa=0.001, epochs=5)
+    # only the two middle points unmasked at first (|x+c| = 0.00247 < Wa):
+    # batches 3 and 4 carry the first nonzero gradients
+    add("adam_nearmasked", optimizer="adam", lr=0.05, init_wa=0.003, epochs=6)
+    add("momentum_nearmasked", optimizer="momentum", lr=0.01, init_wa=0.003, epochs=6)
+    return out
+
+
+# ---------------------------------------------------------------------------
+# Cross-check: the same trainings in plain Python floats
+# ---------------------------------------------------------------------------
+# Analytic gradients with math.fsum reductions (a different summation order
+# from torch's), the optimizer formulas of pytorch-semantics.md §2 and the
+# recursive schedules of §3. Agreement to 1e-6 relative in (wa, wb) at every
+# update shows the traces are well-conditioned enough for the C tests.
+
+CHECK_RTOL = 1e-6
+
+
+def py_lr_seq(spec, base, count):
+    name, kv = parse_spec(spec)
+    lrs, lr = [base], base
+    for e in range(1, count):
+        if name == "multistep":
+            hits = [int(m) for m in kv["milestones"].split("/")].count(e)
+            if hits:
+                lr = lr * float(kv.get("gamma", "0.1")) ** hits
+        elif name == "multiplicative":
+            lo, ev = int(kv.get("start", "1")), int(kv.get("every", "1"))
+            hi = int(kv["end"]) if "end" in kv else None
+            if e >= lo and (hi is None or e <= hi) and e % ev == 0:
+                lr = lr * float(kv["factor"])
+        elif name == "step":
+            if e % int(kv["step_size"]) == 0:
+                lr = lr * float(kv.get("gamma", "0.1"))
+        elif name == "exponential":
+            lr = lr * float(kv["gamma"])
+        elif name == "cosine":
+            t, em = int(kv["t_max"]), float(kv.get("eta_min", "0"))
+            if (e - 1 - t) % (2 * t) == 0:
+                lr = lr + (base - em) * (1 - math.cos(math.pi / t)) / 2
+            else:
+                lr = (1 + math.cos(math.pi * e / t)) / (1 + math.cos(math.pi * (e - 1) / t)) * (lr - em) + em
+        lrs.append(lr)
+    return lrs
+
+
+def py_train(cfg):
+    """(wa, wb) before every update, then the final pair."""
+    xs, ys, c = make_data(seed=cfg["seed"], replicate=0, n=cfg["n"], noise=cfg["noise"])
+    n, bs, o, wd = cfg["n"], cfg["batch_size"], cfg["optimizer"], cfg["weight_decay"]
+    nb = (n + bs - 1) // bs
+    lrs = py_lr_seq(cfg["scheduler"], cfg["lr"], nb * cfg["epochs"] + 1)
+    w = [cfg["init_wa"], cfg["init_wb"]]
+    buf, m, v, t, ns, path = [None, None], [0.0, 0.0], [0.0, 0.0], 0, 0, []
+    for _ in range(cfg["epochs"]):
+        for b in range(nb):
+            path.append(tuple(w))
+            ta, tb = [], []
+            for i in range(b * bs, min((b + 1) * bs, n)):
+                d = xs[i] + c
+                s = 1 - d * d / (w[0] * w[0])
+                if s < 0:
+                    continue
+                r = math.sqrt(s)
+                res = w[1] * r - ys[i]
+                tb.append(res * r)
+                ta.append(res * w[1] * d * d / (w[0] ** 3 * r) if r > 0 else math.copysign(math.inf, res))
+            k = len(ta)
+            g = [2 * math.fsum(ta) / k, 2 * math.fsum(tb) / k] if k else [0.0, 0.0]
+            lr, t = lrs[ns], t + 1
+            for j in range(2):
+                gj = g[j] + wd * w[j]
+                if o in ("momentum", "nesterov"):
+                    mu = cfg["momentum"]
+                    buf[j] = gj if buf[j] is None else buf[j] * mu + (1 - cfg["dampening"]) * gj
+                    gj = gj + mu * buf[j] if o == "nesterov" else buf[j]
+                if o in ("sgd", "momentum", "nesterov"):
+                    w[j] = w[j] - lr * gj
+                elif o == "rmsprop":
+                    v[j] = v[j] * cfg["alpha"] + (1 - cfg["alpha"]) * gj * gj
+                    w[j] = w[j] - lr * gj / (math.sqrt(v[j]) + cfg["eps"])
+                elif o == "adam":
+                    b1, b2 = cfg["beta1"], cfg["beta2"]
+                    m[j] = m[j] * b1 + (1 - b1) * gj
+                    v[j] = v[j] * b2 + (1 - b2) * gj * gj
+                    den = math.sqrt(v[j]) / math.sqrt(1 - b2 ** t) + cfg["eps"]
+                    w[j] = w[j] - lr / (1 - b1 ** t) * m[j] / den
+            ns += cfg["sched_step"] == "update"
+        ns += cfg["sched_step"] == "epoch"
+    path.append(tuple(w))
+    return path
+
+
+def cross_check(name, cfg, rows):
+    """Largest relative difference in (wa, wb) between torch and py_train."""
+    worst = 0.0
+    for row, (pa, pb) in zip(rows, py_train(cfg)):
+        for ref, mine in ((float(row[5]), pa), (float(row[6]), pb)):
+            if ref != mine:
+                worst = max(worst, abs(ref - mine) / max(abs(ref), abs(mine)))
+    if not worst <= CHECK_RTOL:
+        raise AssertionError("%s: torch and the plain-Python trainer differ by %g" % (name, worst))
+    return worst
+
+
+# ---------------------------------------------------------------------------
+# Writers
+# ---------------------------------------------------------------------------
+
+
+def header_comments():
+    return ["# written by %s (independent PyTorch reference; regenerate with "
+            "/usr/bin/python3 %s)" % (SCRIPT, SCRIPT),
+            "# torch %s, numpy %s, python %s, %s" % (torch.__version__, np.__version__,
+                                                     sys.version.split()[0],
+                                                     datetime.date.today().isoformat())]
+
+
+def write(name, text):
+    path = os.path.join(OUT_DIR, name)
+    tmp = path + ".tmp"
+    with open(tmp, "w", newline="") as f:
+        f.write(text)
+    os.replace(tmp, path)
+    return path
+
+
+def write_philox():
+    lines = []
+    for seed, sub, off in [(0, 0, 0), (1234, 5, 7)]:
+        s = Curand(seed, sub, off)
+        lines.append("%d %d %d: %s" % (seed, sub, off, " ".join("%08x" % s.curand() for _ in range(16))))
+    write("philox.txt", "\n".join(lines) + "\n")
+
+
+def write_data(name, **kw):
+    xs, ys, _ = make_data(**kw)
+    write(name, "x,y\n" + "".join("%s,%s\n" % (repr(a), repr(b)) for a, b in zip(xs, ys)))
+
+
+def write_sched_lr():
+    specs = [(s, 0.12) for s in SCHEDS] + [(s, 0.01) for s in SCHEDS] + [
+        ("step:step_size=7,gamma=0.3", 0.1),
+        ("cosine:t_max=7,eta_min=0", 0.05),
+        ("cosine:t_max=10,eta_min=0.01", 0.3),
+        ("exponential:gamma=0.9", 0.01),
+        ("multistep:milestones=3/3/6,gamma=0.5", 0.1),
+        ("multiplicative:factor=0.9", 0.1),
+        ("multistep:milestones=2/4,gamma=0.5", 0.05),
+    ]
+    buf = io.StringIO()
+    for line in header_comments():
+        buf.write(line + "\n")
+    buf.write("# lr = optimizer.param_groups[0]['lr'] after `step` scheduler.step() calls "
+              "(step 0 = right after construction), torch.optim.SGD on one float64 parameter\n")
+    w = csv.writer(buf, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
+    w.writerow(["scheduler", "base_lr", "step", "lr"])
+    for spec, base in specs:
+        p = torch.nn.Parameter(torch.tensor(0.0, dtype=torch.float64))
+        opt = torch.optim.SGD([p], lr=base)
+        sch = make_scheduler(spec, opt)
+        want = py_lr_seq(spec, base, 101)
+        for k in range(101):
+            if k > 0:
+                sch.step()
+            lr = opt.param_groups[0]["lr"]
+            assert lr == want[k], "%s base %r step %d: torch %r, recursion %r" % (spec, base, k, lr, want[k])
+            w.writerow([spec, fmt(base), str(k), fmt(lr)])
+    write("sched_lr.csv", buf.getvalue())
+
+
+def write_traces():
+    names, worst = [], 0.0
+    for name, cfg in configs():
+        rows = run_trace(cfg)
+        worst = max(worst, cross_check(name, cfg, rows))
+        final = rows[-1]
+        if not all(math.isfinite(float(v)) for v in final[5:7]):
+            print("warning: %s ended non-finite (%s, %s)" % (name, final[5], final[6]), file=sys.stderr)
+        text = "".join(l + "\n" for l in header_comments())
+        text += "# trace: float64, batches in data order, optimizer.step() then scheduler.step() " \
+                "per %s; wa/wb before the update, dwa/dwb = p.grad, step = new - old, " \
+                "optimizer state after the step\n" % cfg["sched_step"]
+        text += "# args: %s\n" % args_line(cfg)
+        text += TRACE_HEADER + "\n" + "".join(",".join(r) + "\n" for r in rows)
+        write("trace_%s.csv" % name, text)
+        names.append(name)
+    print("plain-Python cross-check: largest relative (wa, wb) difference %.2g" % worst)
+    return names
+
+
+def main():
+    warnings.filterwarnings("ignore", message=".*lr_scheduler.step.*")
+    torch.set_default_dtype(torch.float64)
+    os.makedirs(OUT_DIR, exist_ok=True)
+    check_philox()
+    write_philox()
+    write_data("data_default.csv")
+    write_data("data_seed7_r3_n100.csv", seed=7, replicate=3, n=100)
+    write_sched_lr()
+    names = write_traces()
+    print("wrote %d traces, philox.txt, 2 data files, sched_lr.csv to %s" % (len(names), OUT_DIR))
+    print("torch %s; update stats: %s" % (torch.__version__, STATS))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,127 @@
+/* csv.c — a small RFC 4180 reader; see csv.h. */
+#include "csv.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int os_csv_open(os_csv *r, const char *path)
+{
+    memset(r, 0, sizeof *r);
+    FILE *f = fopen(path, "rb");
+    if (!f) return 0;
+    size_t cap = 1 << 16, len = 0;
+    char *buf = malloc(cap);
+    for (;;) {
+        if (!buf) break;
+        if (len + 1 >= cap) {
+            char *nb = realloc(buf, cap *= 2);
+            if (!nb) {
+                free(buf);
+                buf = NULL;
+                break;
+            }
+            buf = nb;
+        }
+        size_t got = fread(buf + len, 1, cap - len - 1, f);
+        len += got;
+        if (got == 0) break;
+    }
+    int failed = ferror(f) || !buf;
+    fclose(f);
+    if (failed) {
+        free(buf);
+        errno = errno ? errno : EIO;
+        return 0;
+    }
+    buf[len] = 0;
+    r->buf = buf;
+    r->len = len;
+    r->scratch = malloc(len + 1);
+    if (!r->scratch) {
+        free(buf);
+        errno = ENOMEM;
+        return 0;
+    }
+    return 1;
+}
+
+static void push_field(os_csv *r, char *f)
+{
+    if (r->n_fields == r->cap_fields) {
+        int cap = r->cap_fields ? 2 * r->cap_fields : 16;
+        char **nf = realloc(r->fields, (size_t)cap * sizeof *nf);
+        if (!nf) abort();
+        r->fields = nf;
+        r->cap_fields = cap;
+    }
+    r->fields[r->n_fields++] = f;
+}
+
+int os_csv_next(os_csv *r)
+{
+    for (;;) {
+        if (r->pos >= r->len) return 0;
+        /* count the line this record starts on */
+        r->line += 1;
+        const char *p = r->buf + r->pos;
+        if (*p == '\n' || (*p == '\r' && p[1] == '\n')) { /* blank line */
+            r->pos += *p == '\r' ? 2 : 1;
+            continue;
+        }
+        break;
+    }
+    r->n_fields = 0;
+    char *out = r->scratch + r->pos; /* scratch mirrors buf: fields never outgrow their text */
+    char *field = out;
+    size_t i = r->pos;
+    int extra_lines = 0;
+    for (;;) {
+        char c = r->buf[i];
+        if (c == '"') {
+            ++i;
+            for (;;) {
+                if (i >= r->len) return -1;
+                if (r->buf[i] == '"') {
+                    if (r->buf[i + 1] == '"') {
+                        *out++ = '"';
+                        i += 2;
+                        continue;
+                    }
+                    ++i;
+                    break;
+                }
+                if (r->buf[i] == '\n') ++extra_lines;
+                *out++ = r->buf[i++];
+            }
+            continue;
+        }
+        if (c == ',') {
+            *out++ = 0;
+            push_field(r, field);
+            field = out;
+            ++i;
+            continue;
+        }
+        if (c == '\n' || c == 0 || (c == '\r' && (r->buf[i + 1] == '\n' || r->buf[i + 1] == 0))) {
+            *out++ = 0;
+            push_field(r, field);
+            if (c == '\r') ++i;
+            if (i < r->len) ++i;
+            r->pos = i;
+            r->line += extra_lines;
+            return 1;
+        }
+        *out++ = c;
+        ++i;
+    }
+}
+
+void os_csv_close(os_csv *r)
+{
+    free(r->buf);
+    free(r->scratch);
+    free(r->fields);
+    memset(r, 0, sizeof *r);
+}

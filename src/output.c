@@ -1,0 +1,177 @@
+/* output.c — number formatting, the results table, crash-safe files.
+ *
+ * Numbers are written as the shortest decimal that reads back to the same
+ * value (so tables are exact and diffable); non-finite values as nan, inf,
+ * -inf. Output goes to a temporary file beside the target and is renamed
+ * over it only when complete, so no half-written table is ever left.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "orbitsweep/orbitsweep.h"
+
+static int fmt_special(char *buf, size_t size, double v)
+{
+    if (isnan(v)) return snprintf(buf, size, "nan"), 1;
+    if (isinf(v)) return snprintf(buf, size, v > 0 ? "inf" : "-inf"), 1;
+    return 0;
+}
+
+void os_fmt_double(char *buf, size_t size, double v)
+{
+    if (fmt_special(buf, size, v)) return;
+    for (int p = 1; p <= 17; ++p) {
+        snprintf(buf, size, "%.*g", p, v);
+        if (strtod(buf, NULL) == v) return;
+    }
+}
+
+void os_fmt_float(char *buf, size_t size, float v)
+{
+    if (fmt_special(buf, size, v)) return;
+    for (int p = 1; p <= 9; ++p) {
+        snprintf(buf, size, "%.*g", p, (double)v);
+        if (strtof(buf, NULL) == v) return;
+    }
+}
+
+/* RFC 4180: quote a field that holds a comma, quote or line break. */
+static void put_field(FILE *f, const char *s)
+{
+    if (!strpbrk(s, ",\"\r\n")) {
+        fputs(s, f);
+        return;
+    }
+    fputc('"', f);
+    for (; *s; ++s) {
+        if (*s == '"') fputc('"', f);
+        fputc(*s, f);
+    }
+    fputc('"', f);
+}
+
+/* A double column; NaN hyperparameters (not used by the optimizer) are empty. */
+static void put_opt(FILE *f, double v)
+{
+    char b[40];
+    if (!isnan(v)) {
+        os_fmt_double(b, sizeof b, v);
+        fputs(b, f);
+    }
+    fputc(',', f);
+}
+
+int os_write_results(FILE *f, const os_sweep *sw, const os_result *res)
+{
+    const int f32 = sw->spec->dtype == OS_DTYPE_F32;
+    fputs("trial,optimizer,lr,scheduler,momentum,dampening,alpha,beta1,beta2,eps,weight_decay,"
+          "batch_size,epochs,init_wa,init_wb,seed,final_wa,final_wb,final_loss,loss_gap,"
+          "param_error,steps_to_target,diverged\n",
+          f);
+    char b[64];
+    for (size_t i = 0; i < sw->n_trials; ++i) {
+        const os_trial *t = &sw->trials[i];
+        const os_result *r = &res[i];
+        fprintf(f, "%zu,%s,", i, os_optimizer_name(t->opt.kind));
+        put_opt(f, t->lr);
+        put_field(f, sw->spec->scheds[t->sched].name);
+        fputc(',', f);
+        put_opt(f, t->opt.momentum);
+        put_opt(f, t->opt.dampening);
+        put_opt(f, t->opt.alpha);
+        put_opt(f, t->opt.beta1);
+        put_opt(f, t->opt.beta2);
+        put_opt(f, t->opt.eps);
+        put_opt(f, t->opt.weight_decay);
+        fprintf(f, "%d,%d,", t->batch_size, t->epochs);
+        put_opt(f, t->init_wa);
+        put_opt(f, t->init_wb);
+        fprintf(f, "%llu,", (unsigned long long)t->seed);
+        if (f32) {
+            os_fmt_float(b, sizeof b, (float)r->final_wa);
+            fprintf(f, "%s,", b);
+            os_fmt_float(b, sizeof b, (float)r->final_wb);
+            fprintf(f, "%s,", b);
+        } else {
+            put_opt(f, r->final_wa);
+            put_opt(f, r->final_wb);
+        }
+        os_fmt_double(b, sizeof b, r->final_loss);
+        fprintf(f, "%s,", b);
+        os_fmt_double(b, sizeof b, r->loss_gap);
+        fprintf(f, "%s,", b);
+        os_fmt_double(b, sizeof b, r->param_error);
+        fprintf(f, "%s,", b);
+        if (r->steps_to_target >= 0) fprintf(f, "%lld", (long long)r->steps_to_target);
+        fprintf(f, ",%d\n", r->diverged);
+    }
+    return ferror(f) ? -1 : 0;
+}
+
+os_status os_atomic_open(os_atomic_file *af, const char *path, os_error *err)
+{
+    memset(af, 0, sizeof *af);
+    size_t len = strlen(path);
+    af->path = strdup(path);
+    af->tmp = malloc(len + 16);
+    if (!af->path || !af->tmp) {
+        os_atomic_abort(af);
+        os_set_error(err, "-o: out of memory");
+        return OS_ERUNTIME;
+    }
+    snprintf(af->tmp, len + 16, "%s.tmp.XXXXXX", path);
+    int fd = mkstemp(af->tmp);
+    if (fd < 0) {
+        os_set_error(err, "-o: '%s': %s", path, strerror(errno));
+        free(af->tmp);
+        af->tmp = NULL;
+        os_atomic_abort(af);
+        return OS_EINPUT;
+    }
+    mode_t mask = umask(0); /* mkstemp makes 0600; give the table the usual mode */
+    umask(mask);
+    fchmod(fd, 0666 & ~mask);
+    af->f = fdopen(fd, "w");
+    if (!af->f) {
+        close(fd);
+        os_set_error(err, "-o: '%s': %s", path, strerror(errno));
+        os_atomic_abort(af);
+        return OS_ERUNTIME;
+    }
+    return OS_OK;
+}
+
+os_status os_atomic_commit(os_atomic_file *af, os_error *err)
+{
+    int bad = ferror(af->f);
+    if (fclose(af->f) != 0) bad = 1;
+    af->f = NULL;
+    if (bad) {
+        os_set_error(err, "-o: '%s': write failed: %s", af->path, strerror(errno));
+        os_atomic_abort(af);
+        return OS_ERUNTIME;
+    }
+    if (rename(af->tmp, af->path) != 0) {
+        os_set_error(err, "-o: '%s': %s", af->path, strerror(errno));
+        os_atomic_abort(af);
+        return OS_ERUNTIME;
+    }
+    free(af->tmp);
+    free(af->path);
+    memset(af, 0, sizeof *af);
+    return OS_OK;
+}
+
+void os_atomic_abort(os_atomic_file *af)
+{
+    if (af->f) fclose(af->f);
+    if (af->tmp) unlink(af->tmp);
+    free(af->tmp);
+    free(af->path);
+    memset(af, 0, sizeof *af);
+}
