@@ -27,10 +27,12 @@ typedef struct os_train_cfg {
     double target;         /* param_error <= target counts as converged */
 } os_train_cfg;
 
-/* max(|Wa-A|/A, |Wb-B|/B) in double; NaN for non-finite parameters. */
+/* max(||Wa|-A|/A, |Wb-B|/B) in double; NaN for non-finite parameters.
+ * Wa enters the model only as Wa^2, so -Wa is the same ellipse: a training
+ * that lands on (-A, B) has converged. */
 OS_HD static inline double os_param_error(double wa, double wb, double ref_wa, double ref_wb)
 {
-    double ea = fabs(wa - ref_wa) / fabs(ref_wa);
+    double ea = fabs(fabs(wa) - ref_wa) / fabs(ref_wa);
     double eb = fabs(wb - ref_wb) / fabs(ref_wb);
     if (ea != ea || eb != eb) return NAN;
     return ea > eb ? ea : eb;

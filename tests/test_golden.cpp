@@ -1,0 +1,190 @@
+// test_golden.cpp — orbitsweep against PyTorch, through golden files that
+// scripts/make_golden.py wrote with Debian's PyTorch (float64):
+//  * every trace_*.csv: the `# args:` line is replayed with `orbitsweep
+//    trace`; every update must match. Tolerances: lr exact; wa, wb, loss
+//    1e-6 relative (DESIGN.md §1); gradients, steps and optimizer state
+//    1e-5 relative — near the mask edge dWa is ill-conditioned (a 1e-8
+//    relative change of Wa moves it by up to 2.5e-6 relative) — with an
+//    absolute floor of 1e-12 for values that cancel to ~0.
+//  * sched_lr.csv: every scheduler's lr sequence, exactly, in double.
+//  * data_default.csv: the generated dataset, byte for byte.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <dirent.h>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+extern "C" {
+#include "csv.h"
+#include "orbitsweep/orbitsweep.h"
+}
+
+namespace {
+
+std::string slurp_cmd(const std::string &cmd, int *status)
+{
+    std::string out;
+    FILE *p = popen(cmd.c_str(), "r");
+    if (!p) return out;
+    char buf[65536];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+    *status = pclose(p);
+    return out;
+}
+
+std::vector<std::vector<std::string>> read_csv_text(const std::string &text)
+{
+    std::vector<std::vector<std::string>> rows;
+    std::istringstream in(text);
+    std::string line;
+    while (std::getline(in, line)) {
+        if (line.empty() || line[0] == '#') continue;
+        std::vector<std::string> f;
+        std::string cur;
+        for (char c : line) {
+            if (c == ',') f.push_back(cur), cur.clear();
+            else cur += c;
+        }
+        f.push_back(cur);
+        rows.push_back(f);
+    }
+    return rows;
+}
+
+std::vector<std::string> golden_traces()
+{
+    std::vector<std::string> names;
+    DIR *d = opendir(OS_GOLDEN_DIR);
+    if (!d) return names;
+    while (dirent *e = readdir(d)) {
+        std::string n = e->d_name;
+        if (n.rfind("trace_", 0) == 0 && n.size() > 4 && n.substr(n.size() - 4) == ".csv")
+            names.push_back(n);
+    }
+    closedir(d);
+    std::sort(names.begin(), names.end());
+    return names;
+}
+
+double tolerance_for(const std::string &col)
+{
+    if (col == "lr") return 0;
+    if (col == "wa" || col == "wb" || col == "loss") return 1e-6;
+    return 1e-5;
+}
+
+bool close_enough(double want, double got, double rtol)
+{
+    if (std::isnan(want) || std::isnan(got)) return std::isnan(want) && std::isnan(got);
+    if (want == got) return true;
+    if (rtol == 0) return false;
+    return std::fabs(want - got) <= rtol * std::fmax(std::fabs(want), std::fabs(got)) + 1e-12;
+}
+
+class GoldenTrace : public ::testing::TestWithParam<std::string> {};
+
+}  // namespace
+
+TEST_P(GoldenTrace, MatchesPyTorchFloat64)
+{
+    const std::string path = std::string(OS_GOLDEN_DIR) + "/" + GetParam();
+    std::ifstream in(path);
+    ASSERT_TRUE(in) << path;
+    std::stringstream ss;
+    ss << in.rdbuf();
+    const std::string text = ss.str();
+    size_t at = text.find("# args:");
+    ASSERT_NE(at, std::string::npos) << "no '# args:' line; regenerate with scripts/make_golden.py";
+    std::string args = text.substr(at + 7, text.find('\n', at) - at - 7);
+
+    int status = -1;
+    std::string out = slurp_cmd(std::string(OS_BIN) + " trace" + args, &status);
+    ASSERT_EQ(status, 0) << "orbitsweep trace" << args;
+    auto want = read_csv_text(text), got = read_csv_text(out);
+    ASSERT_EQ(got.size(), want.size()) << "rows differ for" << args;
+    ASSERT_EQ(got[0], want[0]) << "header";
+    const auto &hdr = want[0];
+    double worst = 0;
+    for (size_t r = 1; r < want.size(); ++r) {
+        ASSERT_EQ(got[r].size(), hdr.size()) << "row " << r;
+        for (size_t c = 0; c < hdr.size(); ++c) {
+            const std::string &w = want[r][c], &g = got[r][c];
+            ASSERT_EQ(w.empty(), g.empty()) << hdr[c] << " at update " << r - 1;
+            if (w.empty()) continue;
+            double wv = std::strtod(w.c_str(), nullptr), gv = std::strtod(g.c_str(), nullptr);
+            ASSERT_TRUE(close_enough(wv, gv, tolerance_for(hdr[c])))
+                << GetParam() << ": " << hdr[c] << " at update " << r - 1 << ": PyTorch " << w
+                << ", orbitsweep " << g << "\n  replay: orbitsweep trace" << args;
+            if (hdr[c] == "wa" || hdr[c] == "wb")
+                worst = std::fmax(worst, std::fabs(wv - gv) / std::fmax(std::fabs(wv), 1e-300));
+        }
+    }
+    RecordProperty("worst_param_rel_error", std::to_string(worst));
+}
+
+INSTANTIATE_TEST_SUITE_P(PyTorch, GoldenTrace, ::testing::ValuesIn(golden_traces()),
+                         [](const ::testing::TestParamInfo<std::string> &p) {
+                             std::string n = p.param.substr(6, p.param.size() - 10);
+                             for (char &ch : n)
+                                 if (!isalnum((unsigned char)ch)) ch = '_';
+                             return n;
+                         });
+
+TEST(GoldenFiles, EnoughTraces) { EXPECT_GE(golden_traces().size(), 40u); }
+
+// Every scheduler's lr after k scheduler.step() calls equals PyTorch's, bit for bit.
+TEST(GoldenSchedules, LrSequencesExact)
+{
+    os_csv r;
+    ASSERT_TRUE(os_csv_open(&r, OS_GOLDEN_DIR "/sched_lr.csv"));
+    int rows = 0, header = 0;
+    std::string cur_spec;
+    double cur_base = NAN;
+    os_sched_spec spec;
+    os_sched_state st;
+    while (os_csv_next(&r) == 1) {
+        if (r.fields[0][0] == '#') continue;
+        if (!header) {
+            header = 1;
+            ASSERT_STREQ(r.fields[0], "scheduler");
+            continue;
+        }
+        ASSERT_EQ(r.n_fields, 4);
+        double base = std::strtod(r.fields[1], nullptr), want = std::strtod(r.fields[3], nullptr);
+        long step = std::strtol(r.fields[2], nullptr, 10);
+        if (cur_spec != r.fields[0] || base != cur_base || step == 0) {
+            cur_spec = r.fields[0];
+            cur_base = base;
+            os_error err;
+            ASSERT_EQ(os_sched_parse(r.fields[0], &spec, &err), OS_OK) << err.msg;
+            os_sched_init(&spec.s, &st, base);
+            ASSERT_EQ(step, 0);
+        } else {
+            os_sched_step(&spec.s, &st);
+        }
+        ASSERT_EQ(st.e, step);
+        EXPECT_EQ(st.lr, want) << cur_spec << " base " << base << " step " << step;
+        ++rows;
+    }
+    os_csv_close(&r);
+    EXPECT_GT(rows, 1000);
+}
+
+// The generated dataset equals the independent Python port, byte for byte.
+TEST(GoldenData, DefaultDataset)
+{
+    int status = -1;
+    std::string out = slurp_cmd(std::string(OS_BIN) + " data", &status);
+    ASSERT_EQ(status, 0);
+    std::ifstream in(OS_GOLDEN_DIR "/data_default.csv");
+    std::stringstream ss;
+    ss << in.rdbuf();
+    EXPECT_EQ(out, ss.str());
+}
