@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# setup.sh — install what building, testing and plotting orbitsweep need,
+# from Debian's packages, when it is missing: a C/C++ compiler, CMake,
+# Ninja, GoogleTest and matplotlib. Safe to run again (installs nothing then).
+set -euo pipefail
+
+need=()
+command -v cc >/dev/null 2>&1 || need+=(gcc)
+command -v c++ >/dev/null 2>&1 || need+=(g++)
+command -v cmake >/dev/null 2>&1 || need+=(cmake)
+command -v ninja >/dev/null 2>&1 || need+=(ninja-build)
+[ -f /usr/include/gtest/gtest.h ] || need+=(libgtest-dev)
+/usr/bin/python3 -c 'import matplotlib, numpy' >/dev/null 2>&1 || need+=(python3-matplotlib python3-numpy)
+
+if [ ${#need[@]} -gt 0 ]; then
+  echo "setup: installing ${need[*]}" >&2
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}" >/dev/null
+fi
