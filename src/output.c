@@ -22,22 +22,36 @@ static int fmt_special(char *buf, size_t size, double v)
     return 0;
 }
 
+/* The fewest significant digits that read back exactly. If p digits do,
+ * so do p+1, so a binary search finds the shortest. */
 void os_fmt_double(char *buf, size_t size, double v)
 {
     if (fmt_special(buf, size, v)) return;
-    for (int p = 1; p <= 17; ++p) {
-        snprintf(buf, size, "%.*g", p, v);
-        if (strtod(buf, NULL) == v) return;
+    int lo = 1, hi = 17;
+    while (lo < hi) {
+        int mid = (lo + hi) / 2;
+        snprintf(buf, size, "%.*g", mid, v);
+        if (strtod(buf, NULL) == v)
+            hi = mid;
+        else
+            lo = mid + 1;
     }
+    snprintf(buf, size, "%.*g", lo, v);
 }
 
 void os_fmt_float(char *buf, size_t size, float v)
 {
     if (fmt_special(buf, size, v)) return;
-    for (int p = 1; p <= 9; ++p) {
-        snprintf(buf, size, "%.*g", p, (double)v);
-        if (strtof(buf, NULL) == v) return;
+    int lo = 1, hi = 9;
+    while (lo < hi) {
+        int mid = (lo + hi) / 2;
+        snprintf(buf, size, "%.*g", mid, (double)v);
+        if (strtof(buf, NULL) == v)
+            hi = mid;
+        else
+            lo = mid + 1;
     }
+    snprintf(buf, size, "%.*g", lo, (double)v);
 }
 
 /* RFC 4180: quote a field that holds a comma, quote or line break. */

@@ -141,17 +141,26 @@ os_status os_sweep_plan(const os_spec *s, os_sweep *sw, os_error *err)
         os_set_error(err, "out of memory");
         return OS_ERUNTIME;
     }
-    for (size_t r = 0; r < sw->n_data; ++r) {
+    /* each dataset finds its own loss minimum: build them in parallel */
+    os_status first = OS_OK;
+#pragma omp parallel for schedule(dynamic, 1)
+    for (long r = 0; r < (long)sw->n_data; ++r) {
+        os_error e;
+        os_status rs;
         if (s->data_file) {
             double c = s->offset_set ? s->offset : sqrt(s->a * s->a - s->b * s->b);
-            st = os_dataset_load(s->data_file, c, &sw->data[r], err);
+            rs = os_dataset_load(s->data_file, c, &sw->data[r], &e);
         } else {
-            st = os_dataset_generate(s, (uint32_t)r, &sw->data[r], err);
+            rs = os_dataset_generate(s, (uint32_t)r, &sw->data[r], &e);
         }
-        if (st) {
-            os_sweep_free(sw);
-            return st;
+        if (rs) {
+#pragma omp critical
+            if (!first) first = rs, *err = e;
         }
+    }
+    if (first) {
+        os_sweep_free(sw);
+        return first;
     }
     return OS_OK;
 }

@@ -181,10 +181,11 @@ const char *const kResultsHeader =
 const char *const kTraceHeader =
     "update,epoch,batch,lr,loss,wa,wb,dwa,dwb,step_wa,step_wb,eff_step,m_wa,m_wb,v_wa,v_wb";
 
+// The suite is named `cli` (lower case) so that `ctest -R cli` selects it.
 // Each test gets root/ (mkdtemp) holding the captured stdout and stderr, and
 // root/work/, the program's working directory, which only the program and
 // the test's own input files touch.
-class Cli : public ::testing::Test {
+class cli : public ::testing::Test {
 protected:
     void SetUp() override
     {
@@ -392,7 +393,7 @@ const std::vector<BadCase> &bad_cases()
     return cases;
 }
 
-class BadInput : public Cli, public ::testing::WithParamInterface<BadCase> {};
+class BadInput : public cli, public ::testing::WithParamInterface<BadCase> {};
 
 TEST_P(BadInput, ExitsTwoWithOneLineAndNoFile)
 {
@@ -422,11 +423,11 @@ TEST_P(BadInput, ExitsTwoWithOneLineAndNoFile)
     EXPECT_EQ(listing(), before) << "files left behind";
 }
 
-INSTANTIATE_TEST_SUITE_P(Cli, BadInput, ::testing::ValuesIn(bad_cases()),
+INSTANTIATE_TEST_SUITE_P(cli, BadInput, ::testing::ValuesIn(bad_cases()),
                          [](const ::testing::TestParamInfo<BadCase> &i) { return i.param.name; });
 
 // -o into a missing directory: an error naming -o, and nothing left behind.
-TEST_F(Cli, OutputIntoMissingDirectory)
+TEST_F(cli, OutputIntoMissingDirectory)
 {
     const std::vector<std::vector<std::string>> cmds = {
         {"run", "--epochs", "2", "--n", "64", "--quiet"},
@@ -447,7 +448,7 @@ TEST_F(Cli, OutputIntoMissingDirectory)
 }
 
 // The same without --quiet: the "backend auto" notice comes before the error.
-TEST_F(Cli, OutputIntoMissingDirectoryNotQuiet)
+TEST_F(cli, OutputIntoMissingDirectoryNotQuiet)
 {
     const std::vector<std::string> args = {"run", "--epochs", "2", "--n", "64", "-o", "nodir/out.csv"};
     Proc p = run(args);
@@ -466,7 +467,7 @@ TEST_F(Cli, OutputIntoMissingDirectoryNotQuiet)
 // ---------------------------------------------------------------------------
 // 2. run: the results table
 
-TEST_F(Cli, RunSmallGrid)
+TEST_F(cli, RunSmallGrid)
 {
     const std::vector<std::string> args = {
         "run", "--optimizer", "sgd,adam", "--lr", "0.01,0.1", "--scheduler", "constant",
@@ -527,7 +528,7 @@ TEST_F(Cli, RunSmallGrid)
     for (const auto &kv : configs) EXPECT_EQ(kv.second, 3) << kv.first;
 }
 
-TEST_F(Cli, UnusedAxesDoNotMultiply)
+TEST_F(cli, UnusedAxesDoNotMultiply)
 {
     const Table t = read_table(run_ok({"run", "--optimizer", "sgd,adam", "--beta1", "0.8,0.9",
                                        "--seeds", "1", "--epochs", "2", "--n", "64", "--quiet"}));
@@ -537,7 +538,7 @@ TEST_F(Cli, UnusedAxesDoNotMultiply)
     EXPECT_EQ(t.column("beta1"), (std::vector<std::string>{"", "0.8", "0.9"}));
 }
 
-TEST_F(Cli, RepeatedFlagsExtendLists)
+TEST_F(cli, RepeatedFlagsExtendLists)
 {
     const Table t = read_table(run_ok({"run", "--optimizer", "sgd", "--lr", "0.1", "--lr",
                                        "0.01,0.001", "--epochs", "2", "--n", "64", "--quiet"}));
@@ -545,7 +546,7 @@ TEST_F(Cli, RepeatedFlagsExtendLists)
     EXPECT_EQ(t.column("lr"), (std::vector<std::string>{"0.1", "0.01", "0.001"}));
 }
 
-TEST_F(Cli, LogspaceRange)
+TEST_F(cli, LogspaceRange)
 {
     const Table t = read_table(run_ok({"run", "--optimizer", "sgd", "--lr", "logspace(-4,0,5)",
                                        "--epochs", "2", "--n", "64", "--quiet"}));
@@ -556,7 +557,7 @@ TEST_F(Cli, LogspaceRange)
 // ---------------------------------------------------------------------------
 // 3. determinism across threads and runs
 
-TEST_F(Cli, DeterministicAcrossThreadsAndRuns)
+TEST_F(cli, DeterministicAcrossThreadsAndRuns)
 {
     std::map<std::string, std::string> first;  // shuffle mode -> float32 table
     for (const char *shuffle : {"shared", "trial"})
@@ -587,7 +588,7 @@ TEST_F(Cli, DeterministicAcrossThreadsAndRuns)
 // ---------------------------------------------------------------------------
 // 4. trace
 
-TEST_F(Cli, TraceRows)
+TEST_F(cli, TraceRows)
 {
     struct Shape { int n, batch, epochs; const char *opt; };
     for (const Shape s : {Shape{100, 32, 3, "adam"}, Shape{128, 64, 2, "sgd"}}) {
@@ -632,7 +633,7 @@ TEST_F(Cli, TraceRows)
 // ---------------------------------------------------------------------------
 // 5. data
 
-TEST_F(Cli, DataDefaultAndN)
+TEST_F(cli, DataDefaultAndN)
 {
     Proc p = run({"data"});
     ASSERT_EQ(p.status, 0) << p.err;
@@ -649,7 +650,7 @@ TEST_F(Cli, DataDefaultAndN)
     EXPECT_EQ(t.rows.size(), 100u);
 }
 
-TEST_F(Cli, DataMatchesGolden)
+TEST_F(cli, DataMatchesGolden)
 {
     // replicate 3 of base seed 7 is Philox key 10
     Proc p = run({"data", "--seed", "10", "--n", "100"});
@@ -659,7 +660,7 @@ TEST_F(Cli, DataMatchesGolden)
     EXPECT_TRUE(p.out == golden) << "data --seed 10 --n 100 differs from data_seed7_r3_n100.csv";
 }
 
-TEST_F(Cli, DataFeedsRun)
+TEST_F(cli, DataFeedsRun)
 {
     Proc p = run({"data", "--n", "128", "--quiet", "-o", "d.csv"});
     ASSERT_EQ(p.status, 0) << p.err;
@@ -674,7 +675,7 @@ TEST_F(Cli, DataFeedsRun)
 // ---------------------------------------------------------------------------
 // 6. --help and --version
 
-TEST_F(Cli, HelpAndVersion)
+TEST_F(cli, HelpAndVersion)
 {
     Proc p = run({"--help"});
     EXPECT_EQ(p.status, 0);
