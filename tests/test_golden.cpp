@@ -6,6 +6,11 @@
 //    1e-5 relative — near the mask edge dWa is ill-conditioned (a 1e-8
 //    relative change of Wa moves it by up to 2.5e-6 relative) — with an
 //    absolute floor of 1e-12 for values that cancel to ~0.
+//  * trace_f32_*.csv: float32 trainings from (1, 1), where the problem is
+//    well-conditioned. PyTorch's float32 reductions sum in another order,
+//    so only lr (exact), wa and wb (3e-5 relative: RMSprop's sign-like steps
+//    amplify float32 rounding to ~9e-6 observed) and the loss (1e-3) are
+//    compared; gradients near the minimum are tiny and noisy.
 //  * sched_lr.csv: every scheduler's lr sequence, exactly, in double.
 //  * data_default.csv: the generated dataset, byte for byte.
 #include <gtest/gtest.h>
@@ -73,9 +78,11 @@ std::vector<std::string> golden_traces()
     return names;
 }
 
-double tolerance_for(const std::string &col)
+// Relative tolerance of a column; negative: not compared.
+double tolerance_for(const std::string &col, bool f32)
 {
     if (col == "lr") return 0;
+    if (f32) return col == "wa" || col == "wb" ? 3e-5 : col == "loss" ? 1e-3 : -1;
     if (col == "wa" || col == "wb" || col == "loss") return 1e-6;
     return 1e-5;
 }
@@ -92,7 +99,7 @@ class GoldenTrace : public ::testing::TestWithParam<std::string> {};
 
 }  // namespace
 
-TEST_P(GoldenTrace, MatchesPyTorchFloat64)
+TEST_P(GoldenTrace, MatchesPyTorch)
 {
     const std::string path = std::string(OS_GOLDEN_DIR) + "/" + GetParam();
     std::ifstream in(path);
@@ -111,15 +118,17 @@ TEST_P(GoldenTrace, MatchesPyTorchFloat64)
     ASSERT_EQ(got.size(), want.size()) << "rows differ for" << args;
     ASSERT_EQ(got[0], want[0]) << "header";
     const auto &hdr = want[0];
+    const bool f32 = args.find("--dtype float32") != std::string::npos;
     double worst = 0;
     for (size_t r = 1; r < want.size(); ++r) {
         ASSERT_EQ(got[r].size(), hdr.size()) << "row " << r;
         for (size_t c = 0; c < hdr.size(); ++c) {
             const std::string &w = want[r][c], &g = got[r][c];
             ASSERT_EQ(w.empty(), g.empty()) << hdr[c] << " at update " << r - 1;
-            if (w.empty()) continue;
+            const double tol = tolerance_for(hdr[c], f32);
+            if (w.empty() || tol < 0) continue;
             double wv = std::strtod(w.c_str(), nullptr), gv = std::strtod(g.c_str(), nullptr);
-            ASSERT_TRUE(close_enough(wv, gv, tolerance_for(hdr[c])))
+            ASSERT_TRUE(close_enough(wv, gv, tol))
                 << GetParam() << ": " << hdr[c] << " at update " << r - 1 << ": PyTorch " << w
                 << ", orbitsweep " << g << "\n  replay: orbitsweep trace" << args;
             if (hdr[c] == "wa" || hdr[c] == "wb")
