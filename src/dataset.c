@@ -67,7 +67,7 @@ static int parse_full_double(const char *s, double *out)
     errno = 0;
     double v = strtod(s, &end);
     while (*end == ' ' || *end == '\t') ++end;
-    if (*end || errno == ERANGE || !isfinite(v)) return 0;
+    if (*end || errno == ERANGE || !(fabs(v) <= 1e15)) return 0; /* (x+c)^2 must fit a float */
     *out = v;
     return 1;
 }
@@ -110,7 +110,7 @@ os_status os_dataset_load(const char *path, double offset, os_dataset *d, os_err
             break;
         }
         if (!parse_full_double(r.fields[xcol], &x) || !parse_full_double(r.fields[ycol], &y)) {
-            os_set_error(err, "--data: '%s': line %d: '%s,%s' is not a pair of finite numbers",
+            os_set_error(err, "--data: '%s': line %d: '%s,%s' is not a pair of numbers with |v| <= 1e15",
                          path, r.line, r.fields[xcol], r.fields[ycol]);
             st = OS_EINPUT;
             break;
@@ -204,7 +204,8 @@ void os_dataset_find_minimum(os_dataset *d)
     long m = 4000;
     if ((double)m * d->n > 4e7) m = (long)(4e7 / d->n);
     if (m < 50) m = 50;
-    double best_wa = lo, best_wb = 0, best = INFINITY, ratio = log(hi / lo);
+    double best_wa = lo, best_wb = 0.0, best = INFINITY;
+    const double ratio = log(hi / lo);
     long best_i = 0;
     for (long i = 0; i < m; ++i) {
         double wa = lo * exp(ratio * (double)i / (double)(m - 1)), wb;

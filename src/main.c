@@ -5,6 +5,8 @@
  * 0 ok, 1 runtime failure, 2 bad input (one line on stderr naming the flag
  * and the value; no output file is left behind).
  */
+#include <ctype.h>
+#include <errno.h>
 #include <math.h>
 #include <stddef.h>
 #include <signal.h>
@@ -153,18 +155,24 @@ static int apply_flag(cli *c, const flag_def *f, const char *val, int first)
     }
     case F_OPT: {
         if (first) c->spec.n_optimizers = 0;
-        char buf[256];
-        snprintf(buf, sizeof buf, "%s", val);
-        for (char *tok = strtok(buf, ","); tok || !*val; tok = strtok(NULL, ",")) {
-            int k = tok ? os_optimizer_from_name(tok) : -1;
-            if (k < 0)
-                return bad("--optimizer: unknown optimizer '%s' (%s)", tok ? tok : val,
-                           "sgd, momentum, nesterov, rmsprop, adam");
+        for (const char *tok = val;;) {
+            const char *end = strchr(tok, ',');
+            size_t len = end ? (size_t)(end - tok) : strlen(tok);
+            int k = -1;
+            for (int o = 0; o < OS_OPT_COUNT; ++o)
+                if (strlen(os_optimizer_name(o)) == len && strncmp(tok, os_optimizer_name(o), len) == 0)
+                    k = o;
+            if (k < 0) {
+                fprintf(stderr, "orbitsweep: --optimizer: unknown optimizer '%.*s' in '%s' (sgd, "
+                                "momentum, nesterov, rmsprop, adam)\n", (int)len, tok, val);
+                return 2;
+            }
             size_t i = 0;
             while (i < c->spec.n_optimizers && c->spec.optimizers[i] != k) ++i;
             if (i == c->spec.n_optimizers) c->spec.optimizers[c->spec.n_optimizers++] = k;
+            if (!end) break;
+            tok = end + 1;
         }
-        if (c->spec.n_optimizers == 0) return bad("--optimizer: '%s' is an empty list%s", val, "");
         return 0;
     }
     case F_SCHED: {
@@ -183,9 +191,10 @@ static int apply_flag(cli *c, const flag_def *f, const char *val, int first)
         return 0;
     case F_U64: {
         char *end;
-        if (!*val || *val == '-') return bad("%s: '%s' is not a non-negative integer", f->name, val);
-        unsigned long long v = strtoull(val, &end, 10);
-        if (*end) return bad("%s: '%s' is not a non-negative integer", f->name, val);
+        errno = 0;
+        unsigned long long v = isdigit((unsigned char)*val) ? strtoull(val, &end, 10) : 0;
+        if (!isdigit((unsigned char)*val) || *end || errno == ERANGE)
+            return bad("%s: '%s' is not an integer in 0..18446744073709551615", f->name, val);
         *(uint64_t *)p = v;
         return 0;
     }
@@ -233,6 +242,7 @@ static int parse_args(cli *c, int argc, char **argv)
         for (size_t k = 0; k < N_FLAGS; ++k)
             if (strlen(flags[k].name) == len && strncmp(arg, flags[k].name, len) == 0) f = &flags[k];
         if (!f) return bad("unknown flag '%s'%s (see orbitsweep --help)", arg, "");
+        if (f->kind == F_BOOL && eq) return bad("%s: takes no value, got '%s'", f->name, eq + 1);
         if (f->kind != F_BOOL) {
             if (eq)
                 val = eq + 1;
@@ -391,9 +401,6 @@ static int backend_check(const cli *c)
                         "--backend cpu or auto\n");
         return 1;
     }
-    if (c->spec.backend == OS_BACKEND_AUTO && !c->quiet)
-        fprintf(stderr, "orbitsweep: backend auto: running on the CPU (this build has no CUDA "
-                        "backend)\n");
     return 0;
 }
 
@@ -403,10 +410,12 @@ static int cmd_run(cli *c)
     int rc = plan(c, &sw);
     if (rc) return rc;
     const char *out = c->out ? c->out : "results.csv";
-    if ((rc = backend_check(c))) return os_sweep_free(&sw), rc;
     os_atomic_file af;
     FILE *f;
-    if ((rc = open_output(&af, out, &f))) return os_sweep_free(&sw), rc;
+    if ((rc = backend_check(c)) || (rc = open_output(&af, out, &f))) return os_sweep_free(&sw), rc;
+    if (c->spec.backend == OS_BACKEND_AUTO && !c->quiet)
+        fprintf(stderr, "orbitsweep: backend auto: running on the CPU (this build has no CUDA "
+                        "backend)\n");
     os_result *res = calloc(sw.n_trials, sizeof *res);
     if (!res) {
         fprintf(stderr, "orbitsweep: out of memory for %zu results\n", sw.n_trials);

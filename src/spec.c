@@ -486,14 +486,14 @@ os_status os_spec_validate(const os_spec *s, os_error *err)
             os_set_error(err, "--n: '%d' is out of range (must be in 2..10000000)", s->n);
             return OS_EINPUT;
         }
-        if (!(s->a > 0) || !isfinite(s->a)) {
+        if (!(s->a > 0 && s->a <= 1e6)) {
             os_fmt_double(buf, sizeof buf, s->a);
-            os_set_error(err, "--a: '%s' is out of range (must be > 0)", buf);
+            os_set_error(err, "--a: '%s' is out of range (must be in (0, 1e6])", buf);
             return OS_EINPUT;
         }
-        if (!(s->b > 0) || !isfinite(s->b)) {
+        if (!(s->b > 0 && s->b <= 1e6)) {
             os_fmt_double(buf, sizeof buf, s->b);
-            os_set_error(err, "--b: '%s' is out of range (must be > 0)", buf);
+            os_set_error(err, "--b: '%s' is out of range (must be in (0, 1e6])", buf);
             return OS_EINPUT;
         }
         if (!s->offset_set && s->b > s->a) {
@@ -502,14 +502,16 @@ os_status os_spec_validate(const os_spec *s, os_error *err)
                          buf);
             return OS_EINPUT;
         }
-        if (!(s->noise >= 0) || !isfinite(s->noise)) {
+        if (!(s->noise >= 0 && s->noise <= 1e6)) {
             os_fmt_double(buf, sizeof buf, s->noise);
-            os_set_error(err, "--noise: '%s' is out of range (must be >= 0)", buf);
+            os_set_error(err, "--noise: '%s' is out of range (must be in [0, 1e6])", buf);
             return OS_EINPUT;
         }
     }
-    if (s->offset_set && !isfinite(s->offset)) {
-        os_set_error(err, "--offset: must be finite");
+    if (s->offset_set && !(fabs(s->offset) <= 1e6)) {
+        char buf[64];
+        os_fmt_double(buf, sizeof buf, s->offset);
+        os_set_error(err, "--offset: '%s' is out of range (|offset| <= 1e6)", buf);
         return OS_EINPUT;
     }
     if (!(s->target > 0) || !isfinite(s->target)) {
