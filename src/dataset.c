@@ -208,7 +208,7 @@ void os_dataset_find_minimum(os_dataset *d)
     const double ratio = log(hi / lo);
     long best_i = 0;
     for (long i = 0; i < m; ++i) {
-        double wa = lo * exp(ratio * (double)i / (double)(m - 1)), wb;
+        double wa = lo * exp(ratio * (double)i / (double)(m - 1)), wb = 0;
         double l = profile_loss(d, wa, &wb);
         if (l < best) best = l, best_wa = wa, best_wb = wb, best_i = i;
     }
