@@ -1,10 +1,13 @@
 /* cpu_backend.c — trains a sweep on the CPU cores (OpenMP).
  *
- * Work is split into blocks of up to OS_CPU_BLOCK trainings of one seed;
- * threads take blocks dynamically. Each training's numbers depend only on
+ * Work is split into blocks of up to OS_CPU_BLOCK trainings of one seed
+ * and batch size (they share each epoch's batch order); threads take blocks
+ * dynamically, and a block runs OS_CPU_LANES trainings at a time in SIMD
+ * lanes (cpu_t.h). Each training's numbers depend only on
  * its own spec, never on the block or thread that ran it, so the table is
  * the same for any thread count.
  */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #ifdef _OPENMP
@@ -15,15 +18,60 @@
 #include "orbitsweep/shuffle.h"
 #include "orbitsweep/train.h"
 
-#define OS_CPU_BLOCK 16
+#define OS_CPU_BLOCK 64 /* trainings of one seed that share each epoch's batch order */
+#define OS_CPU_LANES 16 /* trainings side by side in SIMD lanes */
 
-/* The batch order of one epoch: position j -> data index. */
-static void cpu_make_order(uint32_t *order, uint64_t seed, uint64_t stream, uint32_t epoch,
+/* Per-thread buffers, sized for the largest dataset. */
+typedef struct cpu_scratch {
+    uint32_t *order; /* the epoch's order: position -> data index */
+    uint32_t *table; /* one pass of the bijection over [0, 2^bits) */
+    void *bd2, *by;  /* the data in batch order (n values of the dtype) */
+    void *ld2, *ly;  /* per-lane copies, lane-major (n * OS_CPU_LANES) */
+} cpu_scratch;
+
+static void cpu_scratch_free(cpu_scratch *ws)
+{
+    free(ws->order);
+    free(ws->table);
+    free(ws->bd2);
+    free(ws->by);
+    free(ws->ld2);
+    free(ws->ly);
+    memset(ws, 0, sizeof *ws);
+}
+
+static int cpu_scratch_make(cpu_scratch *ws, int max_n)
+{
+    size_t n = (size_t)max_n, dom = 1;
+    while (dom < n) dom *= 2;
+    ws->order = malloc(n * sizeof *ws->order);
+    ws->table = malloc(dom * sizeof *ws->table);
+    ws->bd2 = malloc(n * sizeof(double));
+    ws->by = malloc(n * sizeof(double));
+    ws->ld2 = malloc(n * OS_CPU_LANES * sizeof(double));
+    ws->ly = malloc(n * OS_CPU_LANES * sizeof(double));
+    if (ws->order && ws->table && ws->bd2 && ws->by && ws->ld2 && ws->ly) return 1;
+    cpu_scratch_free(ws);
+    return 0;
+}
+
+/* The batch order of one epoch into ws->order (position j -> data index):
+ * the bijection's pass over the whole power-of-two domain is tabulated in
+ * one vectorised loop, then each position walks the table into [0, n). */
+static void cpu_make_order(cpu_scratch *ws, uint64_t seed, uint64_t stream, uint32_t epoch,
                            uint32_t n)
 {
     os_perm p;
     os_perm_init(&p, seed, stream, epoch, n);
-    for (uint32_t j = 0; j < n; ++j) order[j] = os_perm_at(&p, j);
+    const uint32_t dom = p.mask + 1u;
+    uint32_t *table = ws->table;
+#pragma omp simd
+    for (uint32_t x = 0; x < dom; ++x) table[x] = os_perm_round(&p, x);
+    for (uint32_t j = 0; j < n; ++j) {
+        uint32_t x = table[j];
+        while (x >= n) x = table[x];
+        ws->order[j] = x;
+    }
 }
 
 #define OS_F32 1
@@ -33,11 +81,47 @@ static void cpu_make_order(uint32_t *order, uint64_t seed, uint64_t stream, uint
 #include "orbitsweep/typed.h"
 #include "cpu_t.h"
 
+/* final_loss of trials idx[0..cnt) (one dataset): os_dataset_loss's math
+ * and order, OS_CPU_LANES trainings at a time; then the other metrics. */
+static void cpu_finish(const os_sweep *sw, const cpu_data_f64 *d, const size_t *idx, int cnt,
+                       os_result *res)
+{
+    const int n = os_sweep_dataset(sw, idx[0])->n;
+    for (int c0 = 0; c0 < cnt; c0 += OS_CPU_LANES) {
+        const int lanes = cnt - c0 < OS_CPU_LANES ? cnt - c0 : OS_CPU_LANES;
+        double inv[OS_CPU_LANES], wb[OS_CPU_LANES];
+        double al[OS_PARTIALS][OS_CPU_LANES], aa[OS_PARTIALS][OS_CPU_LANES],
+            ab[OS_PARTIALS][OS_CPU_LANES];
+        int ak[OS_PARTIALS][OS_CPU_LANES];
+        for (int l = 0; l < OS_CPU_LANES; ++l) {
+            const os_result *r = &res[idx[c0 + (l < lanes ? l : 0)]];
+            os_fwd_f64 f = os_fwd_make_f64(r->final_wa, r->final_wb);
+            inv[l] = f.inv_wa2;
+            wb[l] = f.wb;
+        }
+        for (int p = 0; p < OS_PARTIALS; ++p)
+            cpu_partial_bcast_f64(inv, wb, d->d2, d->y, p, n, al[p], aa[p], ab[p], ak[p]);
+        for (int l = 0; l < lanes; ++l) {
+            os_result *r = &res[idx[c0 + l]];
+            os_acc_f64 part[OS_PARTIALS];
+            for (int p = 0; p < OS_PARTIALS; ++p) {
+                part[p].l = al[p][l];
+                part[p].a = aa[p][l];
+                part[p].b = ab[p][l];
+                part[p].k = ak[p][l];
+            }
+            os_acc_f64 t = os_acc_tree_f64(part);
+            const int finite = isfinite(r->final_wa) && isfinite(r->final_wb) && r->final_wa != 0;
+            r->final_loss = r->diverged || !finite || t.k == 0 ? NAN : t.l / t.k;
+            os_result_finish(sw, idx[c0 + l], r);
+        }
+    }
+}
+
 typedef struct cpu_state {
     cpu_data_f32 *f32;
     cpu_data_f64 *f64;
     size_t n;
-    uint32_t *identity;
     int max_n;
 } cpu_state;
 
@@ -49,32 +133,72 @@ static void cpu_state_free(cpu_state *s)
     }
     free(s->f32);
     free(s->f64);
-    free(s->identity);
 }
 
 static os_status cpu_state_make(const os_sweep *sw, cpu_state *s, os_error *err)
 {
     memset(s, 0, sizeof *s);
     s->n = sw->n_data;
-    int ok = 1;
-    if (sw->spec->dtype == OS_DTYPE_F32) {
+    /* float64 data always (final losses); float32 data for float32 runs */
+    s->f64 = calloc(s->n, sizeof *s->f64);
+    int ok = s->f64 != NULL;
+    for (size_t i = 0; ok && i < s->n; ++i) ok = cpu_data_make_f64(&s->f64[i], &sw->data[i]);
+    if (ok && sw->spec->dtype == OS_DTYPE_F32) {
         s->f32 = calloc(s->n, sizeof *s->f32);
         ok = s->f32 != NULL;
         for (size_t i = 0; ok && i < s->n; ++i) ok = cpu_data_make_f32(&s->f32[i], &sw->data[i]);
-    } else {
-        s->f64 = calloc(s->n, sizeof *s->f64);
-        ok = s->f64 != NULL;
-        for (size_t i = 0; ok && i < s->n; ++i) ok = cpu_data_make_f64(&s->f64[i], &sw->data[i]);
     }
     for (size_t i = 0; i < s->n; ++i) s->max_n = sw->data[i].n > s->max_n ? sw->data[i].n : s->max_n;
-    s->identity = ok ? malloc((size_t)s->max_n * sizeof *s->identity) : NULL;
-    if (!s->identity) {
+    if (!ok) {
         cpu_state_free(s);
         os_set_error(err, "out of memory for the datasets");
         return OS_ERUNTIME;
     }
-    for (int i = 0; i < s->max_n; ++i) s->identity[i] = (uint32_t)i;
     return OS_OK;
+}
+
+/* Blocks of work: for each seed its trainings ordered by (batch size,
+ * epochs), cut into runs of at most OS_CPU_BLOCK with one batch size. */
+typedef struct cpu_plan {
+    size_t *idx;              /* trial indices, block after block */
+    size_t *start;            /* block b is idx[start[b] .. start[b+1]) */
+    size_t n_blocks;
+} cpu_plan;
+
+static const os_sweep *g_sort_sweep; /* qsort has no context argument in C11 */
+
+static int cmp_trial(const void *a, const void *b)
+{
+    const os_trial *x = &g_sort_sweep->trials[*(const size_t *)a];
+    const os_trial *y = &g_sort_sweep->trials[*(const size_t *)b];
+    if (x->replicate != y->replicate) return x->replicate < y->replicate ? -1 : 1;
+    if (x->batch_size != y->batch_size) return x->batch_size < y->batch_size ? -1 : 1;
+    if (x->epochs != y->epochs) return x->epochs < y->epochs ? -1 : 1;
+    return *(const size_t *)a < *(const size_t *)b ? -1 : 1;
+}
+
+static int cpu_plan_make(const os_sweep *sw, cpu_plan *pl)
+{
+    const size_t n = sw->n_trials;
+    pl->idx = malloc(n * sizeof *pl->idx);
+    pl->start = malloc((n + 1) * sizeof *pl->start);
+    if (!pl->idx || !pl->start) return 0;
+    for (size_t i = 0; i < n; ++i) pl->idx[i] = i;
+    g_sort_sweep = sw;
+    qsort(pl->idx, n, sizeof *pl->idx, cmp_trial);
+    pl->n_blocks = 0;
+    for (size_t i = 0; i < n; ++i) {
+        const os_trial *t = &sw->trials[pl->idx[i]];
+        size_t b = pl->n_blocks;
+        int fresh = b == 0 || i - pl->start[b - 1] == OS_CPU_BLOCK;
+        if (!fresh) {
+            const os_trial *first = &sw->trials[pl->idx[pl->start[b - 1]]];
+            fresh = first->replicate != t->replicate || first->batch_size != t->batch_size;
+        }
+        if (fresh) pl->start[pl->n_blocks++] = i;
+    }
+    pl->start[pl->n_blocks] = n;
+    return 1;
 }
 
 os_status os_cpu_run(const os_sweep *sw, os_result *res, os_progress_fn progress, void *ctx,
@@ -83,34 +207,39 @@ os_status os_cpu_run(const os_sweep *sw, os_result *res, os_progress_fn progress
     cpu_state cs;
     os_status st = cpu_state_make(sw, &cs, err);
     if (st) return st;
-
-    /* blocks: for each seed, its trainings in row order, OS_CPU_BLOCK at a time */
-    const size_t seeds = sw->spec->seeds, n = sw->n_trials;
-    const size_t per_seed = n / seeds, blocks_per_seed = (per_seed + OS_CPU_BLOCK - 1) / OS_CPU_BLOCK;
-    const long n_blocks = (long)(seeds * blocks_per_seed);
+    cpu_plan pl = {0};
+    if (!cpu_plan_make(sw, &pl)) {
+        free(pl.idx);
+        free(pl.start);
+        cpu_state_free(&cs);
+        os_set_error(err, "out of memory for %zu trainings", sw->n_trials);
+        return OS_ERUNTIME;
+    }
 #ifdef _OPENMP
     if (sw->spec->threads > 0) omp_set_num_threads(sw->spec->threads);
 #endif
+    const int simd = !sw->spec->cpu_scalar;
+    const size_t n = sw->n_trials;
     size_t done = 0;
     int failed = 0;
 #pragma omp parallel
     {
-        uint32_t *order = malloc((size_t)cs.max_n * sizeof *order);
-        if (!order) {
+        cpu_scratch ws = {0};
+        int ok = cpu_scratch_make(&ws, cs.max_n);
+        if (!ok) {
 #pragma omp atomic write
             failed = 1;
         }
 #pragma omp for schedule(dynamic, 1)
-        for (long b = 0; b < n_blocks; ++b) {
-            if (!order) continue;
-            const size_t r = (size_t)b / blocks_per_seed, c0 = ((size_t)b % blocks_per_seed) * OS_CPU_BLOCK;
-            size_t idx[OS_CPU_BLOCK];
-            int cnt = 0;
-            for (size_t c = c0; c < per_seed && cnt < OS_CPU_BLOCK; ++c) idx[cnt++] = c * seeds + r;
+        for (long b = 0; b < (long)pl.n_blocks; ++b) {
+            if (!ok) continue;
+            const size_t *idx = pl.idx + pl.start[b];
+            const int cnt = (int)(pl.start[b + 1] - pl.start[b]);
             if (cs.f32)
-                cpu_block_f32(sw, cs.f32, idx, cnt, cs.identity, order, res);
+                cpu_block_f32(sw, cs.f32, idx, cnt, &ws, simd, res);
             else
-                cpu_block_f64(sw, cs.f64, idx, cnt, cs.identity, order, res);
+                cpu_block_f64(sw, cs.f64, idx, cnt, &ws, simd, res);
+            cpu_finish(sw, &cs.f64[sw->n_data == 1 ? 0 : sw->trials[idx[0]].replicate], idx, cnt, res);
             size_t now;
 #pragma omp atomic capture
             now = done += (size_t)cnt;
@@ -120,8 +249,10 @@ os_status os_cpu_run(const os_sweep *sw, os_result *res, os_progress_fn progress
             if (progress) progress(ctx, now, n);
 #endif
         }
-        free(order);
+        cpu_scratch_free(&ws);
     }
+    free(pl.idx);
+    free(pl.start);
     cpu_state_free(&cs);
     if (failed) {
         os_set_error(err, "out of memory for the batch orders");
@@ -136,17 +267,17 @@ os_status os_cpu_trace(const os_sweep *sw, FILE *f, os_error *err)
     cpu_state cs;
     os_status st = cpu_state_make(sw, &cs, err);
     if (st) return st;
-    uint32_t *order = malloc((size_t)cs.max_n * sizeof *order);
-    if (!order) {
+    cpu_scratch ws = {0};
+    if (!cpu_scratch_make(&ws, cs.max_n)) {
         cpu_state_free(&cs);
         os_set_error(err, "out of memory");
         return OS_ERUNTIME;
     }
-    if (cs.f32)
-        cpu_trace_f32(sw, cs.f32, cs.identity, order, f);
+    if (sw->spec->dtype == OS_DTYPE_F32)
+        cpu_trace_f32(sw, cs.f32, &ws, f);
     else
-        cpu_trace_f64(sw, cs.f64, cs.identity, order, f);
-    free(order);
+        cpu_trace_f64(sw, cs.f64, &ws, f);
+    cpu_scratch_free(&ws);
     cpu_state_free(&cs);
     return ferror(f) ? (os_set_error(err, "write failed"), OS_ERUNTIME) : OS_OK;
 }

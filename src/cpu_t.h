@@ -1,8 +1,15 @@
 /* cpu_t.h — the CPU backend's loops for one dtype (template: see typed.h).
  *
  * Included twice by cpu_backend.c. The loops only decide which point goes
- * into which canonical partial; every formula comes from the shared
- * headers (model.h, optim.h, sched.h, train.h).
+ * into which canonical partial and which SIMD lane holds which training;
+ * every formula comes from the shared headers (model.h, optim.h, sched.h,
+ * train.h).
+ *
+ * Vectorised path: OS_CPU_LANES trainings of one seed and batch size run
+ * side by side, one per SIMD lane; each batch point is broadcast to all
+ * lanes (or, with --shuffle trial, read from a per-lane transposed copy).
+ * The canonical order is kept by summing partial p (points p, p+8, ... of
+ * the batch, in batch order) for all lanes before partial p+1.
  */
 
 /* The dataset as the training dtype sees it: d2 = ((T)x + (T)c)^2, y. */
@@ -59,22 +66,21 @@ static void OS_FN(trace_row)(FILE *f, int64_t k, int epoch, int batch,
     fputc('\n', f);
 }
 
-/* One epoch of one training over the batch order `order`. */
-static void OS_FN(cpu_epoch)(OS_FN(os_train) *tr, const os_train_cfg *c, const OS_FN(cpu_data) *cd,
-                             const uint32_t *order, int n, int bs, int epoch, FILE *trace)
+/* ------------------------------------------------------------------------ */
+/* scalar path: one training at a time (traces, and the reference the       */
+/* vectorised path is tested against)                                        */
+
+/* One epoch of one training; bd2/by hold the data in batch order. */
+static void OS_FN(cpu_epoch)(OS_FN(os_train) *tr, const os_train_cfg *c, const OS_T *bd2,
+                             const OS_T *by, int n, int bs, int epoch, FILE *trace)
 {
-    const OS_T *d2 = cd->d2, *y = cd->y;
     OS_FN(os_update_info) info;
     for (int lo = 0, b = 0; lo < n; lo += bs, ++b) {
         const int hi = lo + bs < n ? lo + bs : n;
         OS_FN(os_acc) acc[OS_PARTIALS];
         for (int p = 0; p < OS_PARTIALS; ++p) OS_FN(os_acc_zero)(&acc[p]);
         const OS_FN(os_fwd) f = OS_FN(os_fwd_make)(tr->wa, tr->wb);
-        int j = lo;
-        for (; j + OS_PARTIALS <= hi; j += OS_PARTIALS)
-            for (int p = 0; p < OS_PARTIALS; ++p)
-                OS_FN(os_point)(&f, d2[order[j + p]], y[order[j + p]], &acc[p]);
-        for (int p = 0; j < hi; ++j, ++p) OS_FN(os_point)(&f, d2[order[j]], y[order[j]], &acc[p]);
+        for (int j = lo; j < hi; ++j) OS_FN(os_point)(&f, bd2[j], by[j], &acc[(j - lo) % OS_PARTIALS]);
         const int64_t k = tr->updates;
         OS_FN(os_train_update)(tr, c, acc, trace ? &info : NULL);
         if (trace) OS_FN(trace_row)(trace, k, epoch, b, &info, tr, c->opt.kind);
@@ -83,16 +89,94 @@ static void OS_FN(cpu_epoch)(OS_FN(os_train) *tr, const os_train_cfg *c, const O
     OS_FN(os_train_end_epoch)(tr, c);
 }
 
-/* Trainings idx[0..cnt) of one seed, epoch by epoch, so a shared batch
- * order is derived once per epoch for all of them. */
+/* ------------------------------------------------------------------------ */
+/* vectorised path                                                           */
+
+/* One partial of one batch for all lanes: points j = first, first+8, ...
+ * < hi, data broadcast from d2[j], y[j]. Not inlined and with restrict
+ * accumulators in the caller's memory: that is the shape GCC vectorises
+ * across lanes (inlined, it scalarises the small arrays and unrolls). */
+static __attribute__((noinline)) void
+OS_FN(cpu_partial_bcast)(const OS_T *restrict inv, const OS_T *restrict wb,
+                         const OS_T *restrict d2, const OS_T *restrict y, int first, int hi,
+                         OS_T *restrict al, OS_T *restrict aa, OS_T *restrict ab, int *restrict ak)
+{
+    for (int l = 0; l < OS_CPU_LANES; ++l) al[l] = aa[l] = ab[l] = 0, ak[l] = 0;
+    for (int j = first; j < hi; j += OS_PARTIALS) {
+        const OS_T dj = d2[j], yj = y[j];
+#pragma omp simd
+        for (int l = 0; l < OS_CPU_LANES; ++l)
+            OS_FN(os_point_add)(inv[l], wb[l], dj, yj, &al[l], &aa[l], &ab[l], &ak[l]);
+    }
+}
+
+/* The same with per-lane data, lane-major: [j*OS_CPU_LANES + l]. */
+static __attribute__((noinline)) void
+OS_FN(cpu_partial_lanes)(const OS_T *restrict inv, const OS_T *restrict wb,
+                         const OS_T *restrict d2, const OS_T *restrict y, int first, int hi,
+                         OS_T *restrict al, OS_T *restrict aa, OS_T *restrict ab, int *restrict ak)
+{
+    for (int l = 0; l < OS_CPU_LANES; ++l) al[l] = aa[l] = ab[l] = 0, ak[l] = 0;
+    for (int j = first; j < hi; j += OS_PARTIALS) {
+        const OS_T *dj = d2 + (size_t)j * OS_CPU_LANES, *yj = y + (size_t)j * OS_CPU_LANES;
+#pragma omp simd
+        for (int l = 0; l < OS_CPU_LANES; ++l)
+            OS_FN(os_point_add)(inv[l], wb[l], dj[l], yj[l], &al[l], &aa[l], &ab[l], &ak[l]);
+    }
+}
+
+/* One epoch of up to OS_CPU_LANES trainings with the same batch size. */
+static void OS_FN(cpu_lanes_epoch)(OS_FN(os_train) *tr, const os_train_cfg *cfg, int lanes,
+                                   int *active, const OS_T *d2, const OS_T *y, int lane_major,
+                                   int n, int bs)
+{
+    for (int lo = 0; lo < n; lo += bs) {
+        const int hi = lo + bs < n ? lo + bs : n;
+        OS_T inv[OS_CPU_LANES], wb[OS_CPU_LANES];
+        for (int l = 0; l < OS_CPU_LANES; ++l) {
+            OS_FN(os_fwd) f = OS_FN(os_fwd_make)(l < lanes ? tr[l].wa : (OS_T)1,
+                                                 l < lanes ? tr[l].wb : (OS_T)1);
+            inv[l] = f.inv_wa2;
+            wb[l] = f.wb;
+        }
+        OS_T al[OS_PARTIALS][OS_CPU_LANES], aa[OS_PARTIALS][OS_CPU_LANES],
+            ab[OS_PARTIALS][OS_CPU_LANES];
+        int ak[OS_PARTIALS][OS_CPU_LANES];
+        for (int p = 0; p < OS_PARTIALS; ++p)
+            (lane_major ? OS_FN(cpu_partial_lanes) : OS_FN(cpu_partial_bcast))(
+                inv, wb, d2, y, lo + p, hi, al[p], aa[p], ab[p], ak[p]);
+        int any = 0;
+        for (int l = 0; l < lanes; ++l) {
+            if (!active[l]) continue;
+            OS_FN(os_acc) mine[OS_PARTIALS];
+            for (int p = 0; p < OS_PARTIALS; ++p) {
+                mine[p].l = al[p][l];
+                mine[p].a = aa[p][l];
+                mine[p].b = ab[p][l];
+                mine[p].k = ak[p][l];
+            }
+            OS_FN(os_train_update)(&tr[l], &cfg[l], mine, NULL);
+            active[l] = !tr[l].diverged;
+            any |= active[l];
+        }
+        if (!any) return;
+    }
+    for (int l = 0; l < lanes; ++l)
+        if (active[l]) OS_FN(os_train_end_epoch)(&tr[l], &cfg[l]);
+}
+
+/* ------------------------------------------------------------------------ */
+/* a block: trainings of one seed and batch size, epoch by epoch             */
+
 static void OS_FN(cpu_block)(const os_sweep *sw, const OS_FN(cpu_data) *cds, const size_t *idx,
-                             int cnt, const uint32_t *identity, uint32_t *order, os_result *res)
+                             int cnt, cpu_scratch *ws, int simd, os_result *res)
 {
     OS_FN(os_train) tr[OS_CPU_BLOCK];
     os_train_cfg cfg[OS_CPU_BLOCK];
     const os_dataset *d = os_sweep_dataset(sw, idx[0]);
     const OS_FN(cpu_data) *cd = &cds[sw->n_data == 1 ? 0 : sw->trials[idx[0]].replicate];
-    const int n = d->n, shuffle = sw->spec->shuffle;
+    const int n = d->n, shuffle = sw->spec->shuffle, bs = sw->trials[idx[0]].batch_size;
+    OS_T *bd2 = (OS_T *)ws->bd2, *by = (OS_T *)ws->by, *ld2 = (OS_T *)ws->ld2, *ly = (OS_T *)ws->ly;
     int max_ep = 0;
     for (int t = 0; t < cnt; ++t) {
         cfg[t] = os_sweep_train_cfg(sw, idx[t]);
@@ -101,17 +185,46 @@ static void OS_FN(cpu_block)(const os_sweep *sw, const OS_FN(cpu_data) *cds, con
         max_ep = ep > max_ep ? ep : max_ep;
     }
     for (int e = 0; e < max_ep; ++e) {
-        int shared_ready = 0;
-        for (int t = 0; t < cnt; ++t) {
-            const os_trial *tl = &sw->trials[idx[t]];
-            if (e >= tl->epochs || tr[t].diverged) continue;
-            const uint32_t *ord = identity;
-            if (shuffle == OS_SHUFFLE_TRIAL || (shuffle == OS_SHUFFLE_SHARED && !shared_ready)) {
-                cpu_make_order(order, tl->seed, tl->order_stream, (uint32_t)e, (uint32_t)n);
-                shared_ready = shuffle == OS_SHUFFLE_SHARED;
+        const OS_T *sd2 = cd->d2, *sy = cd->y; /* the shared batch order's data */
+        if (shuffle == OS_SHUFFLE_SHARED) {
+            const os_trial *t0 = &sw->trials[idx[0]];
+            cpu_make_order(ws, t0->seed, t0->order_stream, (uint32_t)e, (uint32_t)n);
+            for (int j = 0; j < n; ++j) bd2[j] = cd->d2[ws->order[j]], by[j] = cd->y[ws->order[j]];
+            sd2 = bd2;
+            sy = by;
+        }
+        for (int c0 = 0; c0 < cnt; c0 += OS_CPU_LANES) {
+            const int lanes = cnt - c0 < OS_CPU_LANES ? cnt - c0 : OS_CPU_LANES;
+            int active[OS_CPU_LANES], any = 0;
+            for (int l = 0; l < lanes; ++l) {
+                const os_trial *tl = &sw->trials[idx[c0 + l]];
+                active[l] = e < tl->epochs && !tr[c0 + l].diverged;
+                any |= active[l];
             }
-            if (shuffle != OS_SHUFFLE_NONE) ord = order;
-            OS_FN(cpu_epoch)(&tr[t], &cfg[t], cd, ord, n, tl->batch_size, e, NULL);
+            if (!any) continue;
+            if (shuffle == OS_SHUFFLE_TRIAL) {
+                for (int l = 0; l < lanes; ++l) {
+                    const os_trial *tl = &sw->trials[idx[c0 + l]];
+                    cpu_make_order(ws, tl->seed, tl->order_stream, (uint32_t)e, (uint32_t)n);
+                    if (simd) {
+                        for (int j = 0; j < n; ++j) {
+                            ld2[(size_t)j * OS_CPU_LANES + l] = cd->d2[ws->order[j]];
+                            ly[(size_t)j * OS_CPU_LANES + l] = cd->y[ws->order[j]];
+                        }
+                    } else if (active[l]) {
+                        for (int j = 0; j < n; ++j)
+                            bd2[j] = cd->d2[ws->order[j]], by[j] = cd->y[ws->order[j]];
+                        OS_FN(cpu_epoch)(&tr[c0 + l], &cfg[c0 + l], bd2, by, n, bs, e, NULL);
+                    }
+                }
+                if (simd)
+                    OS_FN(cpu_lanes_epoch)(&tr[c0], &cfg[c0], lanes, active, ld2, ly, 1, n, bs);
+            } else if (simd) {
+                OS_FN(cpu_lanes_epoch)(&tr[c0], &cfg[c0], lanes, active, sd2, sy, 0, n, bs);
+            } else {
+                for (int l = 0; l < lanes; ++l)
+                    if (active[l]) OS_FN(cpu_epoch)(&tr[c0 + l], &cfg[c0 + l], sd2, sy, n, bs, e, NULL);
+            }
         }
     }
     for (int t = 0; t < cnt; ++t) {
@@ -122,28 +235,29 @@ static void OS_FN(cpu_block)(const os_sweep *sw, const OS_FN(cpu_data) *cds, con
         r->updates = tr[t].updates;
         r->steps_to_target =
             tr[t].diverged || tr[t].last_bad == tr[t].updates ? -1 : tr[t].last_bad + 1;
-        os_result_finish(sw, idx[t], r);
     }
 }
 
 /* The trace of trial 0: every update, then the final parameters. */
-static void OS_FN(cpu_trace)(const os_sweep *sw, const OS_FN(cpu_data) *cd, const uint32_t *identity,
-                             uint32_t *order, FILE *f)
+static void OS_FN(cpu_trace)(const os_sweep *sw, const OS_FN(cpu_data) *cd, cpu_scratch *ws, FILE *f)
 {
     const os_trial *tl = &sw->trials[0];
     const int n = os_sweep_dataset(sw, 0)->n;
+    OS_T *bd2 = (OS_T *)ws->bd2, *by = (OS_T *)ws->by;
     os_train_cfg cfg = os_sweep_train_cfg(sw, 0);
     OS_FN(os_train) tr;
     OS_FN(os_train_init)(&tr, &cfg);
     fputs("update,epoch,batch,lr,loss,wa,wb,dwa,dwb,step_wa,step_wb,eff_step,m_wa,m_wb,v_wa,v_wb\n",
           f);
     for (int e = 0; e < tl->epochs && !tr.diverged; ++e) {
-        const uint32_t *ord = identity;
+        const OS_T *sd2 = cd->d2, *sy = cd->y;
         if (sw->spec->shuffle != OS_SHUFFLE_NONE) {
-            cpu_make_order(order, tl->seed, tl->order_stream, (uint32_t)e, (uint32_t)n);
-            ord = order;
+            cpu_make_order(ws, tl->seed, tl->order_stream, (uint32_t)e, (uint32_t)n);
+            for (int j = 0; j < n; ++j) bd2[j] = cd->d2[ws->order[j]], by[j] = cd->y[ws->order[j]];
+            sd2 = bd2;
+            sy = by;
         }
-        OS_FN(cpu_epoch)(&tr, &cfg, cd, ord, n, tl->batch_size, e, f);
+        OS_FN(cpu_epoch)(&tr, &cfg, sd2, sy, n, tl->batch_size, e, f);
     }
     fprintf(f, "%lld,,,,,", (long long)tr.updates);
     OS_FN(put)(f, tr.wa);

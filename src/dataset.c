@@ -154,17 +154,17 @@ os_status os_dataset_load(const char *path, double offset, os_dataset *d, os_err
 double os_dataset_loss(const os_dataset *d, double wa, double wb)
 {
     if (!isfinite(wa) || !isfinite(wb) || wa == 0) return NAN;
-    double sum = 0, inv = 1.0 / (wa * wa);
-    int k = 0;
+    /* the model's own math and canonical order (model.h), in double, with
+     * the data in data order: the backends compute the same bits */
+    os_acc_f64 part[OS_PARTIALS];
+    for (int p = 0; p < OS_PARTIALS; ++p) os_acc_zero_f64(&part[p]);
+    const os_fwd_f64 f = os_fwd_make_f64(wa, wb);
     for (int i = 0; i < d->n; ++i) {
         double xc = d->x[i] + d->c;
-        double s = 1.0 - xc * xc * inv;
-        if (s < 0) continue;
-        double e = wb * sqrt(s) - d->y[i];
-        sum += e * e;
-        ++k;
+        os_point_f64(&f, xc * xc, d->y[i], &part[i % OS_PARTIALS]);
     }
-    return k ? sum / k : NAN;
+    os_acc_f64 t = os_acc_tree_f64(part);
+    return t.k ? t.l / t.k : NAN;
 }
 
 /* min over Wb of the loss at Wa (closed form: Wb = sum y r / sum r^2). */

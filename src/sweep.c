@@ -190,7 +190,6 @@ os_train_cfg os_sweep_train_cfg(const os_sweep *sw, size_t i)
 void os_result_finish(const os_sweep *sw, size_t i, os_result *r)
 {
     const os_dataset *d = os_sweep_dataset(sw, i);
-    r->final_loss = r->diverged ? NAN : os_dataset_loss(d, r->final_wa, r->final_wb);
     r->loss_gap = r->final_loss - d->min_loss;
     r->param_error = os_param_error(r->final_wa, r->final_wb, d->ref_wa, d->ref_wb);
 }

@@ -26,20 +26,29 @@ OS_HD static inline void OS_FN(os_acc_zero)(OS_FN(os_acc) *a)
     a->k = 0;
 }
 
-/* One sample evaluation: point (d2 = (x+c)^2, y) added to a partial. The
- * mask is a select, so a masked point's infinite terms never reach the sum. */
+/* One sample evaluation: point (d2 = (x+c)^2, y) added to the partial sums
+ * (*l, *a, *b, *k), given the update's 1/Wa^2 and Wb. Scalar arguments, so
+ * that a loop over SIMD lanes (trainings) vectorises. The mask is a select:
+ * a masked point's infinite terms never reach the sums. */
+OS_HD static inline void OS_FN(os_point_add)(OS_T inv_wa2, OS_T wb, OS_T d2, OS_T y, OS_T *l,
+                                             OS_T *a, OS_T *b, int *k)
+{
+    OS_T s = (OS_T)1 - d2 * inv_wa2;
+    int masked = s < (OS_T)0;
+    OS_T r = OS_SQRT(masked ? (OS_T)1 : s);
+    OS_T e = wb * r - y;
+    OS_T ta = (e * d2) / r;
+    *l += masked ? (OS_T)0 : e * e;
+    *a += masked ? (OS_T)0 : ta;
+    *b += masked ? (OS_T)0 : e * r;
+    *k += !masked;
+}
+
+/* The same, into one canonical partial. */
 OS_HD static inline void OS_FN(os_point)(const OS_FN(os_fwd) *f, OS_T d2, OS_T y,
                                          OS_FN(os_acc) *acc)
 {
-    OS_T s = (OS_T)1 - d2 * f->inv_wa2;
-    int masked = s < (OS_T)0;
-    OS_T r = OS_SQRT(masked ? (OS_T)1 : s);
-    OS_T e = f->wb * r - y;
-    OS_T ta = (e * d2) / r;
-    acc->l += masked ? (OS_T)0 : e * e;
-    acc->a += masked ? (OS_T)0 : ta;
-    acc->b += masked ? (OS_T)0 : e * r;
-    acc->k += !masked;
+    OS_FN(os_point_add)(f->inv_wa2, f->wb, d2, y, &acc->l, &acc->a, &acc->b, &acc->k);
 }
 
 OS_HD static inline OS_FN(os_acc) OS_FN(os_acc_add)(OS_FN(os_acc) x, OS_FN(os_acc) y)

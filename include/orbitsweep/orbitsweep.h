@@ -61,7 +61,8 @@ typedef struct os_spec {
     uint64_t seed;
     uint32_t seeds;
     int shuffle, dtype, backend;
-    int threads; /* 0: all cores */
+    int threads;    /* 0: all cores */
+    int cpu_scalar; /* 1: one training at a time (the reference for the SIMD path) */
     /* dataset */
     int n;
     double a, b, offset, noise;
@@ -141,7 +142,8 @@ os_status os_dataset_generate(const os_spec *spec, uint32_t replicate, os_datase
 os_status os_dataset_load(const char *path, double offset, os_dataset *out, os_error *err);
 /* The loss minimum over (Wa, Wb) in double (fills min_*). */
 void os_dataset_find_minimum(os_dataset *d);
-/* Masked MSE over the whole dataset at (wa, wb), in double. */
+/* Masked MSE over the whole dataset at (wa, wb), in double, with the
+ * model's canonical summation order (point i into partial i mod 8). */
 double os_dataset_loss(const os_dataset *d, double wa, double wb);
 void os_dataset_free(os_dataset *d);
 
@@ -158,8 +160,9 @@ os_train_cfg os_sweep_train_cfg(const os_sweep *sw, size_t i);
 /* The dataset trial i trains on. */
 const os_dataset *os_sweep_dataset(const os_sweep *sw, size_t i);
 
-/* Fill final_loss, loss_gap and param_error of trial i from its final
- * parameters and diverged flag (double precision, on the host). */
+/* Fill loss_gap and param_error of trial i from its final parameters and
+ * final_loss (which a backend computes: os_dataset_loss's bits, NaN when
+ * diverged), in double on the host. */
 void os_result_finish(const os_sweep *sw, size_t i, os_result *r);
 
 /* Sample evaluations of a sweep (trainings x epochs x points). */

@@ -44,17 +44,23 @@ OS_HD static inline void os_perm_init(os_perm *p, uint64_t seed, uint64_t stream
     p->half = (bits + 1) / 2;
 }
 
-/* Position i of the epoch's order -> data index, a bijection of [0, n). */
+/* One pass of the keyed bijection of [0, 2^bits). */
+OS_HD static inline uint32_t os_perm_round(const os_perm *p, uint32_t x)
+{
+    for (int r = 0; r < 4; ++r) {
+        x = (x + p->key[r]) & p->mask;
+        x = (x * (p->key[(r + 1) & 3] | 1u)) & p->mask;
+        x ^= x >> p->half;
+    }
+    return x;
+}
+
+/* Position i of the epoch's order -> data index, a bijection of [0, n):
+ * the pass is repeated until it lands inside [0, n) (cycle walking). */
 OS_HD static inline uint32_t os_perm_at(const os_perm *p, uint32_t i)
 {
-    uint32_t x = i;
-    do {
-        for (int r = 0; r < 4; ++r) {
-            x = (x + p->key[r]) & p->mask;
-            x = (x * (p->key[(r + 1) & 3] | 1u)) & p->mask;
-            x ^= x >> p->half;
-        }
-    } while (x >= p->n);
+    uint32_t x = os_perm_round(p, i);
+    while (x >= p->n) x = os_perm_round(p, x);
     return x;
 }
 
