@@ -132,10 +132,11 @@ static void OS_FN(cpu_lanes_epoch)(OS_FN(os_train) *tr, const os_train_cfg *cfg,
 {
     for (int lo = 0; lo < n; lo += bs) {
         const int hi = lo + bs < n ? lo + bs : n;
-        OS_T inv[OS_CPU_LANES], wb[OS_CPU_LANES];
+        OS_T inv[OS_CPU_LANES], wb[OS_CPU_LANES], wa[OS_CPU_LANES], wb_now[OS_CPU_LANES];
         for (int l = 0; l < OS_CPU_LANES; ++l) {
-            OS_FN(os_fwd) f = OS_FN(os_fwd_make)(l < lanes ? tr[l].wa : (OS_T)1,
-                                                 l < lanes ? tr[l].wb : (OS_T)1);
+            wa[l] = l < lanes ? tr[l].wa : (OS_T)1;
+            wb_now[l] = l < lanes ? tr[l].wb : (OS_T)1;
+            OS_FN(os_fwd) f = OS_FN(os_fwd_make)(wa[l], wb_now[l]);
             inv[l] = f.inv_wa2;
             wb[l] = f.wb;
         }
@@ -145,9 +146,10 @@ static void OS_FN(cpu_lanes_epoch)(OS_FN(os_train) *tr, const os_train_cfg *cfg,
         for (int p = 0; p < OS_PARTIALS; ++p)
             (lane_major ? OS_FN(cpu_partial_lanes) : OS_FN(cpu_partial_bcast))(
                 inv, wb, d2, y, lo + p, hi, al[p], aa[p], ab[p], ak[p]);
-        int any = 0;
-        for (int l = 0; l < lanes; ++l) {
-            if (!active[l]) continue;
+        /* the combining tree and the loss/gradients for all lanes at once */
+        OS_FN(os_grad) g[OS_CPU_LANES];
+#pragma omp simd
+        for (int l = 0; l < OS_CPU_LANES; ++l) {
             OS_FN(os_acc) mine[OS_PARTIALS];
             for (int p = 0; p < OS_PARTIALS; ++p) {
                 mine[p].l = al[p][l];
@@ -155,7 +157,12 @@ static void OS_FN(cpu_lanes_epoch)(OS_FN(os_train) *tr, const os_train_cfg *cfg,
                 mine[p].b = ab[p][l];
                 mine[p].k = ak[p][l];
             }
-            OS_FN(os_train_update)(&tr[l], &cfg[l], mine, NULL);
+            g[l] = OS_FN(os_grad_finish)(OS_FN(os_acc_tree)(mine), wa[l], wb_now[l]);
+        }
+        int any = 0;
+        for (int l = 0; l < lanes; ++l) {
+            if (!active[l]) continue;
+            OS_FN(os_train_apply)(&tr[l], &cfg[l], &g[l], NULL);
             active[l] = !tr[l].diverged;
             any |= active[l];
         }

@@ -201,8 +201,8 @@ void os_dataset_find_minimum(os_dataset *d)
     if (!(hi > lo)) hi = lo * 2 + 1;
 
     /* a dense log-spaced scan, then golden-section around the best sample */
-    long m = 4000;
-    if ((double)m * d->n > 4e7) m = (long)(4e7 / d->n);
+    long m = 1000;
+    if ((double)m * d->n > 1e7) m = (long)(1e7 / d->n);
     if (m < 50) m = 50;
     double best_wa = lo, best_wb = 0.0, best = INFINITY;
     const double ratio = log(hi / lo);

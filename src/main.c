@@ -1,4 +1,4 @@
-/* main.c — the orbitsweep command line: run, trace, data.
+/* main.c — the orbitsweep command line: run, trace, data, summarize.
  *
  * Parses flags into an os_spec (DESIGN.md §3), plans the sweep, runs it and
  * writes the table. Only this file prints to the user and picks exit codes:
@@ -20,6 +20,7 @@
 #endif
 
 #include "orbitsweep/orbitsweep.h"
+#include "summarize.h"
 
 static const char usage[] =
     "orbitsweep " OS_VERSION " - train thousands of orbit-regression models at once\n"
@@ -27,6 +28,8 @@ static const char usage[] =
     "usage: orbitsweep run   [options]   run a sweep; results table to -o (results.csv)\n"
     "       orbitsweep trace [options]   one training, one row per update (-o or stdout)\n"
     "       orbitsweep data  [options]   the dataset as CSV with header x,y (-o or stdout)\n"
+    "       orbitsweep summarize RESULTS.csv [-o FILE] [--target X] [--quiet]\n"
+    "                                    one row per configuration, seeds pooled (-o or stdout)\n"
     "       orbitsweep --help | --version\n"
     "\n"
     "Every sweep axis takes a list: 0.1,0.01  logspace(-4,0,64)  linspace(a,b,n)\n"
@@ -63,6 +66,7 @@ static const char usage[] =
     "execution\n"
     "  --backend NAME       auto | cpu | cuda                            [auto]\n"
     "  --threads N          CPU threads (0: all cores)                   [0]\n"
+    "  --simd on|off        CPU: trainings side by side in SIMD lanes    [on]\n"
     "  -o FILE              output file\n"
     "  --quiet              no summary or progress\n";
 
@@ -89,6 +93,7 @@ static const char *const shuffle_names[] = {"shared", "trial", "none", NULL};
 static const char *const dtype_names[] = {"float32", "float64", NULL};
 static const char *const backend_names[] = {"auto", "cpu", "cuda", NULL};
 static const char *const sched_step_names[] = {"update", "epoch", NULL};
+static const char *const simd_names[] = {"on", "off", NULL};
 
 #define S(field) offsetof(cli, spec.field)
 static const flag_def flags[] = {
@@ -120,6 +125,7 @@ static const flag_def flags[] = {
     {"--dtype", F_CHOICE, S(dtype), dtype_names},
     {"--backend", F_CHOICE, S(backend), backend_names},
     {"--threads", F_DOUBLE, offsetof(cli, threads_d), NULL},
+    {"--simd", F_CHOICE, S(cpu_scalar), simd_names},
     {"-o", F_STRING, offsetof(cli, out), NULL},
     {"--quiet", F_BOOL, offsetof(cli, quiet), NULL},
 };
@@ -495,6 +501,52 @@ static int cmd_data(cli *c)
     return rc;
 }
 
+/* summarize RESULTS.csv [-o FILE] [--target X] [--quiet]; see summarize.h. The
+ * table is read and checked whole before the output is opened. */
+static int cmd_summarize(int argc, char **argv)
+{
+    const char *in = NULL, *out = NULL;
+    double target = 0.01;
+    int quiet = 0;
+    for (int i = 0; i < argc; ++i) {
+        const char *a = argv[i];
+        const char *val = strncmp(a, "--target=", 9) == 0 ? a + 9 : NULL;
+        if (strcmp(a, "--quiet") == 0) {
+            quiet = 1;
+        } else if (strcmp(a, "-o") == 0 || strcmp(a, "--target") == 0 || val) {
+            if (!val && i + 1 == argc) return bad("%s: missing value%s", a, "");
+            if (!val) val = argv[++i];
+            if (a[1] == 'o' && !*val) return bad("-o: '%s' is empty", val, "");
+            if (a[1] == 'o') out = val;
+            else if (!parse_double_full(val, &target) || !(target > 0))
+                return bad("--target: '%s' is out of range (a number > 0)", val, "");
+        } else if (a[0] == '-' && a[1]) {
+            return bad("summarize: unknown flag '%s'%s (see orbitsweep --help)", a, "");
+        } else if (in) {
+            return bad("summarize: a second input '%s' after '%s' (one results table)", a, in);
+        } else {
+            in = a;
+        }
+    }
+    if (!in) return bad("summarize: no results table given%s%s (orbitsweep summarize FILE)", "", "");
+    os_summary s;
+    os_error err;
+    os_status st = os_summary_load(in, target, &s, &err);
+    if (st) return fprintf(stderr, "orbitsweep: %s\n", err.msg), (int)st;
+    os_atomic_file af;
+    FILE *f;
+    int rc = open_output(&af, out, &f);
+    if (!rc) {
+        int ok = os_summary_write(f, &s) == 0;
+        if (!ok) fprintf(stderr, "orbitsweep: summarize: write failed\n");
+        rc = close_output(&af, f, ok);
+        if (!rc && !quiet && f != stdout)
+            printf("%zu configurations from %zu trainings -> %s\n", s.n_groups, s.n_trainings, out);
+    }
+    os_summary_free(&s);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
@@ -509,9 +561,12 @@ int main(int argc, char **argv)
     if (strcmp(argv[1], "run") == 0) cmd = cmd_run;
     if (strcmp(argv[1], "trace") == 0) cmd = cmd_trace;
     if (strcmp(argv[1], "data") == 0) cmd = cmd_data;
-    if (!cmd) return bad("unknown command '%s'%s (run, trace, data; see --help)", argv[1], "");
+    int summarize = strcmp(argv[1], "summarize") == 0;
+    if (!cmd && !summarize)
+        return bad("unknown command '%s'%s (run, trace, data, summarize; see --help)", argv[1], "");
     for (int i = 2; i < argc; ++i)
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) return fputs(usage, stdout), 0;
+    if (summarize) return cmd_summarize(argc - 2, argv + 2);
     cli c;
     memset(&c, 0, sizeof c);
     int rc = parse_args(&c, argc - 2, argv + 2);

@@ -183,7 +183,8 @@ os_train_cfg os_sweep_train_cfg(const os_sweep *sw, size_t i)
     c.init_wb = t->init_wb;
     c.ref_wa = d->ref_wa;
     c.ref_wb = d->ref_wb;
-    c.target = sw->spec->target;
+    c.tol_wa = os_param_error_tolerance(d->ref_wa, sw->spec->target);
+    c.tol_wb = os_param_error_tolerance(d->ref_wb, sw->spec->target);
     return c;
 }
 

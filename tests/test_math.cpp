@@ -190,6 +190,30 @@ TEST(Optim, PowerOfBetaIsCorrectlyRounded)
     }
 }
 
+// The division-free convergence test decides param_error <= target exactly.
+TEST(Train, ToleranceDecidesParamErrorExactly)
+{
+    uint64_t state = 12345;
+    auto next = [&]() { state = state * 6364136223846793005ULL + 1442695040888963407ULL; return (double)(state >> 11) / 9007199254740992.0; };
+    for (double target : {0.01, 0.001, 0.1, 1e-5}) {
+        for (double ref : {1.261845, 1.234378, 0.7, 3.0}) {
+            const double tol = os_param_error_tolerance(ref, target);
+            EXPECT_LE(tol / ref, target);
+            EXPECT_GT(std::nextafter(tol, INFINITY) / ref, target);
+            for (int i = 0; i < 20000; ++i) {
+                // values within a few ulps of the boundary and scattered around it
+                double w = ref * (1 + target * (2 * next() - 1) * 1.5);
+                if (i % 2) w = ref + (i % 4 == 1 ? 1 : -1) * std::nextafter(tol, (i % 8 < 4) ? 0.0 : 1.0);
+                float wf = (float)w;
+                double pe = os_param_error(wf, ref, ref, ref);
+                bool by_division = pe <= target;
+                bool by_tolerance = std::fabs(std::fabs((double)wf) - ref) <= tol;
+                ASSERT_EQ(by_division, by_tolerance) << "ref " << ref << " target " << target << " w " << wf;
+            }
+        }
+    }
+}
+
 namespace {
 os_opt_hp hp(int kind)
 {

@@ -24,7 +24,8 @@ typedef struct os_train_cfg {
     int sched_per_epoch;  /* 0: scheduler.step() after each update, 1: after each epoch */
     double init_wa, init_wb;
     double ref_wa, ref_wb; /* the reference parameters of param_error */
-    double target;         /* param_error <= target counts as converged */
+    double tol_wa, tol_wb; /* param_error <= target exactly when both deviations are
+                              within these (os_param_error_tolerance) */
 } os_train_cfg;
 
 /* max(||Wa|-A|/A, |Wb-B|/B) in double; NaN for non-finite parameters.
@@ -36,6 +37,17 @@ OS_HD static inline double os_param_error(double wa, double wb, double ref_wa, d
     double eb = fabs(wb - ref_wb) / fabs(ref_wb);
     if (ea != ea || eb != eb) return NAN;
     return ea > eb ? ea : eb;
+}
+
+/* The largest deviation u (a double) with fl(u / |ref|) <= target. Division
+ * by a positive constant is monotone in u, so "||Wa|-A| <= tol" decides
+ * "||Wa|-A|/A <= target" exactly, without a division per update. */
+OS_HD static inline double os_param_error_tolerance(double ref, double target)
+{
+    double r = fabs(ref), u = target * r;
+    while (u > 0 && !(u / r <= target)) u = nextafter(u, 0.0);
+    while (nextafter(u, INFINITY) / r <= target) u = nextafter(u, INFINITY);
+    return u;
 }
 
 #define OS_F32 1

@@ -17,8 +17,9 @@ typedef struct OS_FN(os_update_info) {
 
 OS_HD static inline void OS_FN(os_train_track)(OS_FN(os_train) *tr, const os_train_cfg *c)
 {
-    double pe = os_param_error((double)tr->wa, (double)tr->wb, c->ref_wa, c->ref_wb);
-    if (!(pe <= c->target)) tr->last_bad = tr->updates;
+    /* os_param_error(wa, wb) <= target, decided exactly without dividing */
+    double ua = fabs(fabs((double)tr->wa) - c->ref_wa), ub = fabs((double)tr->wb - c->ref_wb);
+    if (!(ua <= c->tol_wa && ub <= c->tol_wb)) tr->last_bad = tr->updates;
 }
 
 OS_HD static inline void OS_FN(os_train_init)(OS_FN(os_train) *tr, const os_train_cfg *c)
@@ -33,23 +34,24 @@ OS_HD static inline void OS_FN(os_train_init)(OS_FN(os_train) *tr, const os_trai
     OS_FN(os_train_track)(tr, c);
 }
 
-/* One update from the batch's 8 canonical partials. Fills *info when given. */
-OS_HD static inline void OS_FN(os_train_update)(OS_FN(os_train) *tr, const os_train_cfg *c,
-                                                const OS_FN(os_acc) part[OS_PARTIALS],
-                                                OS_FN(os_update_info) *info)
+/* One update from the minibatch's loss and gradients (os_grad_finish):
+ * optimizer step, divergence check, convergence tracking, scheduler step.
+ * Fills *info when given. */
+OS_HD static inline void OS_FN(os_train_apply)(OS_FN(os_train) *tr, const os_train_cfg *c,
+                                               const OS_FN(os_grad) *g,
+                                               OS_FN(os_update_info) *info)
 {
-    OS_FN(os_grad) g = OS_FN(os_grad_finish)(OS_FN(os_acc_tree)(part), tr->wa, tr->wb);
     OS_T p[2] = {tr->wa, tr->wb};
-    const OS_T grad[2] = {g.gwa, g.gwb};
+    const OS_T grad[2] = {g->gwa, g->gwb};
     double lr = tr->sched.lr;
     OS_FN(os_opt_step)(&c->opt, &tr->opt, p, grad, lr);
     if (info) {
         info->lr = lr;
-        info->loss = g.loss;
+        info->loss = g->loss;
         info->wa = tr->wa;
         info->wb = tr->wb;
-        info->gwa = g.gwa;
-        info->gwb = g.gwb;
+        info->gwa = g->gwa;
+        info->gwb = g->gwb;
         info->step_wa = p[0] - tr->wa;
         info->step_wb = p[1] - tr->wb;
         info->eff_step = OS_SQRT(info->step_wa * info->step_wa + info->step_wb * info->step_wb);
@@ -64,6 +66,15 @@ OS_HD static inline void OS_FN(os_train_update)(OS_FN(os_train) *tr, const os_tr
     }
     OS_FN(os_train_track)(tr, c);
     if (!c->sched_per_epoch) os_sched_step(c->sched, &tr->sched);
+}
+
+/* One update from the batch's 8 canonical partials. */
+OS_HD static inline void OS_FN(os_train_update)(OS_FN(os_train) *tr, const os_train_cfg *c,
+                                                const OS_FN(os_acc) part[OS_PARTIALS],
+                                                OS_FN(os_update_info) *info)
+{
+    const OS_FN(os_grad) g = OS_FN(os_grad_finish)(OS_FN(os_acc_tree)(part), tr->wa, tr->wb);
+    OS_FN(os_train_apply)(tr, c, &g, info);
 }
 
 /* End of an epoch: the per-epoch scheduler step. */

@@ -1,0 +1,68 @@
+/* summarize.h — one row per configuration of a results table, seeds pooled.
+ *
+ * `orbitsweep summarize` reads a results table (DESIGN.md §4), groups the
+ * trainings that differ only by seed (same text in every configuration
+ * column) and gives each group its success and divergence rates, the
+ * quartiles of param_error and loss_gap, and the median steps_to_target.
+ * Reading and writing are separate so that bad input is found before any
+ * output exists.
+ */
+#ifndef ORBITSWEEP_SUMMARIZE_H
+#define ORBITSWEEP_SUMMARIZE_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "orbitsweep/orbitsweep.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The configuration columns, in output order: optimizer ... init_wb. */
+#define OS_SUMMARY_N_CONFIG 14
+extern const char *const os_summary_config_columns[OS_SUMMARY_N_CONFIG];
+
+/* One configuration and the statistics over its trainings. Quantiles count
+ * diverged trainings and nan values as +inf; steps_med counts trainings
+ * that never reached the target as +inf. */
+typedef struct os_summary_group {
+    char *key;                                 /* owns the config texts */
+    const char *config[OS_SUMMARY_N_CONFIG];   /* from the group's first row */
+    size_t n, n_success, n_diverged, n_reached;
+    double pe_med, pe_q25, pe_q75;             /* param_error */
+    double gap_med, gap_q25, gap_q75;          /* loss_gap */
+    double steps_med;
+} os_summary_group;
+
+typedef struct os_summary {
+    os_summary_group *groups; /* in order of first appearance */
+    size_t n_groups, n_trainings;
+    double target;
+} os_summary;
+
+/* Read the results table at path and summarize it; success means
+ * param_error <= target and not diverged. Returns OS_OK, OS_EINPUT (a
+ * missing or malformed file, a missing column, a bad field, no rows; the
+ * message names the file and the line and column) or OS_ERUNTIME (out of
+ * memory). On failure *out is empty and needs no free. */
+os_status os_summary_load(const char *path, double target, os_summary *out, os_error *err);
+
+/* Write the summary table, header first (RFC 4180). Returns 0, or -1 if
+ * the stream reports an error. */
+int os_summary_write(FILE *f, const os_summary *s);
+
+void os_summary_free(os_summary *s);
+
+/* Load path, then write its summary to out; nothing is written on failure. */
+os_status os_summarize(const char *path, FILE *out, double target, os_error *err);
+
+/* The q-quantile of sorted[0..n-1] (n >= 1), numpy's default 'linear'
+ * method: position (n-1)*q, linear between its neighbours. */
+double os_quantile_sorted(const double *sorted, size_t n, double q);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,660 @@
+// test_summarize.cpp — `orbitsweep summarize`: one row per configuration.
+// The library (os_summary_load / os_summary_write, src/summarize.h) on a
+// hand-written results table whose groups were computed by hand, then the
+// command line through the built binary (OS_BIN): the same table, bad input
+// (exit 2, one stderr line, no file left behind), and run -> summarize end
+// to end.
+#include <gtest/gtest.h>
+
+#include <fcntl.h>
+#include <ftw.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <dirent.h>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "summarize.h"
+
+namespace {
+
+// ---------------------------------------------------------------------------
+// the hand-written table
+
+// Columns in an unusual order with extra ones (best_loss first, oscillation
+// last, diverged before the metrics): everything is found by name.
+const char *const kHeader =
+    "trial,best_loss,optimizer,lr,scheduler,momentum,dampening,alpha,beta1,beta2,eps,"
+    "weight_decay,batch_size,epochs,init_wa,init_wb,seed,final_wa,final_wb,final_loss,diverged,"
+    "loss_gap,param_error,steps_to_target,oscillation\n";
+
+// The 14 configuration fields (optimizer ... init_wb) of each group, as CSV.
+const char *const G1 = "sgd,0.1,constant,,,,,,,0,64,100,0.1,1.8";
+const char *const G2 = "adam,3,constant,,,,0.9,0.999,1e-08,0,64,100,0.1,1.8";
+const char *const G3 = "momentum,0.01,constant,0.9,0,,,,,0,64,100,0.1,1.8";
+const char *const G4 = "rmsprop,0.001,constant,,,0.99,,,1e-08,0,32,50,0.1,1.8";
+const char *const G5 = "adam,0.01,\"multistep:milestones=4/8,gamma=0.8\",,,,0.9,0.999,1e-08,0,64,100,0.1,1.8";
+const char *const G6 = "sgd,0.10,constant,,,,,,,0,64,100,0.1,1.8";  // G1 but "0.10": its own group
+
+// One training; the extra columns hold plausible filler.
+std::string row(int trial, const char *cfg, int seed, int diverged, const char *gap,
+                const char *pe, const char *steps)
+{
+    std::ostringstream s;
+    s << trial << ",0.0" << trial + 1 << "," << cfg << "," << seed << ",1.25,1.23,"
+      << (diverged ? "nan" : "0.0105") << "," << diverged << "," << gap << "," << pe << ","
+      << steps << ",0.5\n";
+    return s.str();
+}
+
+// Groups, interleaved (order of first appearance: G1 G2 G4 G3 G5 G6), as
+// (param_error, loss_gap, steps_to_target) per training:
+//  G1 4 seeds: (0.004,0.1,40) (0.008,0.3,12) (0.001,0.2,20) (0.3,0.4,-)
+//  G2 3 seeds, all diverged (param_error finite, as the engine writes it)
+//  G3 a single training: (0.005, 0.002, 77)
+//  G4 5 seeds: (0.5,nan,-) (0.009,0.001,15) (0.2,0.1,-) diverged (0.002,0.0005,9)
+//  G5 2 seeds: (0.01,0.02,30) (0.03,0.04,-); 0.01 is exactly the target
+//  G6 1 training: (0.05, 0.01, -)
+std::string hand_table()
+{
+    return std::string(kHeader) +
+           row(0, G1, 0, 0, "0.1", "0.004", "40") +
+           row(1, G2, 0, 1, "nan", "1046715.418111794", "") +
+           row(2, G1, 1, 0, "0.3", "0.008", "12") +
+           row(3, G4, 0, 0, "nan", "0.5", "") +
+           row(4, G3, 0, 0, "0.002", "0.005", "77") +
+           row(5, G2, 1, 1, "nan", "2765132.532840022", "") +
+           row(6, G5, 0, 0, "0.02", "0.01", "30") +
+           row(7, G1, 2, 0, "0.2", "0.001", "20") +
+           row(8, G4, 1, 0, "0.001", "0.009", "15") +
+           row(9, G6, 0, 0, "0.01", "0.05", "") +
+           row(10, G4, 2, 0, "0.1", "0.2", "") +
+           row(11, G2, 2, 1, "nan", "1.5e6", "") +
+           row(12, G4, 3, 1, "nan", "2000000", "") +
+           row(13, G5, 1, 0, "0.04", "0.03", "") +
+           row(14, G1, 3, 0, "0.4", "0.3", "") +
+           row(15, G4, 4, 0, "0.0005", "0.002", "9");
+}
+
+// Expected statistics, by hand with numpy's linear method: sorted values
+// v[0..n-1], position p = (n-1)q, v[floor p] + (v[floor p + 1] - v[floor p])·frac(p);
+// diverged and nan are +inf. (numpy.quantile agrees on every finite case;
+// where an inf is a neighbour numpy says nan and we take the limit.)
+//  G1 param_error 0.001 0.004 0.008 0.3: median p=1.5 -> 0.006,
+//     q25 p=0.75 -> 0.001+0.003·0.75 = 0.00325, q75 p=2.25 -> 0.008+0.292·0.25 = 0.081;
+//     loss_gap 0.1 0.2 0.3 0.4 -> 0.25, 0.175, 0.325; steps 12 20 40 inf -> 30;
+//     success 3/4 (<= 0.01), reached 3.
+//  G2 everything inf, success 0, divergence 1, steps median empty, reached 0.
+//  G3 n = 1: every quantile is the value itself; success 1, steps 77.
+//  G4 param_error 0.002 0.009 0.2 0.5 inf: median p=2 -> 0.2, q25 p=1 -> 0.009,
+//     q75 p=3 -> 0.5; loss_gap 0.0005 0.001 0.1 inf inf -> 0.1, 0.001, inf;
+//     steps 9 15 inf inf inf -> inf (3 of 5 never reached); success 2/5,
+//     divergence 1/5, reached 2.
+//  G5 param_error 0.01 0.03 -> 0.02, 0.015, 0.025; loss_gap -> 0.03, 0.025,
+//     0.035; steps 30 inf: p=0.5 lies between 30 and inf -> inf (exactly half
+//     reached); success 1/2 (param_error == target counts), reached 1.
+//  G6 n = 1, success 0, steps empty.
+struct Expected {
+    const char *optimizer, *lr, *scheduler;
+    size_t n, n_success, n_diverged, n_reached;
+    double pe[3], gap[3], steps;  // {median, q25, q75}
+};
+
+const double kInf = INFINITY;
+
+const std::vector<Expected> &expected()
+{
+    static const std::vector<Expected> e = {
+        {"sgd", "0.1", "constant", 4, 3, 0, 3, {0.006, 0.00325, 0.081}, {0.25, 0.175, 0.325}, 30},
+        {"adam", "3", "constant", 3, 0, 3, 0, {kInf, kInf, kInf}, {kInf, kInf, kInf}, kInf},
+        {"rmsprop", "0.001", "constant", 5, 2, 1, 2, {0.2, 0.009, 0.5}, {0.1, 0.001, kInf}, kInf},
+        {"momentum", "0.01", "constant", 1, 1, 0, 1, {0.005, 0.005, 0.005}, {0.002, 0.002, 0.002}, 77},
+        {"adam", "0.01", "multistep:milestones=4/8,gamma=0.8", 2, 1, 0, 1, {0.02, 0.015, 0.025},
+         {0.03, 0.025, 0.035}, kInf},
+        {"sgd", "0.10", "constant", 1, 0, 0, 0, {0.05, 0.05, 0.05}, {0.01, 0.01, 0.01}, kInf},
+    };
+    return e;
+}
+
+// isclose: infinities equal, NaN never, else |a-b| <= max(atol, rtol·max(|a|,|b|)).
+// The quantiles are a lerp of decimal inputs: a few ulps from the decimal value.
+::testing::AssertionResult isclose(double a, double b, double rtol = 1e-12, double atol = 0)
+{
+    if (a == b) return ::testing::AssertionSuccess();
+    if (std::isfinite(a) && std::isfinite(b) &&
+        std::fabs(a - b) <= std::max(atol, rtol * std::max(std::fabs(a), std::fabs(b))))
+        return ::testing::AssertionSuccess();
+    return ::testing::AssertionFailure() << a << " != " << b;
+}
+
+// ---------------------------------------------------------------------------
+// helpers: files, a strict RFC 4180 reader, running the binary
+
+struct Proc {
+    int status = -1;
+    std::string out, err;
+};
+
+std::string slurp(const std::string &path)
+{
+    std::ifstream f(path, std::ios::binary);
+    std::stringstream ss;
+    ss << f.rdbuf();
+    return ss.str();
+}
+
+void spit(const std::string &path, const std::string &text)
+{
+    std::ofstream f(path, std::ios::binary);
+    f << text;
+}
+
+std::vector<std::string> lines_of(const std::string &s)
+{
+    std::vector<std::string> v;
+    std::string cur;
+    for (char c : s) {
+        if (c == '\n') {
+            v.push_back(cur);
+            cur.clear();
+        } else {
+            cur += c;
+        }
+    }
+    if (!cur.empty()) v.push_back(cur);
+    return v;
+}
+
+// Records of RFC 4180 text; false on bad quoting or a missing final '\n'.
+bool parse_csv(const std::string &s, std::vector<std::vector<std::string>> *records)
+{
+    records->clear();
+    std::vector<std::string> rec;
+    std::string field;
+    enum { START, UNQUOTED, QUOTED, CLOSED } st = START;
+    for (size_t i = 0; i < s.size(); ++i) {
+        char c = s[i];
+        if (st == QUOTED) {
+            if (c != '"') {
+                field += c;
+            } else if (i + 1 < s.size() && s[i + 1] == '"') {
+                field += '"';
+                ++i;
+            } else {
+                st = CLOSED;
+            }
+            continue;
+        }
+        if (c == '"') {
+            if (st != START) return false;
+            st = QUOTED;
+        } else if (c == ',' || c == '\n') {
+            rec.push_back(field);
+            field.clear();
+            st = START;
+            if (c == '\n') {
+                records->push_back(rec);
+                rec.clear();
+            }
+        } else {
+            if (st == CLOSED) return false;
+            field += c;
+            st = UNQUOTED;
+        }
+    }
+    return st == START && field.empty() && rec.empty();
+}
+
+const char *const kSummaryHeader =
+    "optimizer,lr,scheduler,momentum,dampening,alpha,beta1,beta2,eps,weight_decay,batch_size,"
+    "epochs,init_wa,init_wb,n,success_rate,divergence_rate,param_error_median,param_error_q25,"
+    "param_error_q75,loss_gap_median,loss_gap_q25,loss_gap_q75,steps_to_target_median,"
+    "steps_to_target_reached";
+
+// A summary table: header plus rows, fields by column name.
+struct Table {
+    std::vector<std::string> header;
+    std::vector<std::vector<std::string>> rows;
+    bool ok = false;
+    const std::string &at(size_t r, const std::string &name) const
+    {
+        size_t c = std::find(header.begin(), header.end(), name) - header.begin();
+        static const std::string none = "<no such column>";
+        return c < header.size() && r < rows.size() ? rows[r][c] : none;
+    }
+    double num(size_t r, const std::string &name) const { return strtod(at(r, name).c_str(), nullptr); }
+};
+
+Table read_table(const std::string &text)
+{
+    Table t;
+    std::vector<std::vector<std::string>> recs;
+    if (!parse_csv(text, &recs) || recs.empty()) return t;
+    t.header = recs[0];
+    t.rows.assign(recs.begin() + 1, recs.end());
+    t.ok = true;
+    for (const auto &r : t.rows) t.ok = t.ok && r.size() == t.header.size();
+    return t;
+}
+
+int remove_entry(const char *path, const struct stat *, int, struct FTW *) { return remove(path); }
+
+// Each test gets root/ (mkdtemp) for captured output and root/work/, the
+// program's working directory.
+class summarize : public ::testing::Test {
+protected:
+    void SetUp() override
+    {
+        char tmpl[] = "/tmp/orbitsweep_summarize.XXXXXX";
+        ASSERT_NE(mkdtemp(tmpl), nullptr) << strerror(errno);
+        root_ = tmpl;
+        work_ = root_ + "/work";
+        ASSERT_EQ(mkdir(work_.c_str(), 0755), 0) << strerror(errno);
+    }
+    void TearDown() override
+    {
+        if (!root_.empty()) nftw(root_.c_str(), remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    }
+
+    std::string path(const std::string &name) const { return work_ + "/" + name; }
+
+    // Runs OS_BIN with args in work/, stdin from /dev/null.
+    Proc run(const std::vector<std::string> &args)
+    {
+        const std::string out_path = root_ + "/stdout", err_path = root_ + "/stderr";
+        std::vector<char *> argv{const_cast<char *>(OS_BIN)};
+        for (const auto &a : args) argv.push_back(const_cast<char *>(a.c_str()));
+        argv.push_back(nullptr);
+        Proc p;
+        pid_t pid = fork();
+        if (pid < 0) {
+            ADD_FAILURE() << "fork: " << strerror(errno);
+            return p;
+        }
+        if (pid == 0) {
+            int in = open("/dev/null", O_RDONLY);
+            int out = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+            int err = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+            if (in < 0 || out < 0 || err < 0 || chdir(work_.c_str()) != 0 || dup2(in, 0) < 0 ||
+                dup2(out, 1) < 0 || dup2(err, 2) < 0)
+                _exit(126);
+            execv(OS_BIN, argv.data());
+            _exit(127);
+        }
+        int ws = 0;
+        while (waitpid(pid, &ws, 0) < 0 && errno == EINTR) {
+        }
+        p.status = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
+        p.out = slurp(out_path);
+        p.err = slurp(err_path);
+        return p;
+    }
+
+    // Sorted names in work/ (not recursive: the tests make no directories).
+    std::vector<std::string> listing() const
+    {
+        std::vector<std::string> v;
+        if (DIR *d = opendir(work_.c_str())) {
+            while (struct dirent *e = readdir(d))
+                if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) v.push_back(e->d_name);
+            closedir(d);
+        }
+        std::sort(v.begin(), v.end());
+        return v;
+    }
+
+    std::string root_, work_;
+};
+
+void check_groups(const os_summary &s)
+{
+    const auto &e = expected();
+    ASSERT_EQ(s.n_groups, e.size());
+    EXPECT_EQ(s.n_trainings, 16u);
+    for (size_t g = 0; g < e.size(); ++g) {
+        const os_summary_group &gr = s.groups[g];
+        SCOPED_TRACE("group " + std::to_string(g) + " (" + e[g].optimizer + " lr " + e[g].lr + ")");
+        EXPECT_STREQ(gr.config[0], e[g].optimizer);
+        EXPECT_STREQ(gr.config[1], e[g].lr);
+        EXPECT_STREQ(gr.config[2], e[g].scheduler);
+        EXPECT_EQ(gr.n, e[g].n);
+        EXPECT_EQ(gr.n_success, e[g].n_success);
+        EXPECT_EQ(gr.n_diverged, e[g].n_diverged);
+        EXPECT_EQ(gr.n_reached, e[g].n_reached);
+        EXPECT_TRUE(isclose(gr.pe_med, e[g].pe[0]));
+        EXPECT_TRUE(isclose(gr.pe_q25, e[g].pe[1]));
+        EXPECT_TRUE(isclose(gr.pe_q75, e[g].pe[2]));
+        EXPECT_TRUE(isclose(gr.gap_med, e[g].gap[0]));
+        EXPECT_TRUE(isclose(gr.gap_q25, e[g].gap[1]));
+        EXPECT_TRUE(isclose(gr.gap_q75, e[g].gap[2]));
+        EXPECT_TRUE(isclose(gr.steps_med, e[g].steps));
+    }
+}
+
+// The rows of a summary table against expected(); also the text of the
+// quoted scheduler and of the special values.
+void check_table(const std::string &text)
+{
+    EXPECT_EQ(lines_of(text).at(0), kSummaryHeader);
+    const Table t = read_table(text);
+    ASSERT_TRUE(t.ok) << "not RFC 4180 with one field per column:\n" << text;
+    const auto &e = expected();
+    ASSERT_EQ(t.rows.size(), e.size()) << text;
+    for (size_t g = 0; g < e.size(); ++g) {
+        SCOPED_TRACE("row " + std::to_string(g));
+        EXPECT_EQ(t.at(g, "optimizer"), e[g].optimizer);
+        EXPECT_EQ(t.at(g, "lr"), e[g].lr);
+        EXPECT_EQ(t.at(g, "scheduler"), e[g].scheduler);
+        EXPECT_EQ(t.at(g, "n"), std::to_string(e[g].n));
+        EXPECT_TRUE(isclose(t.num(g, "success_rate"), (double)e[g].n_success / e[g].n));
+        EXPECT_TRUE(isclose(t.num(g, "divergence_rate"), (double)e[g].n_diverged / e[g].n));
+        EXPECT_TRUE(isclose(t.num(g, "param_error_median"), e[g].pe[0]));
+        EXPECT_TRUE(isclose(t.num(g, "param_error_q25"), e[g].pe[1]));
+        EXPECT_TRUE(isclose(t.num(g, "param_error_q75"), e[g].pe[2]));
+        EXPECT_TRUE(isclose(t.num(g, "loss_gap_median"), e[g].gap[0]));
+        EXPECT_TRUE(isclose(t.num(g, "loss_gap_q25"), e[g].gap[1]));
+        EXPECT_TRUE(isclose(t.num(g, "loss_gap_q75"), e[g].gap[2]));
+        if (std::isinf(e[g].steps))
+            EXPECT_EQ(t.at(g, "steps_to_target_median"), "");
+        else
+            EXPECT_TRUE(isclose(t.num(g, "steps_to_target_median"), e[g].steps));
+        EXPECT_EQ(t.at(g, "steps_to_target_reached"), std::to_string(e[g].n_reached));
+    }
+    // configuration columns verbatim, the scheduler quoted as in the input
+    const std::vector<std::string> lines = lines_of(text);
+    EXPECT_EQ(lines.at(2).rfind(std::string(G2) + ",3,0,1,inf,inf,inf,inf,inf,inf,,0", 0), 0u)
+        << lines.at(2);
+    EXPECT_EQ(lines.at(5).rfind(std::string(G5) + ",2,0.5,0,", 0), 0u) << lines.at(5);
+    EXPECT_EQ(lines.at(1).rfind(std::string(G1) + ",4,0.75,0,0.006,", 0), 0u) << lines.at(1);
+}
+
+// ---------------------------------------------------------------------------
+// 1. the library
+
+TEST(summarize_quantile, NumpyLinear)
+{
+    // numpy.quantile([1, 2, 3, 4], [0.25, 0.5, 0.75]) = [1.75, 2.5, 3.25]
+    const double v[] = {1, 2, 3, 4};
+    EXPECT_EQ(os_quantile_sorted(v, 4, 0.25), 1.75);
+    EXPECT_EQ(os_quantile_sorted(v, 4, 0.5), 2.5);
+    EXPECT_EQ(os_quantile_sorted(v, 4, 0.75), 3.25);
+    EXPECT_EQ(os_quantile_sorted(v, 4, 0.0), 1.0);
+    EXPECT_EQ(os_quantile_sorted(v, 4, 1.0), 4.0);
+    EXPECT_EQ(os_quantile_sorted(v, 1, 0.75), 1.0);
+    // bit-identical to numpy 1.24 and 2.4: np.quantile([0.001, 0.004, 0.008, 0.3], q)
+    const double w[] = {0.001, 0.004, 0.008, 0.3};
+    EXPECT_EQ(os_quantile_sorted(w, 4, 0.25), 0.0032500000000000003);
+    EXPECT_EQ(os_quantile_sorted(w, 4, 0.75), 0.08099999999999999);
+    // infinities: the limit (numpy says nan)
+    const double x[] = {1, 2, 3, kInf, kInf};
+    EXPECT_EQ(os_quantile_sorted(x, 5, 0.5), 3.0);
+    EXPECT_EQ(os_quantile_sorted(x, 5, 0.75), kInf);
+    EXPECT_EQ(os_quantile_sorted(x, 4, 0.5), 2.5);
+    EXPECT_EQ(os_quantile_sorted(x + 2, 2, 0.5), kInf);
+}
+
+TEST_F(summarize, LibraryGroups)
+{
+    spit(path("r.csv"), hand_table());
+    os_summary s;
+    os_error err;
+    ASSERT_EQ(os_summary_load(path("r.csv").c_str(), 0.01, &s, &err), OS_OK) << err.msg;
+    check_groups(s);
+    EXPECT_STREQ(s.groups[4].config[2], "multistep:milestones=4/8,gamma=0.8");
+    EXPECT_STREQ(s.groups[1].config[6], "0.9");  // beta1 of G2
+    EXPECT_STREQ(s.groups[1].config[3], "");     // its momentum: empty, kept empty
+    os_summary_free(&s);
+}
+
+TEST_F(summarize, LibraryWrite)
+{
+    spit(path("r.csv"), hand_table());
+    FILE *f = fopen(path("s.csv").c_str(), "w");
+    ASSERT_NE(f, nullptr);
+    os_error err;
+    ASSERT_EQ(os_summarize(path("r.csv").c_str(), f, 0.01, &err), OS_OK) << err.msg;
+    fclose(f);
+    check_table(slurp(path("s.csv")));
+}
+
+TEST_F(summarize, LibraryTarget)
+{
+    spit(path("r.csv"), hand_table());
+    os_summary s;
+    os_error err;
+    // target 0.0049: G1 keeps 0.004 and 0.001, G3 (0.005) fails, G4 keeps 0.002
+    ASSERT_EQ(os_summary_load(path("r.csv").c_str(), 0.0049, &s, &err), OS_OK) << err.msg;
+    EXPECT_EQ(s.groups[0].n_success, 2u);
+    EXPECT_EQ(s.groups[3].n_success, 0u);
+    EXPECT_EQ(s.groups[2].n_success, 1u);
+    // steps_to_target is the table's own (for the table's target): unchanged
+    EXPECT_EQ(s.groups[0].n_reached, 3u);
+    os_summary_free(&s);
+    EXPECT_EQ(os_summary_load(path("r.csv").c_str(), 0, &s, &err), OS_EINPUT);
+    EXPECT_NE(strstr(err.msg, "--target"), nullptr) << err.msg;
+}
+
+// A field with quotes, commas and a line break survives the round trip.
+TEST_F(summarize, LibraryQuotedRoundTrip)
+{
+    spit(path("r.csv"),
+         "optimizer,lr,scheduler,momentum,dampening,alpha,beta1,beta2,eps,weight_decay,"
+         "batch_size,epochs,init_wa,init_wb,param_error,loss_gap,steps_to_target,diverged\n"
+         "sgd,0.1,\"we \"\"ird\"\",\nx\",,,,,,,0,64,100,0.1,1.8,0.5,0.1,,0\r\n"
+         "sgd,0.1,\"we \"\"ird\"\",\nx\",,,,,,,0,64,100,0.1,1.8,0.25,0.1,,0\r\n");
+    os_summary s;
+    os_error err;
+    ASSERT_EQ(os_summary_load(path("r.csv").c_str(), 0.01, &s, &err), OS_OK) << err.msg;
+    ASSERT_EQ(s.n_groups, 1u);
+    EXPECT_STREQ(s.groups[0].config[2], "we \"ird\",\nx");
+    EXPECT_EQ(s.groups[0].pe_med, 0.375);
+    FILE *f = fopen(path("s.csv").c_str(), "w");
+    ASSERT_NE(f, nullptr);
+    EXPECT_EQ(os_summary_write(f, &s), 0);
+    fclose(f);
+    os_summary_free(&s);
+    const Table t = read_table(slurp(path("s.csv")));
+    ASSERT_TRUE(t.ok);
+    ASSERT_EQ(t.rows.size(), 1u);
+    EXPECT_EQ(t.at(0, "scheduler"), "we \"ird\",\nx");
+}
+
+// ---------------------------------------------------------------------------
+// 2. the command line
+
+TEST_F(summarize, CliStdout)
+{
+    spit(path("r.csv"), hand_table());
+    Proc p = run({"summarize", "r.csv"});
+    ASSERT_EQ(p.status, 0) << p.err;
+    EXPECT_EQ(p.err, "");
+    check_table(p.out);
+    EXPECT_EQ(listing(), std::vector<std::string>{"r.csv"});
+}
+
+TEST_F(summarize, CliOutputFile)
+{
+    spit(path("r.csv"), hand_table());
+    Proc p = run({"summarize", "r.csv", "-o", "s.csv"});
+    ASSERT_EQ(p.status, 0) << p.err;
+    EXPECT_EQ(p.err, "");
+    EXPECT_EQ(p.out, "6 configurations from 16 trainings -> s.csv\n");
+    EXPECT_EQ(listing(), (std::vector<std::string>{"r.csv", "s.csv"}));
+    check_table(slurp(path("s.csv")));
+    // the same bytes as on stdout; --quiet drops the summary line
+    Proc q = run({"summarize", "--quiet", "-o", "t.csv", "r.csv"});
+    ASSERT_EQ(q.status, 0) << q.err;
+    EXPECT_EQ(q.out, "");
+    EXPECT_EQ(slurp(path("t.csv")), slurp(path("s.csv")));
+    Proc o = run({"summarize", "r.csv"});
+    EXPECT_EQ(o.out, slurp(path("s.csv")));
+}
+
+TEST_F(summarize, CliTarget)
+{
+    spit(path("r.csv"), hand_table());
+    Proc p = run({"summarize", "r.csv", "--target=0.0049"});
+    ASSERT_EQ(p.status, 0) << p.err;
+    const Table t = read_table(p.out);
+    ASSERT_TRUE(t.ok);
+    EXPECT_EQ(t.at(0, "success_rate"), "0.5");
+    EXPECT_EQ(t.at(2, "success_rate"), "0.2");
+    EXPECT_EQ(t.at(3, "success_rate"), "0");
+}
+
+struct BadCase {
+    const char *name;
+    std::vector<std::string> args;     // after "summarize"; "-o s.csv" is added
+    std::vector<std::string> needles;  // the one stderr line must contain each
+    const char *file = nullptr;        // written to work/ first
+    std::string text;
+};
+
+void PrintTo(const BadCase &c, std::ostream *os) { *os << c.name; }
+
+std::string without_column(const std::string &table, const std::string &name)
+{
+    std::string t = table;
+    size_t at = t.find("," + name + ",");
+    t.replace(at, name.size() + 1, "");
+    return t;
+}
+
+const std::vector<BadCase> &bad_cases()
+{
+    const std::string h = kHeader, ok = row(0, G1, 0, 0, "0.1", "0.004", "40");
+    static const std::vector<BadCase> cases = {
+        {"missing_file", {"nope.csv"}, {"nope.csv", "No such file"}},
+        {"directory", {"."}, {"'.'"}},
+        {"empty_file", {"e.csv"}, {"e.csv", "empty"}, "e.csv", ""},
+        {"header_only", {"h.csv"}, {"h.csv", "no trainings"}, "h.csv", h},
+        {"missing_column_lr", {"m.csv"}, {"m.csv", "'lr'"}, "m.csv", without_column(h, "lr")},
+        {"missing_column_param_error", {"m.csv"}, {"m.csv", "line 1", "'param_error'"}, "m.csv",
+         without_column(h, "param_error")},
+        {"duplicate_column", {"d.csv"}, {"d.csv", "'lr'", "twice"}, "d.csv",
+         "optimizer,lr,scheduler,momentum,dampening,alpha,beta1,beta2,eps,weight_decay,batch_size,"
+         "epochs,init_wa,init_wb,param_error,loss_gap,steps_to_target,diverged,seed,lr\n"},
+        {"short_row", {"s.csv"}, {"s.csv", "line 3", "24 fields", "25"}, "s.csv",
+         h + ok + "1,0.1," + G1 + ",1,1.25,1.23,0.0105,0,0.1,0.004,40\n"},
+        {"long_row", {"s.csv"}, {"s.csv", "line 2", "26 fields"}, "s.csv",
+         h + "0,0.1," + G1 + ",0,1.25,1.23,0.0105,0,0.1,0.004,40,0.5,9\n"},
+        {"param_error_text", {"p.csv"}, {"p.csv", "line 3", "column 23", "param_error", "'abc'"},
+         "p.csv", h + ok + row(1, G1, 1, 0, "0.1", "abc", "40")},
+        {"param_error_empty", {"p.csv"}, {"p.csv", "line 2", "param_error"}, "p.csv",
+         h + row(0, G1, 0, 0, "0.1", "", "40")},
+        {"loss_gap_text", {"p.csv"}, {"p.csv", "line 2", "column 22", "loss_gap", "'1.0x'"},
+         "p.csv", h + row(0, G1, 0, 0, "1.0x", "0.004", "40")},
+        {"steps_fraction", {"p.csv"}, {"p.csv", "steps_to_target", "'4.5'"}, "p.csv",
+         h + row(0, G1, 0, 0, "0.1", "0.004", "4.5")},
+        {"steps_negative", {"p.csv"}, {"p.csv", "steps_to_target", "'-1'"}, "p.csv",
+         h + row(0, G1, 0, 0, "0.1", "0.004", "-1")},
+        {"diverged_2", {"p.csv"}, {"p.csv", "line 2", "diverged", "'2'"}, "p.csv",
+         h + row(0, G1, 0, 2, "0.1", "0.004", "")},
+        {"unterminated_quote", {"q.csv"}, {"q.csv", "line 3", "quote"}, "q.csv",
+         h + ok + "1,0.1,sgd,0.1,\"constant,,,,,,,0,64,100,0.1,1.8,1,1,1,1,0,0.1,0.004,40,0.5\n"},
+        {"no_input", {}, {"summarize", "no results table"}},
+        {"two_inputs", {"a.csv", "b.csv"}, {"a.csv", "b.csv"}},
+        {"unknown_flag", {"r.csv", "--lr", "0.1"}, {"--lr"}},
+        {"target_zero", {"r.csv", "--target", "0"}, {"--target", "'0'"}},
+        {"target_text", {"r.csv", "--target", "abc"}, {"--target", "'abc'"}},
+        {"target_missing_value", {"r.csv", "--target"}, {"--target", "missing"}},
+    };
+    return cases;
+}
+
+class SummarizeBad : public summarize, public ::testing::WithParamInterface<BadCase> {};
+
+TEST_P(SummarizeBad, ExitsTwoWithOneLineAndNoFile)
+{
+    const BadCase &c = GetParam();
+    if (c.file) spit(path(c.file), c.text);
+    const std::vector<std::string> before = listing();
+    std::vector<std::string> args = {"summarize", "-o", "out.csv"};
+    args.insert(args.end(), c.args.begin(), c.args.end());
+    Proc p = run(args);
+    const std::vector<std::string> err_lines = lines_of(p.err);
+    const std::string line = err_lines.empty() ? "" : err_lines[0];
+    EXPECT_EQ(p.status, 2);
+    EXPECT_EQ(p.out, "");
+    EXPECT_EQ(err_lines.size(), 1u) << p.err;
+    for (const auto &n : c.needles)
+        EXPECT_NE(line.find(n), std::string::npos) << "stderr does not name '" << n << "': " << line;
+    EXPECT_EQ(listing(), before) << "files left behind";
+}
+
+INSTANTIATE_TEST_SUITE_P(summarize, SummarizeBad, ::testing::ValuesIn(bad_cases()),
+                         [](const ::testing::TestParamInfo<BadCase> &i) { return i.param.name; });
+
+// Bad input never touches an existing output; stdout mode prints nothing.
+TEST_F(summarize, BadInputKeepsExistingOutput)
+{
+    spit(path("s.csv"), "old\n");
+    spit(path("r.csv"), std::string(kHeader) + row(0, G1, 0, 0, "0.1", "x", "40"));
+    Proc p = run({"summarize", "r.csv", "-o", "s.csv"});
+    EXPECT_EQ(p.status, 2);
+    EXPECT_EQ(slurp(path("s.csv")), "old\n");
+    EXPECT_EQ(listing(), (std::vector<std::string>{"r.csv", "s.csv"}));
+    Proc q = run({"summarize", "r.csv"});
+    EXPECT_EQ(q.status, 2);
+    EXPECT_EQ(q.out, "");
+    EXPECT_EQ(lines_of(q.err).size(), 1u) << q.err;
+}
+
+TEST_F(summarize, OutputIntoMissingDirectory)
+{
+    spit(path("r.csv"), hand_table());
+    Proc p = run({"summarize", "r.csv", "-o", "nodir/s.csv"});
+    EXPECT_EQ(p.status, 2);
+    EXPECT_EQ(p.out, "");
+    ASSERT_EQ(lines_of(p.err).size(), 1u) << p.err;
+    EXPECT_NE(p.err.find("nodir/s.csv"), std::string::npos) << p.err;
+    EXPECT_EQ(listing(), std::vector<std::string>{"r.csv"});
+}
+
+TEST_F(summarize, HelpListsSummarize)
+{
+    Proc p = run({"--help"});
+    EXPECT_EQ(p.status, 0);
+    EXPECT_NE(p.out.find("orbitsweep summarize"), std::string::npos);
+    Proc q = run({"summarize", "--help"});
+    EXPECT_EQ(q.status, 0);
+    EXPECT_NE(q.out.find("orbitsweep summarize"), std::string::npos);
+}
+
+// ---------------------------------------------------------------------------
+// 3. end to end: run, then summarize its table
+
+TEST_F(summarize, RunThenSummarize)
+{
+    Proc r = run({"run", "--optimizer", "sgd,adam", "--lr", "0.01,0.1", "--seeds", "3", "--epochs",
+                  "3", "--n", "64", "--quiet", "-o", "r.csv"});
+    ASSERT_EQ(r.status, 0) << r.err;
+    Proc p = run({"summarize", "r.csv", "-o", "s.csv"});
+    ASSERT_EQ(p.status, 0) << p.err;
+    EXPECT_EQ(p.out, "4 configurations from 12 trainings -> s.csv\n");
+    const Table t = read_table(slurp(path("s.csv")));
+    ASSERT_TRUE(t.ok);
+    ASSERT_EQ(t.rows.size(), 4u);
+    const char *const order[4][2] = {{"sgd", "0.01"}, {"sgd", "0.1"}, {"adam", "0.01"}, {"adam", "0.1"}};
+    for (size_t i = 0; i < 4; ++i) {
+        SCOPED_TRACE("row " + std::to_string(i));
+        EXPECT_EQ(t.at(i, "optimizer"), order[i][0]);
+        EXPECT_EQ(t.at(i, "lr"), order[i][1]);
+        EXPECT_EQ(t.at(i, "n"), "3");
+        const double s = t.num(i, "success_rate"), d = t.num(i, "divergence_rate");
+        EXPECT_TRUE(s >= 0 && s <= 1 && d >= 0 && d <= 1) << s << " " << d;
+        EXPECT_LE(t.num(i, "param_error_q25"), t.num(i, "param_error_median"));
+        EXPECT_LE(t.num(i, "param_error_median"), t.num(i, "param_error_q75"));
+    }
+}
+
+}  // namespace
