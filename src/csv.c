@@ -125,3 +125,17 @@ void os_csv_close(os_csv *r)
     free(r->fields);
     memset(r, 0, sizeof *r);
 }
+
+void os_csv_put_field(FILE *f, const char *s)
+{
+    if (!strpbrk(s, ",\"\r\n")) {
+        fputs(s, f);
+        return;
+    }
+    fputc('"', f);
+    for (; *s; ++s) {
+        if (*s == '"') fputc('"', f);
+        fputc(*s, f);
+    }
+    fputc('"', f);
+}

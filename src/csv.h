@@ -7,6 +7,7 @@
 #define ORBITSWEEP_CSV_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 typedef struct os_csv {
     char *buf;     /* the file, NUL-terminated */
@@ -23,5 +24,8 @@ int os_csv_open(os_csv *r, const char *path);
  * -1 = malformed (an unterminated quote). Blank lines are skipped. */
 int os_csv_next(os_csv *r);
 void os_csv_close(os_csv *r);
+
+/* Write one field, quoted when it holds a comma, quote or line break. */
+void os_csv_put_field(FILE *f, const char *s);
 
 #endif

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "csv.h"
 #include "orbitsweep/orbitsweep.h"
 
 static int fmt_special(char *buf, size_t size, double v)
@@ -54,21 +55,6 @@ void os_fmt_float(char *buf, size_t size, float v)
     snprintf(buf, size, "%.*g", lo, (double)v);
 }
 
-/* RFC 4180: quote a field that holds a comma, quote or line break. */
-static void put_field(FILE *f, const char *s)
-{
-    if (!strpbrk(s, ",\"\r\n")) {
-        fputs(s, f);
-        return;
-    }
-    fputc('"', f);
-    for (; *s; ++s) {
-        if (*s == '"') fputc('"', f);
-        fputc(*s, f);
-    }
-    fputc('"', f);
-}
-
 /* A double column; NaN hyperparameters (not used by the optimizer) are empty. */
 static void put_opt(FILE *f, double v)
 {
@@ -93,7 +79,7 @@ int os_write_results(FILE *f, const os_sweep *sw, const os_result *res)
         const os_result *r = &res[i];
         fprintf(f, "%zu,%s,", i, os_optimizer_name(t->opt.kind));
         put_opt(f, t->lr);
-        put_field(f, sw->spec->scheds[t->sched].name);
+        os_csv_put_field(f, sw->spec->scheds[t->sched].name);
         fputc(',', f);
         put_opt(f, t->opt.momentum);
         put_opt(f, t->opt.dampening);

@@ -380,20 +380,6 @@ void os_summary_free(os_summary *s)
 
 /* RFC 4180: quote a field that holds a comma, quote or line break (as
  * output.c's results table does). */
-static void put_field(FILE *f, const char *s)
-{
-    if (!strpbrk(s, ",\"\r\n")) {
-        fputs(s, f);
-        return;
-    }
-    fputc('"', f);
-    for (; *s; ++s) {
-        if (*s == '"') fputc('"', f);
-        fputc(*s, f);
-    }
-    fputc('"', f);
-}
-
 static void put_num(FILE *f, double v)
 {
     char b[40];
@@ -411,7 +397,7 @@ int os_summary_write(FILE *f, const os_summary *s)
     for (size_t g = 0; g < s->n_groups; ++g) {
         const os_summary_group *gr = &s->groups[g];
         for (int k = 0; k < OS_SUMMARY_N_CONFIG; ++k) {
-            put_field(f, gr->config[k]);
+            os_csv_put_field(f, gr->config[k]);
             fputc(',', f);
         }
         fprintf(f, "%zu", gr->n);
