@@ -378,8 +378,6 @@ void os_summary_free(os_summary *s)
 /* ------------------------------------------------------------------------ */
 /* writing                                                                   */
 
-/* RFC 4180: quote a field that holds a comma, quote or line break (as
- * output.c's results table does). */
 static void put_num(FILE *f, double v)
 {
     char b[40];
