@@ -125,6 +125,30 @@ OS_FN(cpu_partial_lanes)(const OS_T *restrict inv, const OS_T *restrict wb,
     }
 }
 
+/* Loss and gradients of all lanes from their 8 partials (SoA, [p][lane]). */
+static __attribute__((noinline)) void
+OS_FN(cpu_lanes_grad)(const OS_T (*restrict al)[OS_CPU_LANES], const OS_T (*restrict aa)[OS_CPU_LANES],
+                      const OS_T (*restrict ab)[OS_CPU_LANES], const int (*restrict ak)[OS_CPU_LANES],
+                      const OS_T *restrict wa, const OS_T *restrict wb, OS_FN(os_grad) *restrict g)
+{
+    OS_T loss[OS_CPU_LANES], gwa[OS_CPU_LANES], gwb[OS_CPU_LANES];
+    int k[OS_CPU_LANES];
+#pragma omp simd
+    for (int l = 0; l < OS_CPU_LANES; ++l) {
+        OS_T sl = OS_FN(os_tree8)(al[0][l], al[1][l], al[2][l], al[3][l], al[4][l], al[5][l], al[6][l], al[7][l]);
+        OS_T sa = OS_FN(os_tree8)(aa[0][l], aa[1][l], aa[2][l], aa[3][l], aa[4][l], aa[5][l], aa[6][l], aa[7][l]);
+        OS_T sb = OS_FN(os_tree8)(ab[0][l], ab[1][l], ab[2][l], ab[3][l], ab[4][l], ab[5][l], ab[6][l], ab[7][l]);
+        k[l] = ak[0][l] + ak[1][l] + ak[2][l] + ak[3][l] + ak[4][l] + ak[5][l] + ak[6][l] + ak[7][l];
+        OS_FN(os_grad_scalars)(sl, sa, sb, k[l], wa[l], wb[l], &loss[l], &gwa[l], &gwb[l]);
+    }
+    for (int l = 0; l < OS_CPU_LANES; ++l) {
+        g[l].loss = loss[l];
+        g[l].gwa = gwa[l];
+        g[l].gwb = gwb[l];
+        g[l].k = k[l];
+    }
+}
+
 /* One epoch of up to OS_CPU_LANES trainings with the same batch size. */
 static void OS_FN(cpu_lanes_epoch)(OS_FN(os_train) *tr, const os_train_cfg *cfg, int lanes,
                                    int *active, const OS_T *d2, const OS_T *y, int lane_major,
@@ -148,17 +172,7 @@ static void OS_FN(cpu_lanes_epoch)(OS_FN(os_train) *tr, const os_train_cfg *cfg,
                 inv, wb, d2, y, lo + p, hi, al[p], aa[p], ab[p], ak[p]);
         /* the combining tree and the loss/gradients for all lanes at once */
         OS_FN(os_grad) g[OS_CPU_LANES];
-#pragma omp simd
-        for (int l = 0; l < OS_CPU_LANES; ++l) {
-            OS_FN(os_acc) mine[OS_PARTIALS];
-            for (int p = 0; p < OS_PARTIALS; ++p) {
-                mine[p].l = al[p][l];
-                mine[p].a = aa[p][l];
-                mine[p].b = ab[p][l];
-                mine[p].k = ak[p][l];
-            }
-            g[l] = OS_FN(os_grad_finish)(OS_FN(os_acc_tree)(mine), wa[l], wb_now[l]);
-        }
+        OS_FN(cpu_lanes_grad)(al, aa, ab, ak, wa, wb_now, g);
         int any = 0;
         for (int l = 0; l < lanes; ++l) {
             if (!active[l]) continue;

@@ -60,12 +60,21 @@ OS_HD static inline OS_FN(os_acc) OS_FN(os_acc_add)(OS_FN(os_acc) x, OS_FN(os_ac
     return x;
 }
 
-/* The fixed combining tree of the canonical order. */
+/* The fixed combining tree of the canonical order, on one quantity. */
+OS_HD static inline OS_T OS_FN(os_tree8)(OS_T p0, OS_T p1, OS_T p2, OS_T p3, OS_T p4, OS_T p5,
+                                         OS_T p6, OS_T p7)
+{
+    return ((p0 + p1) + (p2 + p3)) + ((p4 + p5) + (p6 + p7));
+}
+
 OS_HD static inline OS_FN(os_acc) OS_FN(os_acc_tree)(const OS_FN(os_acc) p[OS_PARTIALS])
 {
-    OS_FN(os_acc) l = OS_FN(os_acc_add)(OS_FN(os_acc_add)(p[0], p[1]), OS_FN(os_acc_add)(p[2], p[3]));
-    OS_FN(os_acc) r = OS_FN(os_acc_add)(OS_FN(os_acc_add)(p[4], p[5]), OS_FN(os_acc_add)(p[6], p[7]));
-    return OS_FN(os_acc_add)(l, r);
+    OS_FN(os_acc) t;
+    t.l = OS_FN(os_tree8)(p[0].l, p[1].l, p[2].l, p[3].l, p[4].l, p[5].l, p[6].l, p[7].l);
+    t.a = OS_FN(os_tree8)(p[0].a, p[1].a, p[2].a, p[3].a, p[4].a, p[5].a, p[6].a, p[7].a);
+    t.b = OS_FN(os_tree8)(p[0].b, p[1].b, p[2].b, p[3].b, p[4].b, p[5].b, p[6].b, p[7].b);
+    t.k = p[0].k + p[1].k + p[2].k + p[3].k + p[4].k + p[5].k + p[6].k + p[7].k;
+    return t;
 }
 
 /* Minibatch loss and gradients from the combined sum. */
@@ -74,19 +83,22 @@ typedef struct OS_FN(os_grad) {
     int k;
 } OS_FN(os_grad);
 
+/* The same on scalars (sums sl, sa, sb over k unmasked points at (wa, wb)),
+ * so that a loop over SIMD lanes vectorises. */
+OS_HD static inline void OS_FN(os_grad_scalars)(OS_T sl, OS_T sa, OS_T sb, int k, OS_T wa,
+                                                OS_T wb, OS_T *loss, OS_T *gwa, OS_T *gwb)
+{
+    OS_T kk = (OS_T)(k ? k : 1);
+    OS_T two_k = (OS_T)2 / kk;
+    *loss = k ? sl / kk : (OS_T)NAN;
+    *gwa = k ? two_k * (sa * (wb / (wa * wa * wa))) : (OS_T)0;
+    *gwb = k ? two_k * sb : (OS_T)0;
+}
+
 OS_HD static inline OS_FN(os_grad) OS_FN(os_grad_finish)(OS_FN(os_acc) t, OS_T wa, OS_T wb)
 {
     OS_FN(os_grad) g;
     g.k = t.k;
-    if (t.k == 0) {
-        g.loss = (OS_T)NAN;
-        g.gwa = g.gwb = 0;
-        return g;
-    }
-    OS_T kk = (OS_T)t.k;
-    OS_T two_k = (OS_T)2 / kk;
-    g.loss = t.l / kk;
-    g.gwa = two_k * (t.a * (wb / (wa * wa * wa)));
-    g.gwb = two_k * t.b;
+    OS_FN(os_grad_scalars)(t.l, t.a, t.b, t.k, wa, wb, &g.loss, &g.gwa, &g.gwb);
     return g;
 }
