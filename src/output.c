@@ -13,8 +13,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
 #include "csv.h"
 #include "orbitsweep/orbitsweep.h"
+
+#define OS_MAX_WRITERS 64 /* threads formatting the results table */
 
 static int fmt_special(char *buf, size_t size, double v)
 {
@@ -66,51 +72,94 @@ static void put_opt(FILE *f, double v)
     fputc(',', f);
 }
 
+/* One row of the results table. */
+static void write_row(FILE *f, const os_sweep *sw, const os_result *res, size_t i)
+{
+    const os_trial *t = &sw->trials[i];
+    const os_result *r = &res[i];
+    char b[64];
+    fprintf(f, "%zu,%s,", i, os_optimizer_name(t->opt.kind));
+    put_opt(f, t->lr);
+    os_csv_put_field(f, sw->spec->scheds[t->sched].name);
+    fputc(',', f);
+    put_opt(f, t->opt.momentum);
+    put_opt(f, t->opt.dampening);
+    put_opt(f, t->opt.alpha);
+    put_opt(f, t->opt.beta1);
+    put_opt(f, t->opt.beta2);
+    put_opt(f, t->opt.eps);
+    put_opt(f, t->opt.weight_decay);
+    fprintf(f, "%d,%d,", t->batch_size, t->epochs);
+    put_opt(f, t->init_wa);
+    put_opt(f, t->init_wb);
+    fprintf(f, "%llu,", (unsigned long long)t->seed);
+    if (sw->spec->dtype == OS_DTYPE_F32) {
+        os_fmt_float(b, sizeof b, (float)r->final_wa);
+        fprintf(f, "%s,", b);
+        os_fmt_float(b, sizeof b, (float)r->final_wb);
+        fprintf(f, "%s,", b);
+    } else {
+        put_opt(f, r->final_wa);
+        put_opt(f, r->final_wb);
+    }
+    os_fmt_double(b, sizeof b, r->final_loss);
+    fprintf(f, "%s,", b);
+    os_fmt_double(b, sizeof b, r->loss_gap);
+    fprintf(f, "%s,", b);
+    os_fmt_double(b, sizeof b, r->param_error);
+    fprintf(f, "%s,", b);
+    if (r->steps_to_target >= 0) fprintf(f, "%lld", (long long)r->steps_to_target);
+    fprintf(f, ",%d\n", r->diverged);
+}
+
+/* Rows are formatted in parallel (shortest round-trip digits are not
+ * cheap), each thread a contiguous range into its own buffer, and written
+ * in row order: the same bytes for any thread count. */
 int os_write_results(FILE *f, const os_sweep *sw, const os_result *res)
 {
-    const int f32 = sw->spec->dtype == OS_DTYPE_F32;
     fputs("trial,optimizer,lr,scheduler,momentum,dampening,alpha,beta1,beta2,eps,weight_decay,"
           "batch_size,epochs,init_wa,init_wb,seed,final_wa,final_wb,final_loss,loss_gap,"
           "param_error,steps_to_target,diverged\n",
           f);
-    char b[64];
-    for (size_t i = 0; i < sw->n_trials; ++i) {
-        const os_trial *t = &sw->trials[i];
-        const os_result *r = &res[i];
-        fprintf(f, "%zu,%s,", i, os_optimizer_name(t->opt.kind));
-        put_opt(f, t->lr);
-        os_csv_put_field(f, sw->spec->scheds[t->sched].name);
-        fputc(',', f);
-        put_opt(f, t->opt.momentum);
-        put_opt(f, t->opt.dampening);
-        put_opt(f, t->opt.alpha);
-        put_opt(f, t->opt.beta1);
-        put_opt(f, t->opt.beta2);
-        put_opt(f, t->opt.eps);
-        put_opt(f, t->opt.weight_decay);
-        fprintf(f, "%d,%d,", t->batch_size, t->epochs);
-        put_opt(f, t->init_wa);
-        put_opt(f, t->init_wb);
-        fprintf(f, "%llu,", (unsigned long long)t->seed);
-        if (f32) {
-            os_fmt_float(b, sizeof b, (float)r->final_wa);
-            fprintf(f, "%s,", b);
-            os_fmt_float(b, sizeof b, (float)r->final_wb);
-            fprintf(f, "%s,", b);
-        } else {
-            put_opt(f, r->final_wa);
-            put_opt(f, r->final_wb);
+    const size_t n = sw->n_trials, chunk = (size_t)1 << 16;
+    int failed = 0;
+    for (size_t c0 = 0; c0 < n && !failed; c0 += chunk) {
+        const size_t c1 = c0 + chunk < n ? c0 + chunk : n;
+        char *bufs[OS_MAX_WRITERS] = {0};
+        size_t lens[OS_MAX_WRITERS] = {0};
+        int used = 1, want = 1;
+#ifdef _OPENMP
+        want = omp_get_max_threads() < OS_MAX_WRITERS ? omp_get_max_threads() : OS_MAX_WRITERS;
+#endif
+#pragma omp parallel num_threads(want)
+        {
+            int tid = 0, nth = 1;
+#ifdef _OPENMP
+            tid = omp_get_thread_num();
+            nth = omp_get_num_threads();
+#endif
+#pragma omp single
+            used = nth;
+            FILE *m = open_memstream(&bufs[tid], &lens[tid]);
+            if (!m) {
+#pragma omp atomic write
+                failed = 1;
+            } else {
+                const size_t lo = c0 + (c1 - c0) * (size_t)tid / (size_t)nth;
+                const size_t hi = c0 + (c1 - c0) * (size_t)(tid + 1) / (size_t)nth;
+                for (size_t i = lo; i < hi; ++i) write_row(m, sw, res, i);
+                if (fclose(m) != 0) {
+#pragma omp atomic write
+                    failed = 1;
+                }
+            }
         }
-        os_fmt_double(b, sizeof b, r->final_loss);
-        fprintf(f, "%s,", b);
-        os_fmt_double(b, sizeof b, r->loss_gap);
-        fprintf(f, "%s,", b);
-        os_fmt_double(b, sizeof b, r->param_error);
-        fprintf(f, "%s,", b);
-        if (r->steps_to_target >= 0) fprintf(f, "%lld", (long long)r->steps_to_target);
-        fprintf(f, ",%d\n", r->diverged);
+        for (int t = 0; t < used; ++t) {
+            if (!failed && bufs[t]) fwrite(bufs[t], 1, lens[t], f);
+            free(bufs[t]);
+        }
     }
-    return ferror(f) ? -1 : 0;
+    return failed || ferror(f) ? -1 : 0;
 }
 
 os_status os_atomic_open(os_atomic_file *af, const char *path, os_error *err)
