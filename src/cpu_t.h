@@ -256,6 +256,11 @@ static void OS_FN(cpu_block)(const os_sweep *sw, const OS_FN(cpu_data) *cds, con
         r->updates = tr[t].updates;
         r->steps_to_target =
             tr[t].diverged || tr[t].last_bad == tr[t].updates ? -1 : tr[t].last_bad + 1;
+        r->best_loss = tr[t].m.best_loss;
+        r->final_lr = tr[t].sched.lr;
+        r->masked_batches = tr[t].m.masked;
+        r->oscillation = tr[t].diverged ? NAN : tr[t].m.oscillation;
+        r->path_length = tr[t].m.path;
     }
 }
 

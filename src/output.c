@@ -109,7 +109,20 @@ static void write_row(FILE *f, const os_sweep *sw, const os_result *res, size_t 
     os_fmt_double(b, sizeof b, r->param_error);
     fprintf(f, "%s,", b);
     if (r->steps_to_target >= 0) fprintf(f, "%lld", (long long)r->steps_to_target);
-    fprintf(f, ",%d\n", r->diverged);
+    fprintf(f, ",%d,", r->diverged);
+    /* the analytics columns */
+    put_opt(f, r->best_loss);
+    put_opt(f, r->final_lr);
+    if (r->diverged) fprintf(f, "%lld", (long long)(r->updates - 1));
+    fputc(',', f);
+    if (r->steps_to_target >= 0) {
+        const int64_t n = os_sweep_dataset(sw, i)->n, per_epoch = (n + t->batch_size - 1) / t->batch_size;
+        fprintf(f, "%lld", (long long)((r->steps_to_target + per_epoch - 1) / per_epoch));
+    }
+    fprintf(f, ",%lld,", (long long)r->masked_batches);
+    put_opt(f, r->oscillation);
+    os_fmt_double(b, sizeof b, r->path_length);
+    fprintf(f, "%s\n", b);
 }
 
 /* Rows are formatted in parallel (shortest round-trip digits are not
@@ -119,7 +132,8 @@ int os_write_results(FILE *f, const os_sweep *sw, const os_result *res)
 {
     fputs("trial,optimizer,lr,scheduler,momentum,dampening,alpha,beta1,beta2,eps,weight_decay,"
           "batch_size,epochs,init_wa,init_wb,seed,final_wa,final_wb,final_loss,loss_gap,"
-          "param_error,steps_to_target,diverged\n",
+          "param_error,steps_to_target,diverged,best_loss,final_lr,diverged_at,epochs_to_target,"
+          "masked_batches,oscillation,path_length\n",
           f);
     const size_t n = sw->n_trials, chunk = (size_t)1 << 16;
     int failed = 0;

@@ -174,7 +174,8 @@ int remove_entry(const char *path, const struct stat *, int, struct FTW *)
 const char *const kResultsHeader =
     "trial,optimizer,lr,scheduler,momentum,dampening,alpha,beta1,beta2,eps,weight_decay,"
     "batch_size,epochs,init_wa,init_wb,seed,final_wa,final_wb,final_loss,loss_gap,param_error,"
-    "steps_to_target,diverged";
+    "steps_to_target,diverged,best_loss,final_lr,diverged_at,epochs_to_target,masked_batches,"
+    "oscillation,path_length";
 
 const char *const kTraceHeader =
     "update,epoch,batch,lr,loss,wa,wb,dwa,dwb,step_wa,step_wb,eff_step,m_wa,m_wb,v_wa,v_wb";
@@ -461,8 +462,8 @@ TEST_F(cli, RunSmallGrid)
     EXPECT_NE(text.find(",\"step:step_size=3,gamma=0.5\","), std::string::npos);
 
     const Table t = read_table(text);
-    ASSERT_TRUE(t.ok) << "not RFC 4180 with 23 fields per row:\n" << text;
-    ASSERT_EQ(t.header.size(), 23u);
+    ASSERT_TRUE(t.ok) << "not RFC 4180 with 30 fields per row:\n" << text;
+    ASSERT_EQ(t.header.size(), 30u);
     ASSERT_EQ(t.rows.size(), 24u);
 
     std::map<std::string, int> configs;  // optimizer|scheduler|lr -> count
@@ -560,6 +561,32 @@ TEST_F(cli, DeterministicAcrossThreadsAndRuns)
         }
     // sanity: the shuffle mode reaches the engine
     EXPECT_NE(first["shared"], first["trial"]);
+}
+
+// The vectorised CPU path (trainings in SIMD lanes) gives the scalar path's
+// table byte for byte: every optimizer and scheduler, all shuffle modes, both
+// dtypes, mixed batch sizes and epochs, a diverging lr and masked starts.
+TEST_F(cli, SimdMatchesScalar)
+{
+    for (const char *shuffle : {"shared", "trial", "none"})
+        for (const char *dtype : {"float32", "float64"}) {
+            const std::vector<std::string> spec = {
+                "run", "--optimizer", "sgd,momentum,nesterov,rmsprop,adam",
+                "--lr", "0.001,0.02,0.3,30", "--scheduler", "constant",
+                "--scheduler", "multistep:milestones=2/4,gamma=0.5",
+                "--scheduler", "multiplicative:factor=0.8,start=3,end=12,every=3",
+                "--scheduler", "step:step_size=5,gamma=0.7", "--scheduler", "exponential:gamma=0.97",
+                "--scheduler", "cosine:t_max=10,eta_min=0.0001", "--init-wa", "0.1,0.003",
+                "--batch-size", "32,48", "--epochs", "3,4", "--seeds", "2", "--shuffle", shuffle,
+                "--dtype", dtype, "--n", "128", "--quiet"};
+            SCOPED_TRACE(std::string("--shuffle ") + shuffle + " --dtype " + dtype);
+            std::vector<std::string> a = spec, b = spec;
+            a.insert(a.end(), {"--simd", "on"});
+            b.insert(b.end(), {"--simd", "off", "--threads", "1"});
+            const std::string simd = run_ok(a), scalar = run_ok(b);
+            EXPECT_EQ(read_table(simd).rows.size(), 5u * 4 * 6 * 2 * 2 * 2 * 2);
+            EXPECT_TRUE(simd == scalar) << "the SIMD table differs from the scalar one";
+        }
 }
 
 // ---------------------------------------------------------------------------

@@ -99,6 +99,11 @@ typedef struct os_result {
     int64_t steps_to_target; /* -1: ends above the target */
     int64_t updates;
     int diverged;
+    double best_loss;        /* lowest epoch training loss */
+    double final_lr;         /* the optimizer's lr at the end */
+    int64_t masked_batches;  /* updates whose minibatch had every point masked */
+    double oscillation;      /* relative spread of Wa, Wb over the last epoch */
+    double path_length;      /* sum of the effective step lengths */
 } os_result;
 
 typedef struct os_sweep {

@@ -39,6 +39,67 @@ OS_HD static inline double os_param_error(double wa, double wb, double ref_wa, d
     return ea > eb ? ea : eb;
 }
 
+/* Convergence metrics gathered along a training (all in double, in update
+ * order, so every backend gets the same bits). */
+typedef struct os_metrics {
+    int64_t masked;            /* updates whose minibatch had every point masked */
+    double path;               /* sum of the effective step lengths |dW| */
+    double ep_loss_sum;        /* this epoch's minibatch losses (masked ones left out) */
+    int64_t ep_loss_n;
+    double best_loss;          /* lowest epoch training loss so far (NaN: none yet) */
+    double lo_wa, hi_wa, lo_wb, hi_wb; /* this epoch's parameter range */
+    double oscillation;        /* relative spread over the last full epoch */
+} os_metrics;
+
+OS_HD static inline void os_metrics_init(os_metrics *m, double wa, double wb)
+{
+    m->masked = 0;
+    m->path = 0;
+    m->ep_loss_sum = 0;
+    m->ep_loss_n = 0;
+    m->best_loss = NAN;
+    m->lo_wa = m->hi_wa = wa;
+    m->lo_wb = m->hi_wb = wb;
+    m->oscillation = NAN;
+}
+
+/* After an update that moved (wa0, wb0) to (wa, wb) on a minibatch with
+ * loss `loss` over k unmasked points. */
+OS_HD static inline void os_metrics_update(os_metrics *m, double wa0, double wb0, double wa,
+                                           double wb, double loss, int k)
+{
+    double da = wa - wa0, db = wb - wb0;
+    m->path += sqrt(da * da + db * db);
+    if (k == 0) {
+        m->masked += 1;
+    } else {
+        m->ep_loss_sum += loss;
+        m->ep_loss_n += 1;
+    }
+    m->lo_wa = wa < m->lo_wa ? wa : m->lo_wa;
+    m->hi_wa = wa > m->hi_wa ? wa : m->hi_wa;
+    m->lo_wb = wb < m->lo_wb ? wb : m->lo_wb;
+    m->hi_wb = wb > m->hi_wb ? wb : m->hi_wb;
+}
+
+/* At the end of an epoch: its training loss (the mean of its minibatch
+ * losses, as a PyTorch loop logs it) and its parameter spread relative to
+ * the reference ("dancing around the target"). */
+OS_HD static inline void os_metrics_end_epoch(os_metrics *m, double wa, double wb, double ref_wa,
+                                              double ref_wb)
+{
+    if (m->ep_loss_n > 0) {
+        double l = m->ep_loss_sum / (double)m->ep_loss_n;
+        if (!(m->best_loss <= l)) m->best_loss = l; /* also replaces NaN */
+    }
+    m->ep_loss_sum = 0;
+    m->ep_loss_n = 0;
+    double sa = (m->hi_wa - m->lo_wa) / fabs(ref_wa), sb = (m->hi_wb - m->lo_wb) / fabs(ref_wb);
+    m->oscillation = sa > sb ? sa : sb;
+    m->lo_wa = m->hi_wa = wa;
+    m->lo_wb = m->hi_wb = wb;
+}
+
 /* The largest deviation u (a double) with fl(u / |ref|) <= target. Division
  * by a positive constant is monotone in u, so "||Wa|-A| <= tol" decides
  * "||Wa|-A|/A <= target" exactly, without a division per update. */

@@ -7,6 +7,7 @@ typedef struct OS_FN(os_train) {
     int64_t updates;  /* optimizer steps taken */
     int64_t last_bad; /* last update count with param_error > target (-1: none) */
     int diverged;     /* 1 once a parameter went non-finite or past the limit */
+    os_metrics m;
 } OS_FN(os_train);
 
 /* What one update did, for traces (the parameters BEFORE the update). */
@@ -31,6 +32,7 @@ OS_HD static inline void OS_FN(os_train_init)(OS_FN(os_train) *tr, const os_trai
     tr->updates = 0;
     tr->last_bad = -1;
     tr->diverged = 0;
+    os_metrics_init(&tr->m, (double)tr->wa, (double)tr->wb);
     OS_FN(os_train_track)(tr, c);
 }
 
@@ -56,6 +58,8 @@ OS_HD static inline void OS_FN(os_train_apply)(OS_FN(os_train) *tr, const os_tra
         info->step_wb = p[1] - tr->wb;
         info->eff_step = OS_SQRT(info->step_wa * info->step_wa + info->step_wb * info->step_wb);
     }
+    os_metrics_update(&tr->m, (double)tr->wa, (double)tr->wb, (double)p[0], (double)p[1],
+                      (double)g->loss, g->k);
     tr->wa = p[0];
     tr->wb = p[1];
     tr->updates += 1;
@@ -80,5 +84,7 @@ OS_HD static inline void OS_FN(os_train_update)(OS_FN(os_train) *tr, const os_tr
 /* End of an epoch: the per-epoch scheduler step. */
 OS_HD static inline void OS_FN(os_train_end_epoch)(OS_FN(os_train) *tr, const os_train_cfg *c)
 {
-    if (c->sched_per_epoch && !tr->diverged) os_sched_step(c->sched, &tr->sched);
+    if (tr->diverged) return;
+    os_metrics_end_epoch(&tr->m, (double)tr->wa, (double)tr->wb, c->ref_wa, c->ref_wb);
+    if (c->sched_per_epoch) os_sched_step(c->sched, &tr->sched);
 }
