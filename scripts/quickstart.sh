@@ -2,8 +2,8 @@
 # quickstart.sh — build orbitsweep and run the default sweep: the case
 # study's four optimizers x 64 log-spaced learning rates x its three
 # schedulers x 8 seeds (6,144 trainings, 100 epochs, batch 64). Leaves
-# results.csv and heatmaps of the final error and success rate in OUT_DIR
-# (default: out/).
+# results.csv, summary.csv (one row per configuration, seeds pooled) and
+# heatmaps of the final error and success rate in OUT_DIR (default: out/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${1:-out}
@@ -23,5 +23,6 @@ build/orbitsweep run \
   --seeds 8 --epochs 100 --batch-size 64 \
   -o "$out/results.csv"
 
+build/orbitsweep summarize "$out/results.csv" -o "$out/summary.csv"
 /usr/bin/python3 scripts/plot.py heatmap "$out/results.csv" -o "$out/heatmap_param_error.png"
 /usr/bin/python3 scripts/plot.py heatmap "$out/results.csv" -o "$out/heatmap_success.png" --metric success
