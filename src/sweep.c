@@ -133,6 +133,27 @@ os_status os_sweep_plan(const os_spec *s, os_sweep *sw, os_error *err)
     }
     sw->n_trials = k;
 
+    /* the schedulers, each cosine one with its table of cos(pi*e/t_max) up
+     * to the most scheduler steps any training takes */
+    sw->scheds = calloc(s->n_scheds, sizeof *sw->scheds);
+    if (!sw->scheds) {
+        os_sweep_free(sw);
+        os_set_error(err, "out of memory");
+        return OS_ERUNTIME;
+    }
+    int64_t max_steps = 0;
+    for (size_t i = 0; i < sw->n_trials; ++i) {
+        const os_trial *t = &sw->trials[i];
+        const int64_t n = s->data_file ? 0 : s->n, per_epoch = n ? (n + t->batch_size - 1) / t->batch_size : 0;
+        const int64_t steps = s->sched_per_epoch ? t->epochs : (int64_t)t->epochs * per_epoch;
+        max_steps = steps > max_steps ? steps : max_steps;
+    }
+    for (size_t i = 0; i < s->n_scheds; ++i) {
+        sw->scheds[i] = s->scheds[i].s;
+        sw->scheds[i].cos_tab = NULL;
+        sw->scheds[i].cos_len = 0;
+    }
+
     /* datasets: one per seed, or the file for all */
     sw->n_data = s->data_file ? 1 : s->seeds;
     sw->data = calloc(sw->n_data, sizeof *sw->data);
@@ -162,6 +183,28 @@ os_status os_sweep_plan(const os_spec *s, os_sweep *sw, os_error *err)
         os_sweep_free(sw);
         return first;
     }
+    if (s->data_file) { /* the step count needs the file's size */
+        for (size_t i = 0; i < sw->n_trials; ++i) {
+            const os_trial *t = &sw->trials[i];
+            const int64_t per_epoch = (sw->data[0].n + t->batch_size - 1) / t->batch_size;
+            const int64_t steps = s->sched_per_epoch ? t->epochs : (int64_t)t->epochs * per_epoch;
+            max_steps = steps > max_steps ? steps : max_steps;
+        }
+    }
+    for (size_t i = 0; i < s->n_scheds; ++i) {
+        os_sched *sc = &sw->scheds[i];
+        if (sc->kind != OS_SCHED_COSINE) continue;
+        double *tab = malloc((size_t)(max_steps + 1) * sizeof *tab);
+        if (!tab) {
+            os_sweep_free(sw);
+            os_set_error(err, "out of memory");
+            return OS_ERUNTIME;
+        }
+        for (int64_t e = 0; e <= max_steps; ++e)
+            tab[e] = cos(3.141592653589793 * (double)e / (double)sc->t_max);
+        sc->cos_tab = tab;
+        sc->cos_len = max_steps + 1;
+    }
     return OS_OK;
 }
 
@@ -176,7 +219,7 @@ os_train_cfg os_sweep_train_cfg(const os_sweep *sw, size_t i)
     const os_dataset *d = os_sweep_dataset(sw, i);
     os_train_cfg c;
     c.opt = t->opt;
-    c.sched = &sw->spec->scheds[t->sched].s;
+    c.sched = &sw->scheds[t->sched];
     c.lr = t->lr;
     c.sched_per_epoch = sw->spec->sched_per_epoch;
     c.init_wa = t->init_wa;
@@ -215,6 +258,8 @@ os_status os_sweep_run(const os_sweep *sw, os_result *results, os_progress_fn pr
 
 void os_sweep_free(os_sweep *sw)
 {
+    for (size_t i = 0; sw->scheds && i < sw->spec->n_scheds; ++i) free((void *)sw->scheds[i].cos_tab);
+    free(sw->scheds);
     for (size_t r = 0; r < sw->n_data && sw->data; ++r) os_dataset_free(&sw->data[r]);
     free(sw->data);
     free(sw->trials);

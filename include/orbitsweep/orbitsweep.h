@@ -108,6 +108,7 @@ typedef struct os_result {
 
 typedef struct os_sweep {
     const os_spec *spec;
+    os_sched *scheds; /* the spec's schedulers, with their cosine tables */
     os_trial *trials;
     size_t n_trials;
     os_dataset *data; /* one per replicate (all the same for --data files) */

@@ -33,6 +33,8 @@ typedef struct os_sched {
     int64_t step_size;       /* step */
     int64_t t_max;           /* cosine */
     double eta_min;          /* cosine */
+    const double *cos_tab;   /* cosine: cos(pi*e/t_max) for e < cos_len, from the host's */
+    int64_t cos_len;         /*   libm, so a GPU (whose cos differs) gets the same bits */
     int n_milestones;        /* multistep: ascending, repeats multiply again */
     int64_t milestones[OS_SCHED_MAX_MILESTONES];
 } os_sched;
@@ -62,6 +64,13 @@ OS_HD static inline double os_sched_multistep(const os_sched *s, double lr, int6
     return lr * g;
 }
 
+/* cos(pi*e/t_max) exactly as Python's math.cos computes it on the host. */
+OS_HD static inline double os_sched_cos(const os_sched *s, int64_t e)
+{
+    const double pi = 3.141592653589793;
+    return e < s->cos_len ? s->cos_tab[e] : cos(pi * (double)e / (double)s->t_max);
+}
+
 /* get_lr() for e >= 1 given the previous lr (the recursive form). */
 OS_HD static inline double os_sched_next_lr(const os_sched *s, double base, double lr, int64_t e)
 {
@@ -77,12 +86,10 @@ OS_HD static inline double os_sched_next_lr(const os_sched *s, double base, doub
     case OS_SCHED_EXPONENTIAL:
         return lr * s->gamma;
     case OS_SCHED_COSINE: {
-        const double pi = 3.141592653589793;
         int64_t t = s->t_max, k = (e - 1 - t) % (2 * t);
         if (k == 0) /* Python's % is never negative; k == 0 is the same test */
-            return lr + (base - s->eta_min) * (1.0 - cos(pi / (double)t)) / 2.0;
-        return (1.0 + cos(pi * (double)e / (double)t)) /
-                   (1.0 + cos(pi * (double)(e - 1) / (double)t)) * (lr - s->eta_min) +
+            return lr + (base - s->eta_min) * (1.0 - os_sched_cos(s, 1)) / 2.0;
+        return (1.0 + os_sched_cos(s, e)) / (1.0 + os_sched_cos(s, e - 1)) * (lr - s->eta_min) +
                s->eta_min;
     }
     default:
