@@ -167,20 +167,33 @@ double os_dataset_loss(const os_dataset *d, double wa, double wb)
     return t.k ? t.l / t.k : NAN;
 }
 
-/* min over Wb of the loss at Wa (closed form: Wb = sum y r / sum r^2). */
+/* min over Wb of the loss at Wa, in one pass: Wb = sum(y r) / sum(r^2) and
+ * loss = (sum y^2 - Wb sum(y r)) / K, which cancels: good for the scan. */
 static double profile_loss(const os_dataset *d, double wa, double *wb_out)
 {
-    double syr = 0, srr = 0, inv = 1.0 / (wa * wa);
+    double syy = 0, syr = 0, srr = 0, inv = 1.0 / (wa * wa);
+    int k = 0;
     for (int i = 0; i < d->n; ++i) {
-        double xc = d->x[i] + d->c;
+        double xc = d->x[i] + d->c, y = d->y[i];
         double s = 1.0 - xc * xc * inv;
-        if (s < 0) continue;
-        syr += d->y[i] * sqrt(s);
-        srr += s;
+        int on = s >= 0;
+        double r = sqrt(on ? s : 0.0);
+        syy += on ? y * y : 0.0;
+        syr += y * r;
+        srr += on ? s : 0.0;
+        k += on;
     }
     if (!(srr > 0)) return INFINITY;
     *wb_out = syr / srr;
-    return os_dataset_loss(d, wa, *wb_out);
+    return (syy - *wb_out * syr) / k;
+}
+
+/* The same with the loss evaluated exactly (no cancellation), for the final
+ * refinement. */
+static double profile_loss_exact(const os_dataset *d, double wa, double *wb_out)
+{
+    double l = profile_loss(d, wa, wb_out);
+    return isinf(l) ? l : os_dataset_loss(d, wa, *wb_out);
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -201,7 +214,7 @@ void os_dataset_find_minimum(os_dataset *d)
     if (!(hi > lo)) hi = lo * 2 + 1;
 
     /* a dense log-spaced scan, then golden-section around the best sample */
-    long m = 1000;
+    long m = 300;
     if ((double)m * d->n > 1e7) m = (long)(1e7 / d->n);
     if (m < 50) m = 50;
     double best_wa = lo, best_wb = 0.0, best = INFINITY;
@@ -216,21 +229,22 @@ void os_dataset_find_minimum(os_dataset *d)
     double v = lo * exp(ratio * (double)(best_i < m - 1 ? best_i + 1 : m - 1) / (double)(m - 1));
     const double g = 0.6180339887498949;
     double p = v - g * (v - u), q = u + g * (v - u), wbp = 0, wbq = 0;
-    double lp = profile_loss(d, p, &wbp), lq = profile_loss(d, q, &wbq);
-    for (int it = 0; it < 200 && v - u > 1e-15 * v; ++it) {
+    double lp = profile_loss_exact(d, p, &wbp), lq = profile_loss_exact(d, q, &wbq);
+    best = INFINITY; /* from here on, exact losses only */
+    for (int it = 0; it < 100 && v - u > 1e-12 * v; ++it) {
         if (lp < lq) {
             v = q, q = p, lq = lp, wbq = wbp;
             p = v - g * (v - u);
-            lp = profile_loss(d, p, &wbp);
+            lp = profile_loss_exact(d, p, &wbp);
         } else {
             u = p, p = q, lp = lq, wbp = wbq;
             q = u + g * (v - u);
-            lq = profile_loss(d, q, &wbq);
+            lq = profile_loss_exact(d, q, &wbq);
         }
         if (lp < best) best = lp, best_wa = p, best_wb = wbp;
         if (lq < best) best = lq, best_wa = q, best_wb = wbq;
     }
-    d->min_loss = best;
+    d->min_loss = os_dataset_loss(d, best_wa, best_wb);
     d->min_wa = best_wa;
     d->min_wb = best_wb;
 }

@@ -29,36 +29,29 @@ static int fmt_special(char *buf, size_t size, double v)
     return 0;
 }
 
-/* The fewest significant digits that read back exactly. If p digits do,
- * so do p+1, so a binary search finds the shortest. */
+/* The fewest significant digits that read back exactly. A value whose
+ * shortest form has p <= 15 digits (a double carries 15.95) prints as just
+ * that under %.15g, since %g drops trailing zeros; otherwise it needs 16 or
+ * 17. So at most three tries — formatting is a large share of the time of
+ * a big table. Floats likewise from 6 digits (a float carries 7.2). */
 void os_fmt_double(char *buf, size_t size, double v)
 {
     if (fmt_special(buf, size, v)) return;
-    int lo = 1, hi = 17;
-    while (lo < hi) {
-        int mid = (lo + hi) / 2;
-        snprintf(buf, size, "%.*g", mid, v);
-        if (strtod(buf, NULL) == v)
-            hi = mid;
-        else
-            lo = mid + 1;
+    for (int p = 15; p < 17; ++p) {
+        snprintf(buf, size, "%.*g", p, v);
+        if (strtod(buf, NULL) == v) return;
     }
-    snprintf(buf, size, "%.*g", lo, v);
+    snprintf(buf, size, "%.17g", v);
 }
 
 void os_fmt_float(char *buf, size_t size, float v)
 {
     if (fmt_special(buf, size, v)) return;
-    int lo = 1, hi = 9;
-    while (lo < hi) {
-        int mid = (lo + hi) / 2;
-        snprintf(buf, size, "%.*g", mid, (double)v);
-        if (strtof(buf, NULL) == v)
-            hi = mid;
-        else
-            lo = mid + 1;
+    for (int p = 6; p < 9; ++p) {
+        snprintf(buf, size, "%.*g", p, (double)v);
+        if (strtof(buf, NULL) == v) return;
     }
-    snprintf(buf, size, "%.*g", lo, (double)v);
+    snprintf(buf, size, "%.9g", (double)v);
 }
 
 /* A double column; NaN hyperparameters (not used by the optimizer) are empty. */
