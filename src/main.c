@@ -1,4 +1,4 @@
-/* main.c — the orbitsweep command line: run, trace, data, summarize.
+/* main.c — the orbitsweep command line: run, trace, data, summarize, devices, bench.
  *
  * Parses flags into an os_spec (DESIGN.md §3), plans the sweep, runs it and
  * writes the table. Only this file prints to the user and picks exit codes:
@@ -19,6 +19,7 @@
 #include <omp.h>
 #endif
 
+#include "bench.h"
 #include "orbitsweep/orbitsweep.h"
 #include "summarize.h"
 
@@ -30,6 +31,9 @@ static const char usage[] =
     "       orbitsweep data  [options]   the dataset as CSV with header x,y (-o or stdout)\n"
     "       orbitsweep summarize RESULTS.csv [-o FILE] [--target X] [--quiet]\n"
     "                                    one row per configuration, seeds pooled (-o or stdout)\n"
+    "       orbitsweep devices           the CPU and each GPU (name, memory, compute capability)\n"
+    "       orbitsweep bench [--backend B] [--sizes LIST] [--epochs N]\n"
+    "                                    trainings/s and sample evaluations/s at several sizes\n"
     "       orbitsweep --help | --version\n"
     "\n"
     "Every sweep axis takes a list: 0.1,0.01  logspace(-4,0,64)  linspace(a,b,n)\n"
@@ -64,7 +68,9 @@ static const char usage[] =
     "                       [512, 1.261845, 1.234378, sqrt(a^2-b^2), 0.1]\n"
     "  --data FILE          load x,y from a CSV file instead\n"
     "execution\n"
-    "  --backend NAME       auto | cpu | cuda                            [auto]\n"
+    "  --backend NAME       auto (a GPU when one is usable) | cpu | cuda [auto]\n"
+    "  --devices LIST       CUDA: the GPUs to split the sweep across     [all]\n"
+    "  --tile N             CUDA: lanes per training, 1 2 4 8 (0: auto)  [0]\n"
     "  --threads N          CPU threads (0: all cores)                   [0]\n"
     "  --simd on|off        CPU: trainings side by side in SIMD lanes    [on]\n"
     "  -o FILE              output file\n"
@@ -73,7 +79,7 @@ static const char usage[] =
 /* ------------------------------------------------------------------------ */
 /* flags                                                                     */
 
-enum { F_LIST, F_OPT, F_SCHED, F_INT, F_U64, F_DOUBLE, F_CHOICE, F_STRING, F_BOOL };
+enum { F_LIST, F_OPT, F_SCHED, F_INT, F_U64, F_DOUBLE, F_CHOICE, F_STRING, F_BOOL, F_DEVICES };
 
 typedef struct flag_def {
     const char *name;
@@ -86,7 +92,7 @@ typedef struct cli {
     os_spec spec;
     char *out;
     int quiet;
-    double seeds_d, threads_d, n_d;
+    double seeds_d, threads_d, n_d, tile_d;
 } cli;
 
 static const char *const shuffle_names[] = {"shared", "trial", "none", NULL};
@@ -126,6 +132,8 @@ static const flag_def flags[] = {
     {"--backend", F_CHOICE, S(backend), backend_names},
     {"--threads", F_DOUBLE, offsetof(cli, threads_d), NULL},
     {"--simd", F_CHOICE, S(cpu_scalar), simd_names},
+    {"--devices", F_DEVICES, 0, NULL},
+    {"--tile", F_DOUBLE, offsetof(cli, tile_d), NULL},
     {"-o", F_STRING, offsetof(cli, out), NULL},
     {"--quiet", F_BOOL, offsetof(cli, quiet), NULL},
 };
@@ -216,6 +224,21 @@ static int apply_flag(cli *c, const flag_def *f, const char *val, int first)
     case F_BOOL:
         *(int *)p = 1;
         return 0;
+    case F_DEVICES: /* CUDA device numbers: 0,1,... (repeats extend the list) */
+        if (first) c->spec.n_devices = 0;
+        for (const char *tok = val;;) {
+            char *end;
+            errno = 0;
+            long d = isdigit((unsigned char)*tok) ? strtol(tok, &end, 10) : -1;
+            if (d < 0 || errno == ERANGE || d >= 1000000 || (*end && *end != ','))
+                return bad("%s: '%s' is not a list of GPU numbers (0,1,...)", f->name, val);
+            if (c->spec.n_devices == OS_MAX_DEVICES)
+                return bad("%s: '%s' lists too many GPUs", f->name, val);
+            c->spec.devices[c->spec.n_devices++] = (int)d;
+            if (!*end) break;
+            tok = end + 1;
+        }
+        return 0;
     }
     return 0;
 }
@@ -263,7 +286,13 @@ static int parse_args(cli *c, int argc, char **argv)
     int rc = check_int("--seeds", c->seeds_d, 1, 1e6, NULL);
     if (!rc) rc = check_int("--n", c->n_d, 2, 1e7, NULL);
     if (!rc) rc = check_int("--threads", c->threads_d, 0, 4096, NULL);
+    if (!rc && !(c->tile_d == 0 || c->tile_d == 1 || c->tile_d == 2 || c->tile_d == 4 || c->tile_d == 8)) {
+        char buf[64];
+        os_fmt_double(buf, sizeof buf, c->tile_d);
+        rc = bad("--tile: '%s' is out of range (0 (auto), 1, 2, 4 or 8)%s", buf, "");
+    }
     if (rc) return rc;
+    c->spec.tile = (int)c->tile_d;
     c->spec.seeds = (uint32_t)c->seeds_d;
     c->spec.n = (int)c->n_d;
     c->spec.threads = (int)c->threads_d;
@@ -347,15 +376,12 @@ static void show_progress(void *ctx, size_t done, size_t total)
     fflush(stderr);
 }
 
-static void print_summary(const os_sweep *sw, const os_result *res, double secs, const char *out)
+static void print_summary(const os_sweep *sw, const os_result *res, double secs, const char *out,
+                          const char *where)
 {
     const os_spec *s = sw->spec;
     double ev = os_sweep_evaluations(sw);
-    int threads = 1;
-#ifdef _OPENMP
-    threads = s->threads > 0 ? s->threads : omp_get_max_threads();
-#endif
-    printf("orbitsweep: %zu trainings on the CPU (%d threads), %s\n", sw->n_trials, threads,
+    printf("orbitsweep: %zu trainings on %s, %s\n", sw->n_trials, where,
            s->dtype == OS_DTYPE_F32 ? "float32" : "float64");
     printf("time %.3f s, %.3g sample evaluations, %.3g evaluations/s\n", secs, ev,
            secs > 0 ? ev / secs : 0.0);
@@ -400,13 +426,49 @@ static int plan(cli *c, os_sweep *sw)
     return (int)st;
 }
 
-static int backend_check(const cli *c)
+/* "the CPU (N threads)" */
+static void describe_cpu(const os_spec *s, char *buf, size_t size)
 {
-    if (c->spec.backend == OS_BACKEND_CUDA) {
-        fprintf(stderr, "orbitsweep: --backend cuda: this build has no CUDA backend; use "
-                        "--backend cpu or auto\n");
-        return 1;
+    int threads = 1;
+#ifdef _OPENMP
+    threads = s->threads > 0 ? s->threads : omp_get_max_threads();
+#endif
+    snprintf(buf, size, "the CPU (%d thread%s)", threads, threads == 1 ? "" : "s");
+}
+
+/* Picks the backend of a run: resolves auto to cuda or cpu, and fills
+ * `where` (for the summary) and `note` (the auto notice for stderr, printed
+ * once the output is open). Returns 0 or an exit code, having printed why:
+ * --backend cuda without a usable GPU is 1, a --devices number that is not
+ * a GPU of this machine is 2. */
+static int backend_resolve(os_spec *s, char *where, size_t wsize, char *note, size_t nsize)
+{
+    note[0] = 0;
+    if (s->backend == OS_BACKEND_CPU) return describe_cpu(s, where, wsize), 0;
+    os_device_info dev[OS_MAX_DEVICES];
+    int bad = 0;
+    os_error why;
+    const int n = os_cuda_select(s, dev, &bad, &why);
+    const char *pre = os_cuda_built() ? "no usable GPU: " : ""; /* else: "this build has no CUDA" */
+    if (n == 0 && (bad || s->backend == OS_BACKEND_CUDA)) {
+        if (bad)
+            fprintf(stderr, "orbitsweep: %s\n", why.msg);
+        else
+            fprintf(stderr, "orbitsweep: --backend cuda: %s%s; use --backend cpu or auto\n", pre, why.msg);
+        return bad ? 2 : 1;
     }
+    if (n == 0) {
+        describe_cpu(s, where, wsize);
+        snprintf(note, nsize, "orbitsweep: backend auto: running on the CPU (%s%s)\n", pre, why.msg);
+        s->backend = OS_BACKEND_CPU;
+        return 0;
+    }
+    if (n == 1)
+        snprintf(where, wsize, "GPU %d (%s)", dev[0].index, dev[0].name);
+    else
+        snprintf(where, wsize, "%d GPUs (%s, ...)", n, dev[0].name);
+    if (s->backend == OS_BACKEND_AUTO) snprintf(note, nsize, "orbitsweep: backend auto: running on %s\n", where);
+    s->backend = OS_BACKEND_CUDA;
     return 0;
 }
 
@@ -418,10 +480,11 @@ static int cmd_run(cli *c)
     const char *out = c->out ? c->out : "results.csv";
     os_atomic_file af;
     FILE *f;
-    if ((rc = backend_check(c)) || (rc = open_output(&af, out, &f))) return os_sweep_free(&sw), rc;
-    if (c->spec.backend == OS_BACKEND_AUTO && !c->quiet)
-        fprintf(stderr, "orbitsweep: backend auto: running on the CPU (this build has no CUDA "
-                        "backend)\n");
+    char where[400], note[700];
+    if ((rc = backend_resolve(&c->spec, where, sizeof where, note, sizeof note)) ||
+        (rc = open_output(&af, out, &f)))
+        return os_sweep_free(&sw), rc;
+    if (note[0] && !c->quiet) fputs(note, stderr);
     os_result *res = calloc(sw.n_trials, sizeof *res);
     if (!res) {
         fprintf(stderr, "orbitsweep: out of memory for %zu results\n", sw.n_trials);
@@ -440,7 +503,7 @@ static int cmd_run(cli *c)
         int ok = os_write_results(f, &sw, res) == 0;
         if (!ok) fprintf(stderr, "orbitsweep: -o '%s': write failed\n", out);
         rc = close_output(&af, f, ok);
-        if (!rc && !c->quiet) print_summary(&sw, res, secs, f == stdout ? "stdout" : out);
+        if (!rc && !c->quiet) print_summary(&sw, res, secs, f == stdout ? "stdout" : out, where);
     }
     free(res);
     os_sweep_free(&sw);
@@ -547,6 +610,44 @@ static int cmd_summarize(int argc, char **argv)
     return rc;
 }
 
+/* devices: the CPU, then each GPU the CUDA runtime lists (or why none). */
+static int cmd_devices(int argc, char **argv)
+{
+    if (argc > 0) return bad("devices: unexpected argument '%s'%s", argv[0], "");
+    char model[256] = "";
+    FILE *ci = fopen("/proc/cpuinfo", "r");
+    if (ci) {
+        char line[512];
+        while (!model[0] && fgets(line, sizeof line, ci)) {
+            char *colon = strchr(line, ':');
+            if (strncmp(line, "model name", 10) == 0 && colon) {
+                colon += 1 + (colon[1] == ' ');
+                colon[strcspn(colon, "\n")] = 0;
+                snprintf(model, sizeof model, "%s", colon);
+            }
+        }
+        fclose(ci);
+    }
+    int threads = 1;
+#ifdef _OPENMP
+    threads = omp_get_max_threads();
+#endif
+    printf("cpu     %s, %d threads\n", model[0] ? model : "(unknown model)", threads);
+    os_device_info dev[OS_MAX_DEVICES];
+    os_error why;
+    const int n = os_cuda_devices(dev, OS_MAX_DEVICES, &why);
+    if (n == 0) printf("gpu     none (%s)\n", why.msg);
+    for (int i = 0; i < n && i < OS_MAX_DEVICES; ++i) {
+        printf("gpu %-3d %s, %.1f GiB, compute capability %d.%d, %d SMs", dev[i].index, dev[i].name,
+               (double)dev[i].mem_bytes / 1073741824.0, dev[i].cc_major, dev[i].cc_minor, dev[i].sms);
+        if (dev[i].usable)
+            printf("\n");
+        else
+            printf(" (not usable: %s)\n", dev[i].why);
+    }
+    return fflush(stdout) == 0 ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
@@ -562,11 +663,15 @@ int main(int argc, char **argv)
     if (strcmp(argv[1], "trace") == 0) cmd = cmd_trace;
     if (strcmp(argv[1], "data") == 0) cmd = cmd_data;
     int summarize = strcmp(argv[1], "summarize") == 0;
-    if (!cmd && !summarize)
-        return bad("unknown command '%s'%s (run, trace, data, summarize; see --help)", argv[1], "");
+    int devices = strcmp(argv[1], "devices") == 0, bench = strcmp(argv[1], "bench") == 0;
+    if (!cmd && !summarize && !devices && !bench)
+        return bad("unknown command '%s'%s (run, trace, data, summarize, devices, bench; see --help)",
+                   argv[1], "");
     for (int i = 2; i < argc; ++i)
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) return fputs(usage, stdout), 0;
     if (summarize) return cmd_summarize(argc - 2, argv + 2);
+    if (devices) return cmd_devices(argc - 2, argv + 2);
+    if (bench) return os_cli_bench(argc - 2, argv + 2);
     cli c;
     memset(&c, 0, sizeof c);
     int rc = parse_args(&c, argc - 2, argv + 2);

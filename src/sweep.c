@@ -246,13 +246,17 @@ double os_sweep_evaluations(const os_sweep *sw)
     return e;
 }
 
+/* auto: the GPUs when one is usable (the CLI says which before it runs). */
 os_status os_sweep_run(const os_sweep *sw, os_result *results, os_progress_fn progress,
                        void *ctx, os_error *err)
 {
-    if (sw->spec->backend == OS_BACKEND_CUDA) {
-        os_set_error(err, "--backend: 'cuda': this build has no CUDA backend yet");
-        return OS_ERUNTIME;
+    int backend = sw->spec->backend;
+    if (backend == OS_BACKEND_AUTO) {
+        int bad = 0;
+        os_error why;
+        backend = os_cuda_select(sw->spec, NULL, &bad, &why) > 0 ? OS_BACKEND_CUDA : OS_BACKEND_CPU;
     }
+    if (backend == OS_BACKEND_CUDA) return os_cuda_run(sw, results, progress, ctx, err);
     return os_cpu_run(sw, results, progress, ctx, err);
 }
 

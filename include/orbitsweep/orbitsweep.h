@@ -36,6 +36,8 @@ enum { OS_SHUFFLE_SHARED, OS_SHUFFLE_TRIAL, OS_SHUFFLE_NONE };
 enum { OS_DTYPE_F32, OS_DTYPE_F64 };
 enum { OS_BACKEND_AUTO, OS_BACKEND_CPU, OS_BACKEND_CUDA };
 
+#define OS_MAX_DEVICES 64 /* GPUs one sweep can be split across */
+
 /* A growable list of doubles (one sweep axis). */
 typedef struct os_list {
     double *v;
@@ -63,6 +65,9 @@ typedef struct os_spec {
     int shuffle, dtype, backend;
     int threads;    /* 0: all cores */
     int cpu_scalar; /* 1: one training at a time (the reference for the SIMD path) */
+    int tile;       /* CUDA: lanes per training, 1, 2, 4 or 8 (0: chosen from the sweep size) */
+    int n_devices;  /* CUDA: how many of devices[] to use (0: every usable GPU) */
+    int devices[OS_MAX_DEVICES]; /* CUDA device numbers */
     /* dataset */
     int n;
     double a, b, offset, noise;
@@ -180,6 +185,38 @@ os_status os_cpu_run(const os_sweep *sw, os_result *results, os_progress_fn prog
                      os_error *err);
 /* Train trial 0 of sw alone and write its trace (DESIGN.md §5) to f. */
 os_status os_cpu_trace(const os_sweep *sw, FILE *f, os_error *err);
+
+/* ---- GPUs (kernels/cuda_backend.cu; src/cuda_none.c in builds without CUDA) ---- */
+
+/* One CUDA device as the runtime reports it. */
+typedef struct os_device_info {
+    int index;              /* CUDA device number */
+    char name[256];
+    size_t mem_bytes;       /* global memory */
+    int cc_major, cc_minor; /* compute capability */
+    int sms;                /* multiprocessors */
+    int usable;             /* 1 if this build has code it can run */
+    char why[256];          /* why not, when usable == 0 */
+} os_device_info;
+
+/* 1 if this build has the CUDA backend. */
+int os_cuda_built(void);
+
+/* The CUDA devices of this machine: fills up to max entries of out and
+ * returns how many there are (0 when none, or no driver, or no CUDA in this
+ * build: then why says so). Creates a CUDA context on each device. */
+int os_cuda_devices(os_device_info *out, int max, os_error *why);
+
+/* The devices a sweep with this spec would run on (spec->devices, or every
+ * usable GPU): fills out and returns their count, or returns 0 with the
+ * reason in err (OS_EINPUT-worthy problems such as a --devices number that
+ * is not a GPU set *bad_input to 1). */
+int os_cuda_select(const os_spec *spec, os_device_info *out, int *bad_input, os_error *err);
+
+/* Train every trial of sw on the GPUs (same contract as os_cpu_run: every
+ * result field, the same bits). OS_ERUNTIME when no GPU is usable. */
+os_status os_cuda_run(const os_sweep *sw, os_result *results, os_progress_fn progress, void *ctx,
+                      os_error *err);
 
 /* ---- output (src/output.c) ---- */
 

@@ -107,7 +107,7 @@ OS_HD static inline double os_param_error_tolerance(double ref, double target)
 {
     double r = fabs(ref), u = target * r;
     while (u > 0 && !(u / r <= target)) u = nextafter(u, 0.0);
-    while (nextafter(u, INFINITY) / r <= target) u = nextafter(u, INFINITY);
+    while (nextafter(u, (double)INFINITY) / r <= target) u = nextafter(u, (double)INFINITY);
     return u;
 }
 

@@ -1,0 +1,489 @@
+/* cuda_backend.cu — the CUDA backend: the GPUs of this machine and os_cuda_run.
+ *
+ * os_cuda_run plans on the host — the grid's configurations, the trainings
+ * in a warp-friendly order (batch size, epochs, optimizer, scheduler,
+ * replicate), the data in the training dtype — splits that order across the
+ * GPUs by work, and on each GPU runs back-to-back chunks: upload the chunk's
+ * job list, one training launch (every epoch and update of every training,
+ * cuda_train.cuh), one final-loss launch, then copy the results back while
+ * the next chunk trains and fill the os_result rows (os_result_finish) on
+ * the host. A result is the same bits as os_cpu_run's for any tile size,
+ * chunk size or device count.
+ *
+ * Knobs for tests (environment): ORBITSWEEP_CUDA_CHUNK (trainings per
+ * launch, default 4194304), ORBITSWEEP_CUDA_TABLE_MAX (bytes of shared
+ * batch orders precomputed on a GPU, default 1 GiB; 0: always derive them
+ * on the fly).
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <new>
+#include <system_error>
+#include <thread>
+#include <vector>
+
+#include "cuda_check.cuh"
+#include "cuda_plan.cuh"
+#include "cuda_train.cuh"
+
+#define CU_CHUNK_DEFAULT ((size_t)1 << 22)
+#define CU_TABLE_MAX_DEFAULT 1073741824.0
+
+/* ------------------------------------------------------------------------ */
+/* devices                                                                   */
+
+extern "C" int os_cuda_built(void) { return 1; }
+
+/* Why the runtime lists no device. */
+static void cu_no_devices(os_error *why, cudaError_t e)
+{
+    if (e == cudaErrorInsufficientDriver)
+        os_set_error(why, "no NVIDIA driver, or one too old for CUDA %d.%d (%s)", CUDART_VERSION / 1000,
+                     CUDART_VERSION % 1000 / 10, cudaGetErrorName(e));
+    else if (e == cudaErrorNoDevice || e == cudaSuccess)
+        os_set_error(why, "no CUDA device found");
+    else
+        os_set_error(why, "CUDA cannot list the devices: %s (%s)", cudaGetErrorString(e), cudaGetErrorName(e));
+}
+
+/* Device dev as the runtime reports it; usable when our kernels have code
+ * that runs on it (SASS for 8.x and 9.0, PTX for newer). */
+static void cu_probe(int dev, os_device_info *d)
+{
+    memset(d, 0, sizeof *d);
+    d->index = dev;
+    cudaDeviceProp p;
+    cudaError_t e = cudaGetDeviceProperties(&p, dev);
+    if (e != cudaSuccess) {
+        (void)cudaGetLastError();
+        snprintf(d->name, sizeof d->name, "device %d", dev);
+        snprintf(d->why, sizeof d->why, "%s (%s)", cudaGetErrorString(e), cudaGetErrorName(e));
+        return;
+    }
+    snprintf(d->name, sizeof d->name, "%s", p.name);
+    d->mem_bytes = p.totalGlobalMem;
+    d->cc_major = p.major;
+    d->cc_minor = p.minor;
+    d->sms = p.multiProcessorCount;
+    cudaFuncAttributes fa;
+    e = cudaSetDevice(dev);
+    if (e == cudaSuccess) e = cudaFuncGetAttributes(&fa, cu_train_kernel<float, 1, false>);
+    if (e == cudaSuccess) {
+        d->usable = 1;
+        return;
+    }
+    (void)cudaGetLastError();
+    if (e == cudaErrorNoKernelImageForDevice || e == cudaErrorInvalidDeviceFunction)
+        snprintf(d->why, sizeof d->why,
+                 "this build has no code for compute capability %d.%d (it has 8.x, 9.0 and PTX for newer)",
+                 p.major, p.minor);
+    else
+        snprintf(d->why, sizeof d->why, "%s (%s)", cudaGetErrorString(e), cudaGetErrorName(e));
+}
+
+extern "C" int os_cuda_devices(os_device_info *out, int max, os_error *why)
+{
+    int count = 0;
+    const cudaError_t e = cudaGetDeviceCount(&count);
+    if (e != cudaSuccess || count <= 0) {
+        (void)cudaGetLastError();
+        cu_no_devices(why, e);
+        return 0;
+    }
+    for (int i = 0; i < count && i < max; ++i) cu_probe(i, &out[i]);
+    return count;
+}
+
+extern "C" int os_cuda_select(const os_spec *spec, os_device_info *out, int *bad_input, os_error *err)
+{
+    os_device_info tmp[OS_MAX_DEVICES];
+    os_device_info *dv = out ? out : tmp;
+    *bad_input = 0;
+    int count = 0;
+    const cudaError_t e = cudaGetDeviceCount(&count);
+    if (e != cudaSuccess || count <= 0) {
+        (void)cudaGetLastError();
+        cu_no_devices(err, e);
+        return 0;
+    }
+    if (spec->n_devices > 0) {
+        for (int i = 0; i < spec->n_devices; ++i) {
+            const int d = spec->devices[i];
+            if (d < 0 || d >= count) {
+                *bad_input = 1;
+                os_set_error(err, "--devices: '%d' is not a GPU of this machine (it has %d: 0..%d)", d, count,
+                             count - 1);
+                return 0;
+            }
+            for (int k = 0; k < i; ++k)
+                if (spec->devices[k] == d) {
+                    *bad_input = 1;
+                    os_set_error(err, "--devices: '%d' is listed twice", d);
+                    return 0;
+                }
+            cu_probe(d, &dv[i]);
+            if (!dv[i].usable) {
+                os_set_error(err, "GPU %d (%s), chosen by --devices, cannot run: %s", d, dv[i].name, dv[i].why);
+                return 0;
+            }
+        }
+        return spec->n_devices;
+    }
+    int n = 0;
+    os_device_info first_bad;
+    memset(&first_bad, 0, sizeof first_bad);
+    for (int d = 0; d < count && n < OS_MAX_DEVICES; ++d) {
+        cu_probe(d, &dv[n]);
+        if (dv[n].usable)
+            ++n;
+        else if (!first_bad.name[0])
+            first_bad = dv[n];
+    }
+    if (n == 0)
+        os_set_error(err, "GPU %d (%s) cannot run: %s", first_bad.index, first_bad.name, first_bad.why);
+    return n;
+}
+
+/* ------------------------------------------------------------------------ */
+/* kernels by tile size                                                      */
+
+template <typename T> struct cu_kernels {
+    typedef void (*train_fn)(const cu_args<T>);
+    static train_fn train(int tile, bool perm)
+    {
+        switch (tile) {
+        case 1: return perm ? cu_train_kernel<T, 1, true> : cu_train_kernel<T, 1, false>;
+        case 2: return perm ? cu_train_kernel<T, 2, true> : cu_train_kernel<T, 2, false>;
+        case 4: return perm ? cu_train_kernel<T, 4, true> : cu_train_kernel<T, 4, false>;
+        default: return perm ? cu_train_kernel<T, 8, true> : cu_train_kernel<T, 8, false>;
+        }
+    }
+};
+
+typedef void (*cu_loss_fn)(const cu_job *, size_t, cu_out *, const cu_point<double> *, int, int);
+
+static cu_loss_fn cu_loss(int tile)
+{
+    switch (tile) {
+    case 1: return cu_loss_kernel<1>;
+    case 2: return cu_loss_kernel<2>;
+    case 4: return cu_loss_kernel<4>;
+    default: return cu_loss_kernel<8>;
+    }
+}
+
+/* A launch shape for `count` trainings at `tile` lanes each: blocks no
+ * larger than keeps every SM busy, and no more blocks than are resident at
+ * once (the grid-stride loop takes the rest, in balanced rounds). */
+struct cu_shape {
+    int grid, block;
+};
+
+template <typename F>
+static cudaError_t cu_shape_for(F fn, size_t count, int tile, int sms, cu_shape *sh)
+{
+    const size_t threads = count * (size_t)tile;
+    int block = CU_BLOCK_MAX;
+    while (block > 64 && (threads + block - 1) / block < (size_t)(2 * sms)) block /= 2;
+    int per_sm = 0;
+    const cudaError_t e = cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, fn, block, 0);
+    if (e != cudaSuccess) return e;
+    const size_t need = (threads + block - 1) / block, cap = (size_t)std::max(per_sm, 1) * (size_t)sms;
+    const size_t rounds = (need + cap - 1) / cap;
+    sh->block = block;
+    sh->grid = (int)((need + rounds - 1) / rounds);
+    return cudaSuccess;
+}
+
+/* Trainings that fit on the GPU at once with `tile` lanes each. */
+template <typename F> static size_t cu_resident(F fn, int tile, int sms)
+{
+    int per_sm = 0;
+    if (cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, fn, CU_BLOCK_MAX, 0) != cudaSuccess) {
+        (void)cudaGetLastError();
+        return 0;
+    }
+    return (size_t)per_sm * CU_BLOCK_MAX / tile * (size_t)sms;
+}
+
+/* ------------------------------------------------------------------------ */
+/* one device                                                                */
+
+/* How a device reports progress: through the callback (one device, on the
+ * caller's thread) or a shared counter (several). */
+struct cu_report {
+    os_progress_fn fn;
+    void *ctx;
+    std::atomic<size_t> *done;
+    size_t total;
+};
+
+/* Trains plan positions [s0, s1) on device dev, filling their os_result rows. */
+template <typename T>
+static os_status cu_device_run(const cu_plan &pl, int dev, size_t s0, size_t s1, os_result *res,
+                               const cu_report &rep, os_error *err)
+{
+    const os_sweep *sw = pl.sw;
+    const os_spec *s = sw->spec;
+    const size_t m = s1 - s0, np = pl.d64.size();
+    cudaStream_t sc = NULL, sx = NULL;
+    cudaEvent_t ev[2] = {NULL, NULL};
+    cu_config *d_cfg = NULL;
+    cu_ref *d_ref = NULL;
+    os_sched *d_sched = NULL;
+    std::vector<double *> d_cos(s->n_scheds, (double *)NULL);
+    std::vector<os_sched> h_sched(sw->scheds, sw->scheds + s->n_scheds);
+    cu_point<double> *d_d64 = NULL;
+    cu_point<float> *d_d32 = NULL;
+    cu_point<T> *d_table = NULL;
+    cu_job *d_jobs[2] = {NULL, NULL};
+    cu_out *d_out[2] = {NULL, NULL};
+    std::vector<cu_out> h_out;
+    cu_args<T> a;
+    cu_shape tsh, lsh;
+    size_t chunk = 0, n_chunks = 0, free_b = 0, total_b = 0;
+    int sms = 0, tile = s->tile;
+    bool perm = pl.shuffle == OS_SHUFFLE_TRIAL;
+    typename cu_kernels<T>::train_fn train = NULL;
+    cu_loss_fn loss = NULL;
+    os_status st = OS_ERUNTIME;
+
+    CU_TRY(cudaSetDevice(dev));
+    CU_TRY(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev));
+    CU_TRY(cudaStreamCreateWithFlags(&sc, cudaStreamNonBlocking));
+    CU_TRY(cudaStreamCreateWithFlags(&sx, cudaStreamNonBlocking));
+    CU_TRY(cudaEventCreateWithFlags(&ev[0], cudaEventDisableTiming));
+    CU_TRY(cudaEventCreateWithFlags(&ev[1], cudaEventDisableTiming));
+
+    /* the tables every training reads */
+    CU_TRY(cudaMalloc(&d_cfg, pl.configs.size() * sizeof *d_cfg));
+    CU_TRY(cudaMemcpyAsync(d_cfg, pl.configs.data(), pl.configs.size() * sizeof *d_cfg, cudaMemcpyHostToDevice, sc));
+    CU_TRY(cudaMalloc(&d_ref, pl.refs.size() * sizeof *d_ref));
+    CU_TRY(cudaMemcpyAsync(d_ref, pl.refs.data(), pl.refs.size() * sizeof *d_ref, cudaMemcpyHostToDevice, sc));
+    for (size_t k = 0; k < s->n_scheds; ++k) { /* cosine tables: the host libm's bits */
+        if (!h_sched[k].cos_tab || h_sched[k].cos_len <= 0) continue;
+        const size_t bytes = (size_t)h_sched[k].cos_len * sizeof(double);
+        CU_TRY(cudaMalloc(&d_cos[k], bytes));
+        CU_TRY(cudaMemcpyAsync(d_cos[k], h_sched[k].cos_tab, bytes, cudaMemcpyHostToDevice, sc));
+        h_sched[k].cos_tab = d_cos[k];
+    }
+    CU_TRY(cudaMalloc(&d_sched, h_sched.size() * sizeof *d_sched));
+    CU_TRY(cudaMemcpyAsync(d_sched, h_sched.data(), h_sched.size() * sizeof *d_sched, cudaMemcpyHostToDevice, sc));
+    CU_TRY(cudaMalloc(&d_d64, np * sizeof *d_d64));
+    CU_TRY(cudaMemcpyAsync(d_d64, pl.d64.data(), np * sizeof *d_d64, cudaMemcpyHostToDevice, sc));
+    if (pl.dtype == OS_DTYPE_F32) {
+        CU_TRY(cudaMalloc(&d_d32, np * sizeof *d_d32));
+        CU_TRY(cudaMemcpyAsync(d_d32, pl.d32.data(), np * sizeof *d_d32, cudaMemcpyHostToDevice, sc));
+    }
+    memset(&a, 0, sizeof a);
+    a.configs = d_cfg;
+    a.scheds = d_sched;
+    a.refs = d_ref;
+    a.data = pl.dtype == OS_DTYPE_F32 ? (const cu_point<T> *)d_d32 : (const cu_point<T> *)d_d64;
+    a.base_seed = s->seed;
+    a.n = pl.n;
+    a.max_ep = pl.max_ep;
+    a.single_data = pl.single_data;
+    a.sched_per_epoch = s->sched_per_epoch;
+
+    /* the shared batch orders, precomputed when they fit (else derived on
+     * the fly like per-training orders) */
+    if (pl.shuffle == OS_SHUFFLE_SHARED) {
+        const double bytes = (double)pl.reps * pl.max_ep * pl.n * sizeof(cu_point<T>);
+        CU_TRY(cudaMemGetInfo(&free_b, &total_b));
+        const double limit = std::min((double)cu_env_size("ORBITSWEEP_CUDA_TABLE_MAX", (size_t)CU_TABLE_MAX_DEFAULT),
+                                      (double)free_b / 4);
+        if (bytes > 0 && bytes <= limit && cudaMalloc(&d_table, (size_t)bytes) == cudaSuccess) {
+            const size_t total = (size_t)pl.reps * pl.max_ep * pl.n;
+            const int grid = (int)std::min<size_t>((total + 255) / 256, (size_t)sms * 32);
+            cu_table_kernel<T><<<grid, 256, 0, sc>>>(d_table, a.data, pl.n, pl.max_ep, pl.reps, s->seed,
+                                                     pl.single_data);
+            CU_TRY(cudaGetLastError());
+            a.table = d_table;
+        } else {
+            (void)cudaGetLastError(); /* a failed allocation: derive them instead */
+            d_table = NULL;
+            perm = true;
+        }
+    }
+
+    /* chunks and the tile size */
+    chunk = std::min(m, std::max<size_t>(1, cu_env_size("ORBITSWEEP_CUDA_CHUNK", CU_CHUNK_DEFAULT)));
+    n_chunks = (m + chunk - 1) / chunk;
+    if (tile == 0) { /* the widest tile that still fits every training of a chunk on the GPU at once */
+        tile = 1;
+        for (int t = 8; t > 1; t /= 2)
+            if (chunk * (size_t)t <= cu_resident(cu_kernels<T>::train(t, perm), t, sms)) {
+                tile = t;
+                break;
+            }
+    }
+    train = cu_kernels<T>::train(tile, perm);
+    loss = cu_loss(tile);
+    for (int b = 0; b < 2 && b < (int)n_chunks; ++b) {
+        CU_TRY(cudaMalloc(&d_jobs[b], chunk * sizeof(cu_job)));
+        CU_TRY(cudaMalloc(&d_out[b], chunk * sizeof(cu_out)));
+    }
+    h_out.resize(chunk);
+
+    /* launch chunk k, then finish chunk k-1 while k trains */
+    for (size_t k = 0; k <= n_chunks; ++k) {
+        if (k < n_chunks) {
+            const int b = (int)(k & 1);
+            const size_t c0 = s0 + k * chunk, cnt = std::min(chunk, s1 - c0);
+            CU_TRY(cudaMemcpyAsync(d_jobs[b], pl.jobs.data() + c0, cnt * sizeof(cu_job), cudaMemcpyHostToDevice, sc));
+            a.jobs = d_jobs[b];
+            a.n_jobs = cnt;
+            a.out = d_out[b];
+            CU_TRY(cu_shape_for(train, cnt, tile, sms, &tsh));
+            train<<<tsh.grid, tsh.block, 0, sc>>>(a);
+            CU_TRY(cudaGetLastError());
+            CU_TRY(cu_shape_for(loss, cnt, tile, sms, &lsh));
+            loss<<<lsh.grid, lsh.block, 0, sc>>>(d_jobs[b], cnt, d_out[b], d_d64, pl.n, pl.single_data);
+            CU_TRY(cudaGetLastError());
+            CU_TRY(cudaEventRecord(ev[b], sc));
+        }
+        if (k > 0) {
+            const size_t kk = k - 1;
+            const int b = (int)(kk & 1);
+            const size_t c0 = s0 + kk * chunk, cnt = std::min(chunk, s1 - c0);
+            CU_TRY(cudaStreamWaitEvent(sx, ev[b], 0));
+            CU_TRY(cudaMemcpyAsync(h_out.data(), d_out[b], cnt * sizeof(cu_out), cudaMemcpyDeviceToHost, sx));
+            CU_TRY(cudaStreamSynchronize(sx));
+            cu_fill_results(pl, c0, cnt, h_out.data(), res);
+            if (rep.done) {
+                rep.done->fetch_add(cnt);
+            } else if (rep.fn) {
+                rep.fn(rep.ctx, c0 + cnt, rep.total);
+            }
+        }
+    }
+    st = OS_OK;
+
+fail:
+    /* after a kernel fault the context is gone and these fail too: ignored */
+    for (int b = 0; b < 2; ++b) {
+        cudaFree(d_jobs[b]);
+        cudaFree(d_out[b]);
+        if (ev[b]) cudaEventDestroy(ev[b]);
+    }
+    cudaFree(d_table);
+    cudaFree(d_d32);
+    cudaFree(d_d64);
+    cudaFree(d_sched);
+    for (double *p : d_cos) cudaFree(p);
+    cudaFree(d_ref);
+    cudaFree(d_cfg);
+    if (sc) cudaStreamDestroy(sc);
+    if (sx) cudaStreamDestroy(sx);
+    (void)cudaGetLastError();
+    return st;
+}
+
+static os_status cu_device_run_any(const cu_plan &pl, int dev, size_t s0, size_t s1, os_result *res,
+                                   const cu_report &rep, os_error *err)
+{
+    try {
+        os_status st = pl.dtype == OS_DTYPE_F32 ? cu_device_run<float>(pl, dev, s0, s1, res, rep, err)
+                                                : cu_device_run<double>(pl, dev, s0, s1, res, rep, err);
+        if (st) {
+            char msg[sizeof err->msg];
+            snprintf(msg, sizeof msg, "%s", err->msg);
+            os_set_error(err, "GPU %d: %s", dev, msg);
+        }
+        return st;
+    } catch (const std::bad_alloc &) {
+        os_set_error(err, "GPU %d: out of host memory", dev);
+        return OS_ERUNTIME;
+    }
+}
+
+/* ------------------------------------------------------------------------ */
+/* the sweep                                                                 */
+
+static os_status cu_run(const os_sweep *sw, os_result *res, os_progress_fn progress, void *ctx, os_error *err)
+{
+    const os_spec *s = sw->spec;
+    if (s->tile != 0 && s->tile != 1 && s->tile != 2 && s->tile != 4 && s->tile != 8) {
+        os_set_error(err, "--tile: '%d' is not 0, 1, 2, 4 or 8", s->tile);
+        return OS_EINPUT;
+    }
+    os_device_info devs[OS_MAX_DEVICES];
+    int bad = 0;
+    os_error why;
+    const int nd = os_cuda_select(s, devs, &bad, &why);
+    if (nd == 0) {
+        if (bad)
+            *err = why;
+        else
+            os_set_error(err, "--backend cuda: no usable GPU: %s", why.msg);
+        return bad ? OS_EINPUT : OS_ERUNTIME;
+    }
+    const size_t nt = sw->n_trials;
+    if (nt == 0) {
+        if (progress) progress(ctx, 0, 0);
+        return OS_OK;
+    }
+    cu_plan pl;
+    os_status st = cu_plan_make(sw, &pl, err);
+    if (st) return st;
+
+    /* contiguous slices of the launch order, balanced by epochs */
+    std::vector<size_t> cut(nd + 1, nt);
+    cut[0] = 0;
+    {
+        double total = 0, acc = 0;
+        for (size_t k = 0; k < nt; ++k) total += pl.configs[pl.jobs[k].cfg].epochs;
+        int d = 1;
+        for (size_t k = 0; k < nt && d < nd; ++k) {
+            acc += pl.configs[pl.jobs[k].cfg].epochs;
+            while (d < nd && acc >= total * d / nd) cut[d++] = k + 1;
+        }
+    }
+
+    if (nd == 1) {
+        const cu_report rep = {progress, ctx, NULL, nt};
+        st = cu_device_run_any(pl, devs[0].index, 0, nt, res, rep, err);
+    } else {
+        std::atomic<size_t> done(0);
+        std::atomic<int> running(nd);
+        std::vector<os_status> sts(nd, OS_OK);
+        std::vector<os_error> errs(nd);
+        std::vector<std::thread> th;
+        for (int d = 0; d < nd; ++d)
+            th.emplace_back([&, d]() {
+                const cu_report rep = {NULL, NULL, &done, nt};
+                sts[d] = cu_device_run_any(pl, devs[d].index, cut[d], cut[d + 1], res, rep, &errs[d]);
+                running.fetch_sub(1);
+            });
+        while (running.load() > 0) { /* the callback runs on this thread only */
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+            if (progress) progress(ctx, done.load(), nt);
+        }
+        for (std::thread &t : th) t.join();
+        for (int d = 0; d < nd && !st; ++d)
+            if (sts[d]) st = sts[d], *err = errs[d];
+    }
+    if (!st && progress) progress(ctx, nt, nt);
+    return st;
+}
+
+extern "C" os_status os_cuda_run(const os_sweep *sw, os_result *res, os_progress_fn progress, void *ctx,
+                                 os_error *err)
+{
+    try {
+        return cu_run(sw, res, progress, ctx, err);
+    } catch (const std::bad_alloc &) {
+        os_set_error(err, "out of host memory for the CUDA backend's tables (%zu trainings)", sw->n_trials);
+        return OS_ERUNTIME;
+    } catch (const std::system_error &e) {
+        os_set_error(err, "CUDA backend: cannot start a thread per GPU: %s", e.what());
+        return OS_ERUNTIME;
+    }
+}

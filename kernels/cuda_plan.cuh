@@ -1,0 +1,203 @@
+/* cuda_plan.cuh — the CUDA backend's host plan (host C++, no CUDA calls).
+ *
+ * From a planned sweep to what the kernels read: the grid's configurations
+ * (a trial without its replicate), the trainings in launch order (batch
+ * size, epochs, optimizer, scheduler, replicate — so neighbouring lanes
+ * run the same code and read the same batch order), the data in the
+ * training dtype and in double, each dataset's param_error reference; and
+ * back: a chunk's kernel output into os_result rows. Kept free of CUDA
+ * calls so that tests/test_cuda_emu.cpp can run the kernels' code on the
+ * CPU against the same plan.
+ */
+#ifndef ORBITSWEEP_CUDA_PLAN_CUH
+#define ORBITSWEEP_CUDA_PLAN_CUH
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <algorithm>
+#include <vector>
+
+#include "cuda_train.cuh"
+#include "orbitsweep/orbitsweep.h"
+
+/* ------------------------------------------------------------------------ */
+/* the plan, shared by every device                                     */
+
+struct cu_plan {
+    const os_sweep *sw;
+    int n, max_ep, single_data, dtype, shuffle;
+    uint32_t reps;
+    std::vector<cu_config> configs;
+    std::vector<cu_ref> refs;          /* per dataset */
+    std::vector<cu_point<float>> d32;  /* float32 runs: n_data x n */
+    std::vector<cu_point<double>> d64; /* n_data x n: float64 training data and final losses */
+    std::vector<uint32_t> order;       /* trial indices in launch order */
+    std::vector<cu_job> jobs;          /* jobs[s] is trial order[s] */
+};
+
+static inline size_t cu_env_size(const char *name, size_t dflt)
+{
+    const char *v = getenv(name);
+    if (!v || !*v) return dflt;
+    char *end;
+    const double d = strtod(v, &end);
+    return *end || !(d >= 0) ? dflt : (size_t)d;
+}
+
+/* Stable counting sort of idx by key(idx) in [0, buckets). */
+template <typename Key>
+static inline void cu_counting_sort(const std::vector<uint32_t> &in, std::vector<uint32_t> &out, size_t buckets, Key key)
+{
+    std::vector<size_t> pos(buckets + 1, 0);
+    for (uint32_t i : in) ++pos[key(i) + 1];
+    for (size_t b = 0; b < buckets; ++b) pos[b + 1] += pos[b];
+    out.resize(in.size());
+    for (uint32_t i : in) out[pos[key(i)]++] = i;
+}
+
+/* Ranks of the distinct values of a list, for sort keys. */
+static inline std::vector<double> cu_distinct(const os_list *l)
+{
+    std::vector<double> v(l->v, l->v + l->n);
+    std::sort(v.begin(), v.end());
+    v.erase(std::unique(v.begin(), v.end()), v.end());
+    return v;
+}
+
+static inline size_t cu_rank(const std::vector<double> &v, double x)
+{
+    return (size_t)(std::lower_bound(v.begin(), v.end(), x) - v.begin());
+}
+
+static inline os_status cu_plan_make(const os_sweep *sw, cu_plan *pl, os_error *err)
+{
+    const os_spec *s = sw->spec;
+    const size_t nt = sw->n_trials;
+    pl->sw = sw;
+    pl->n = sw->data[0].n;
+    pl->single_data = sw->n_data == 1;
+    pl->dtype = s->dtype;
+    pl->shuffle = s->shuffle;
+    pl->reps = s->seeds;
+    for (size_t r = 0; r < sw->n_data; ++r)
+        if (sw->data[r].n != pl->n) {
+            os_set_error(err, "CUDA backend: datasets of different sizes (%d and %d points)", pl->n, sw->data[r].n);
+            return OS_ERUNTIME;
+        }
+    if (nt > UINT32_MAX) {
+        os_set_error(err, "CUDA backend: more than %u trainings", UINT32_MAX);
+        return OS_ERUNTIME;
+    }
+
+    /* configurations: a trial is its configuration plus a replicate */
+    uint32_t n_cfg = 0;
+    for (size_t i = 0; i < nt; ++i) n_cfg = std::max(n_cfg, sw->trials[i].cfg + 1);
+    pl->configs.assign(n_cfg, cu_config());
+    std::vector<char> seen(n_cfg, 0);
+    pl->max_ep = 0;
+    for (size_t i = 0; i < nt; ++i) {
+        const os_trial *t = &sw->trials[i];
+        if (t->seed != s->seed + t->replicate || t->replicate >= s->seeds) {
+            os_set_error(err, "CUDA backend: trial %zu: seed %llu is not seed + replicate", i,
+                         (unsigned long long)t->seed);
+            return OS_ERUNTIME;
+        }
+        cu_config &c = pl->configs[t->cfg];
+        if (!seen[t->cfg]) {
+            seen[t->cfg] = 1;
+            memset(&c, 0, sizeof c);
+            c.opt = t->opt;
+            c.lr = t->lr;
+            c.init_wa = t->init_wa;
+            c.init_wb = t->init_wb;
+            c.order_stream = t->order_stream;
+            c.sched = t->sched;
+            c.batch_size = t->batch_size;
+            c.epochs = t->epochs;
+            pl->max_ep = std::max(pl->max_ep, t->epochs);
+        } else if (c.order_stream != t->order_stream || c.lr != t->lr || c.batch_size != t->batch_size ||
+                   c.epochs != t->epochs) {
+            os_set_error(err, "CUDA backend: trial %zu differs from its configuration %u", i, t->cfg);
+            return OS_ERUNTIME;
+        }
+    }
+
+    /* the data as the training dtype sees it (cpu_data_make), and in double */
+    const size_t np = sw->n_data * (size_t)pl->n;
+    pl->d64.resize(np);
+    if (s->dtype == OS_DTYPE_F32) pl->d32.resize(np);
+    pl->refs.resize(sw->n_data);
+    for (size_t r = 0; r < sw->n_data; ++r) {
+        const os_dataset *d = &sw->data[r];
+        const float cf = (float)d->c;
+        for (int i = 0; i < d->n; ++i) {
+            const double xc = d->x[i] + d->c;
+            pl->d64[r * pl->n + i] = cu_point<double>{xc * xc, d->y[i]};
+            if (s->dtype == OS_DTYPE_F32) {
+                const float xf = (float)d->x[i] + cf;
+                pl->d32[r * pl->n + i] = cu_point<float>{xf * xf, (float)d->y[i]};
+            }
+        }
+        pl->refs[r].ref_wa = d->ref_wa;
+        pl->refs[r].ref_wb = d->ref_wb;
+        pl->refs[r].tol_wa = os_param_error_tolerance(d->ref_wa, s->target);
+        pl->refs[r].tol_wb = os_param_error_tolerance(d->ref_wb, s->target);
+    }
+
+    /* launch order: by (batch size, epochs, optimizer, scheduler,
+     * replicate), grid order within; two stable counting passes */
+    const std::vector<double> bss = cu_distinct(&s->batch_size), eps = cu_distinct(&s->epochs);
+    const size_t n_class = bss.size() * eps.size() * OS_OPT_COUNT * s->n_scheds;
+    std::vector<uint32_t> cls(n_cfg);
+    for (uint32_t c = 0; c < n_cfg; ++c) {
+        const cu_config &k = pl->configs[c];
+        cls[c] = (uint32_t)(((cu_rank(bss, k.batch_size) * eps.size() + cu_rank(eps, k.epochs)) * OS_OPT_COUNT +
+                             (size_t)k.opt.kind) * s->n_scheds + k.sched);
+    }
+    std::vector<uint32_t> idx(nt), tmp;
+    for (size_t i = 0; i < nt; ++i) idx[i] = (uint32_t)i;
+    if (n_class <= UINT32_MAX && n_class <= 4 * nt + 4096) {
+        cu_counting_sort(idx, tmp, s->seeds, [&](uint32_t i) { return (size_t)sw->trials[i].replicate; });
+        cu_counting_sort(tmp, pl->order, n_class, [&](uint32_t i) { return (size_t)cls[sw->trials[i].cfg]; });
+    } else {
+        std::stable_sort(idx.begin(), idx.end(), [&](uint32_t a, uint32_t b) {
+            const uint32_t ka = cls[sw->trials[a].cfg], kb = cls[sw->trials[b].cfg];
+            return ka != kb ? ka < kb : sw->trials[a].replicate < sw->trials[b].replicate;
+        });
+        pl->order.swap(idx);
+    }
+    pl->jobs.resize(nt);
+    for (size_t k = 0; k < nt; ++k) {
+        const os_trial *t = &sw->trials[pl->order[k]];
+        pl->jobs[k].cfg = t->cfg;
+        pl->jobs[k].rep = t->replicate;
+    }
+    return OS_OK;
+}
+
+/* Rows c0 .. c0+cnt of the launch order from their kernel output out[0 ..
+ * cnt): cpu_block's and cpu_finish's fields, then os_result_finish. */
+static inline void cu_fill_results(const cu_plan &pl, size_t c0, size_t cnt, const cu_out *out, os_result *res)
+{
+#pragma omp parallel for schedule(static)
+    for (long q = 0; q < (long)cnt; ++q) {
+        const size_t t = pl.order[c0 + (size_t)q];
+        const cu_out &o = out[q];
+        os_result *r = &res[t];
+        r->final_wa = o.final_wa;
+        r->final_wb = o.final_wb;
+        r->final_loss = o.final_loss;
+        r->diverged = o.diverged;
+        r->updates = o.updates;
+        r->steps_to_target = o.steps_to_target;
+        r->best_loss = o.best_loss;
+        r->final_lr = o.final_lr;
+        r->masked_batches = o.masked;
+        r->oscillation = o.oscillation;
+        r->path_length = o.path;
+        os_result_finish(pl.sw, t, r);
+    }
+}
+
+#endif

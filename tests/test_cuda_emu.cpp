@@ -1,0 +1,312 @@
+// test_cuda_emu.cpp — the CUDA kernels' own code, run on the CPU (no GPU).
+//
+// kernels/cuda_train.cuh is compiled by the host compiler against a small
+// shim of the CUDA runtime (tests/cuda_emu/cuda_runtime.h): every lane of
+// an emulated grid runs the kernel function, a tile's lanes as OS threads
+// whose __shfl_xor_sync meet at a barrier. Driven like kernels/
+// cuda_backend.cu drives the GPU (the same host plan, cuda_plan.cuh: launch
+// order, configurations, data, result rows), the results table must be
+// byte-identical to os_cpu_run's. This checks the kernels' logic — the
+// mapping of batch positions to canonical partials, the butterfly, epochs
+// and divergence, the grid-stride hand-over between trainings, the shared
+// order table, the final loss — on every CI run. It cannot check what only
+// a GPU shows (nvcc's arithmetic, launch shapes, memory): tests/
+// test_cuda.cpp and os_gpu_selftest do that on a GPU.
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <thread>
+#include <vector>
+
+// The kernels' code goes into a namespace of its own: in a CUDA build the
+// library also holds the real kernels' host stubs under the global names.
+#include <cuda_runtime.h>  // the shim (tests/cuda_emu), before the toolkit's
+#include <stdlib.h>
+#include <string.h>
+
+#include <algorithm>
+
+#include "orbitsweep/orbitsweep.h"
+#include "orbitsweep/shuffle.h"
+namespace emu {
+#include "cuda_plan.cuh"  // and cuda_train.cuh
+}  // namespace emu
+
+namespace {
+
+using namespace emu;
+
+// Runs body on every lane of a grid of G blocks of B threads: tile after
+// tile, the TL lanes of a tile side by side.
+template <int TL, typename F> void emu_launch(unsigned G, unsigned B, F body)
+{
+    for (unsigned b = 0; b < G; ++b)
+        for (unsigned t0 = 0; t0 < B; t0 += TL) {
+            emu_tile tile;
+            tile.width = TL;
+            auto lane = [&, b, t0](unsigned j) {
+                blockIdx.x = b;
+                threadIdx.x = t0 + j;
+                blockDim.x = B;
+                gridDim.x = G;
+                emu_this_tile = &tile;
+                body();
+            };
+            if (TL == 1) {
+                lane(0);
+            } else {
+                std::vector<std::thread> th;
+                for (unsigned j = 0; j < (unsigned)TL; ++j) th.emplace_back(lane, j);
+                for (std::thread &t : th) t.join();
+            }
+        }
+}
+
+template <typename T> const cu_point<T> *data_of(const cu_plan &pl);
+template <> const cu_point<float> *data_of<float>(const cu_plan &pl) { return pl.d32.data(); }
+template <> const cu_point<double> *data_of<double>(const cu_plan &pl) { return pl.d64.data(); }
+
+struct EmuShape {
+    unsigned grid, block;
+    size_t chunk;
+    bool table;  // precompute the shared orders (else derive them)
+};
+
+// cu_device_run on the emulator: plan, shared-order table, chunks of a
+// training launch and a final-loss launch, result rows.
+template <typename T, int TL>
+void emu_run(const os_sweep *sw, std::vector<os_result> &res, const EmuShape &sh)
+{
+    cu_plan pl;
+    os_error err;
+    ASSERT_EQ(cu_plan_make(sw, &pl, &err), OS_OK) << err.msg;
+    std::vector<os_sched> sched(sw->scheds, sw->scheds + sw->spec->n_scheds);
+    cu_args<T> a;
+    std::memset(&a, 0, sizeof a);
+    a.configs = pl.configs.data();
+    a.scheds = sched.data();
+    a.refs = pl.refs.data();
+    a.data = data_of<T>(pl);
+    a.base_seed = sw->spec->seed;
+    a.n = pl.n;
+    a.max_ep = pl.max_ep;
+    a.single_data = pl.single_data;
+    a.sched_per_epoch = sw->spec->sched_per_epoch;
+    std::vector<cu_point<T>> table;
+    bool perm = pl.shuffle == OS_SHUFFLE_TRIAL;
+    if (pl.shuffle == OS_SHUFFLE_SHARED) {
+        if (sh.table) {
+            table.resize((size_t)pl.reps * pl.max_ep * pl.n);
+            emu_launch<1>(3, 64, [&] {
+                cu_table_kernel<T>(table.data(), a.data, pl.n, pl.max_ep, pl.reps, sw->spec->seed, pl.single_data);
+            });
+            a.table = table.data();
+        } else {
+            perm = true;
+        }
+    }
+    res.assign(sw->n_trials, os_result());
+    for (size_t c0 = 0; c0 < sw->n_trials; c0 += sh.chunk) {
+        const size_t cnt = std::min(sh.chunk, sw->n_trials - c0);
+        std::vector<cu_out> out(cnt);
+        a.jobs = pl.jobs.data() + c0;
+        a.n_jobs = cnt;
+        a.out = out.data();
+        if (perm)
+            emu_launch<TL>(sh.grid, sh.block, [&] { cu_train_kernel<T, TL, true>(a); });
+        else
+            emu_launch<TL>(sh.grid, sh.block, [&] { cu_train_kernel<T, TL, false>(a); });
+        emu_launch<TL>(sh.grid, sh.block,
+                       [&] { cu_loss_kernel<TL>(a.jobs, cnt, out.data(), pl.d64.data(), pl.n, pl.single_data); });
+        cu_fill_results(pl, c0, cnt, out.data(), res.data());
+    }
+}
+
+void set_list(os_list *l, const char *text)
+{
+    os_error err;
+    l->n = 0;
+    ASSERT_EQ(os_list_parse("list", text, l, &err), OS_OK) << err.msg;
+}
+
+// Every optimizer and scheduler, a diverging lr (30), fully masked (Wa
+// 0.001) and nearly masked (0.003) starts, short last batches, 2 seeds.
+void grid_spec(os_spec *s, int dtype, int shuffle, bool small)
+{
+    static const char *const scheds[] = {
+        "constant",
+        "multistep:milestones=2/4/4/6,gamma=0.5",
+        "multiplicative:factor=0.8,start=6,end=24,every=2",
+        "step:step_size=3,gamma=0.7",
+        "exponential:gamma=0.97",
+        "cosine:t_max=7,eta_min=0.001",
+    };
+    os_spec_init(s);
+    for (int o = 0; o < OS_OPT_COUNT; ++o) s->optimizers[o] = o;
+    s->n_optimizers = OS_OPT_COUNT;
+    set_list(&s->lr, small ? "0.05,30" : "0.001,0.05,0.5,30");
+    free(s->scheds);
+    s->n_scheds = sizeof scheds / sizeof scheds[0];
+    s->scheds = (os_sched_spec *)calloc(s->n_scheds, sizeof *s->scheds);
+    for (size_t i = 0; i < s->n_scheds; ++i) {
+        os_error err;
+        ASSERT_EQ(os_sched_parse(scheds[i], &s->scheds[i], &err), OS_OK) << err.msg;
+    }
+    set_list(&s->batch_size, small ? "32,48" : "32,48,512");
+    set_list(&s->epochs, small ? "3" : "3,4");
+    set_list(&s->init_wa, small ? "0.001,0.1" : "0.001,0.003,0.1");
+    s->seeds = 2;
+    s->seed = 5;
+    s->n = small ? 128 : 512;
+    s->dtype = dtype;
+    s->shuffle = shuffle;
+}
+
+std::string table_of(const os_sweep *sw, const std::vector<os_result> &res)
+{
+    char *buf = nullptr;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    if (!f) return "";
+    os_write_results(f, sw, res.data());
+    fclose(f);
+    std::string t(buf, len);
+    free(buf);
+    return t;
+}
+
+std::string first_difference(const std::string &a, const std::string &b)
+{
+    size_t i = 0;
+    while (i < a.size() && i < b.size() && a[i] == b[i]) ++i;
+    const size_t la = a.rfind('\n', i == 0 ? 0 : i - 1), lb = b.rfind('\n', i == 0 ? 0 : i - 1);
+    const size_t sa = la == std::string::npos ? 0 : la + 1, sb = lb == std::string::npos ? 0 : lb + 1;
+    return "\n  cpu: " + a.substr(sa, a.find('\n', sa) - sa) + "\n  emu: " + b.substr(sb, b.find('\n', sb) - sb);
+}
+
+struct EmuCase {
+    int dtype, shuffle;
+};
+
+std::string case_name(const ::testing::TestParamInfo<EmuCase> &i)
+{
+    const char *sh = i.param.shuffle == OS_SHUFFLE_SHARED ? "shared" : i.param.shuffle == OS_SHUFFLE_TRIAL ? "trial" : "none";
+    return std::string(i.param.dtype == OS_DTYPE_F32 ? "float32_" : "float64_") + sh;
+}
+
+// The CPU's table and the emulated kernels' for one spec and shape.
+template <int TL> void expect_same(os_spec *s, const EmuShape &sh)
+{
+    os_sweep sw;
+    os_error err;
+    ASSERT_EQ(os_sweep_plan(s, &sw, &err), OS_OK) << err.msg;
+    std::vector<os_result> cpu(sw.n_trials), emu;
+    ASSERT_EQ(os_cpu_run(&sw, cpu.data(), nullptr, nullptr, &err), OS_OK) << err.msg;
+    if (s->dtype == OS_DTYPE_F32)
+        emu_run<float, TL>(&sw, emu, sh);
+    else
+        emu_run<double, TL>(&sw, emu, sh);
+    const std::string a = table_of(&sw, cpu), b = table_of(&sw, emu);
+    EXPECT_TRUE(a == b) << "tile " << TL << ", grid " << sh.grid << "x" << sh.block << ", chunk " << sh.chunk << ", "
+                        << sw.n_trials << " trainings: first difference" << first_difference(a, b);
+    os_sweep_free(&sw);
+}
+
+class CudaEmu : public ::testing::TestWithParam<EmuCase> {};
+
+// Thread per training (tile 1) over the full grid, in one launch with
+// every training its own lane, and with few lanes, in chunks, so that lanes
+// hand over from training to training mid-warp.
+TEST_P(CudaEmu, Tile1MatchesTheCpu)
+{
+    os_spec s;
+    grid_spec(&s, GetParam().dtype, GetParam().shuffle, false);
+    expect_same<1>(&s, EmuShape{64, 64, 1u << 22, true});
+    expect_same<1>(&s, EmuShape{1, 32, 997, true});
+    if (GetParam().shuffle == OS_SHUFFLE_SHARED) expect_same<1>(&s, EmuShape{2, 32, 1u << 22, false});
+    os_spec_free(&s);
+}
+
+// Tiles of 2, 4 and 8 lanes (the butterfly, the lanes' partials): each
+// case one tile size, each size in both dtypes. A tile's lanes are threads
+// meeting at every shuffle, so the grid is small: 64 points, batches of 24
+// and 40 (short last batches), 2 epochs.
+TEST_P(CudaEmu, WideTilesMatchTheCpu)
+{
+    os_spec s;
+    grid_spec(&s, GetParam().dtype, GetParam().shuffle, true);
+    set_list(&s.batch_size, "24,40");
+    set_list(&s.epochs, "2");
+    s.n = 64;
+    const int which = (GetParam().dtype * 3 + GetParam().shuffle) % 3;
+    if (which == 0) expect_same<2>(&s, EmuShape{2, 64, 1u << 22, true});
+    if (which == 1) expect_same<4>(&s, EmuShape{1, 64, 101, true});
+    if (which == 2) expect_same<8>(&s, EmuShape{2, 32, 1u << 22, GetParam().shuffle != OS_SHUFFLE_SHARED});
+    os_spec_free(&s);
+}
+
+INSTANTIATE_TEST_SUITE_P(cuda, CudaEmu,
+                         ::testing::Values(EmuCase{OS_DTYPE_F32, OS_SHUFFLE_SHARED}, EmuCase{OS_DTYPE_F32, OS_SHUFFLE_TRIAL},
+                                           EmuCase{OS_DTYPE_F32, OS_SHUFFLE_NONE}, EmuCase{OS_DTYPE_F64, OS_SHUFFLE_SHARED},
+                                           EmuCase{OS_DTYPE_F64, OS_SHUFFLE_TRIAL}, EmuCase{OS_DTYPE_F64, OS_SHUFFLE_NONE}),
+                         case_name);
+
+// Per-epoch schedulers, weight decay, dampening, an odd dataset size (the
+// bijection walks cycles), batches larger than the data.
+TEST(CudaEmuMore, PerEpochSchedulersWeightDecayOddSize)
+{
+    os_spec s;
+    grid_spec(&s, OS_DTYPE_F32, OS_SHUFFLE_TRIAL, true);
+    s.n_optimizers = 0;  // every optimizer but nesterov, which takes no dampening
+    for (int o : {OS_OPT_SGD, OS_OPT_MOMENTUM, OS_OPT_RMSPROP, OS_OPT_ADAM}) s.optimizers[s.n_optimizers++] = o;
+    s.sched_per_epoch = 1;
+    set_list(&s.weight_decay, "0,0.01");
+    set_list(&s.dampening, "0,0.1");
+    set_list(&s.batch_size, "7,48,200");
+    s.n = 101;
+    expect_same<1>(&s, EmuShape{4, 32, 1u << 22, true});
+    set_list(&s.lr, "0.05");
+    set_list(&s.batch_size, "48,200");
+    expect_same<8>(&s, EmuShape{1, 32, 1u << 22, true});
+    s.shuffle = OS_SHUFFLE_SHARED;
+    s.dtype = OS_DTYPE_F64;
+    expect_same<2>(&s, EmuShape{1, 64, 1u << 22, true});
+    os_spec_free(&s);
+}
+
+// A --data file: one dataset for every seed, each seed its own orders.
+TEST(CudaEmuMore, DataFile)
+{
+    char path[] = "/tmp/os_test_cuda_emu_XXXXXX";
+    const int fd = mkstemp(path);
+    ASSERT_GE(fd, 0);
+    {
+        os_spec g;
+        os_spec_init(&g);
+        g.n = 90;
+        os_dataset d;
+        os_error err;
+        ASSERT_EQ(os_dataset_generate(&g, 3, &d, &err), OS_OK) << err.msg;
+        FILE *f = fdopen(fd, "w");
+        fprintf(f, "x,y\n");
+        for (int i = 0; i < d.n; ++i) fprintf(f, "%.17g,%.17g\n", d.x[i], d.y[i]);
+        fclose(f);
+        os_dataset_free(&d);
+        os_spec_free(&g);
+    }
+    for (int shuffle : {OS_SHUFFLE_SHARED, OS_SHUFFLE_TRIAL}) {
+        os_spec s;
+        grid_spec(&s, OS_DTYPE_F32, shuffle, true);
+        s.data_file = strdup(path);
+            expect_same<1>(&s, EmuShape{2, 32, 1u << 22, true});
+        set_list(&s.batch_size, "32");
+        expect_same<4>(&s, EmuShape{1, 32, 1u << 22, true});
+        os_spec_free(&s);
+    }
+    unlink(path);
+}
+
+}  // namespace
