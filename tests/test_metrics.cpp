@@ -75,8 +75,7 @@ Expected from_trace(const std::vector<Row> &trace, int per_epoch)
             epoch_loss[e].first += loss;
             epoch_loss[e].second += 1;
         }
-        double sa = tnum(r.at("step_wa")), sb = tnum(r.at("step_wb"));
-        x.path += std::sqrt(sa * sa + sb * sb);
+        x.path += tnum(r.at("eff_step"));
         x.updates = k + 1;
     }
     const long epochs = x.updates / per_epoch;
@@ -104,8 +103,7 @@ void check(const std::string &spec, int per_epoch)
     auto trace = run_csv("trace " + spec);
     g_f32 = spec.find("float32") != std::string::npos;
     Expected x = from_trace(trace, per_epoch);
-    // float32: the trace's steps are float differences, the metric's are exact
-    const double rtol = g_f32 ? 1e-6 : 1e-12;
+    const double rtol = 1e-12;
     EXPECT_EQ(std::stol(r.at("masked_batches")), x.masked);
     EXPECT_NEAR(num(r.at("path_length")), x.path, rtol * x.path);
     if (std::isnan(x.best_loss))

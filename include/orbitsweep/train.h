@@ -43,7 +43,7 @@ OS_HD static inline double os_param_error(double wa, double wb, double ref_wa, d
  * order, so every backend gets the same bits). */
 typedef struct os_metrics {
     int64_t masked;            /* updates whose minibatch had every point masked */
-    double path;               /* sum of the effective step lengths |dW| */
+    double path;               /* sum of the effective step lengths (eff_step) */
     double ep_loss_sum;        /* this epoch's minibatch losses (masked ones left out) */
     int64_t ep_loss_n;
     double best_loss;          /* lowest epoch training loss so far (NaN: none yet) */
@@ -63,13 +63,12 @@ OS_HD static inline void os_metrics_init(os_metrics *m, double wa, double wb)
     m->oscillation = NAN;
 }
 
-/* After an update that moved (wa0, wb0) to (wa, wb) on a minibatch with
- * loss `loss` over k unmasked points. */
-OS_HD static inline void os_metrics_update(os_metrics *m, double wa0, double wb0, double wa,
-                                           double wb, double loss, int k)
+/* After an update of effective step length eff (the trace's eff_step) to
+ * (wa, wb), on a minibatch with loss `loss` over k unmasked points. */
+OS_HD static inline void os_metrics_update(os_metrics *m, double eff, double wa, double wb,
+                                           double loss, int k)
 {
-    double da = wa - wa0, db = wb - wb0;
-    m->path += sqrt(da * da + db * db);
+    m->path += eff;
     if (k == 0) {
         m->masked += 1;
     } else {

@@ -47,6 +47,9 @@ OS_HD static inline void OS_FN(os_train_apply)(OS_FN(os_train) *tr, const os_tra
     const OS_T grad[2] = {g->gwa, g->gwb};
     double lr = tr->sched.lr;
     OS_FN(os_opt_step)(&c->opt, &tr->opt, p, grad, lr);
+    /* the step and its length (the case study's effective step size) */
+    const OS_T step_wa = p[0] - tr->wa, step_wb = p[1] - tr->wb;
+    const OS_T eff = OS_SQRT(step_wa * step_wa + step_wb * step_wb);
     if (info) {
         info->lr = lr;
         info->loss = g->loss;
@@ -54,12 +57,11 @@ OS_HD static inline void OS_FN(os_train_apply)(OS_FN(os_train) *tr, const os_tra
         info->wb = tr->wb;
         info->gwa = g->gwa;
         info->gwb = g->gwb;
-        info->step_wa = p[0] - tr->wa;
-        info->step_wb = p[1] - tr->wb;
-        info->eff_step = OS_SQRT(info->step_wa * info->step_wa + info->step_wb * info->step_wb);
+        info->step_wa = step_wa;
+        info->step_wb = step_wb;
+        info->eff_step = eff;
     }
-    os_metrics_update(&tr->m, (double)tr->wa, (double)tr->wb, (double)p[0], (double)p[1],
-                      (double)g->loss, g->k);
+    os_metrics_update(&tr->m, (double)eff, (double)p[0], (double)p[1], (double)g->loss, g->k);
     tr->wa = p[0];
     tr->wb = p[1];
     tr->updates += 1;
