@@ -22,6 +22,7 @@
 #include "cuda_selftest.h"
 #include "orbitsweep/orbitsweep.h"
 #include "orbitsweep/shuffle.h"
+#include "../tests/parity_grid.h" /* the grid the GoogleTest tests check too */
 
 static int g_checks, g_failed;
 
@@ -129,42 +130,13 @@ static void set_list(os_list *l, const char *text)
     if (os_list_parse("list", text, l, &err)) fprintf(stderr, "gpu_selftest: %s\n", err.msg), exit(1);
 }
 
-static void set_scheds(os_spec *s, const char *const *names, size_t n)
-{
-    free(s->scheds);
-    s->scheds = calloc(n, sizeof *s->scheds);
-    for (size_t i = 0; i < n; ++i) {
-        os_error err;
-        if (os_sched_parse(names[i], &s->scheds[i], &err))
-            fprintf(stderr, "gpu_selftest: %s\n", err.msg), exit(1);
-    }
-    s->n_scheds = n;
-}
-
-/* The grid: every optimizer and scheduler, a diverging lr (30), fully
- * masked (Wa 0.001) and nearly masked (0.003) starts, short last batches. */
+/* The grid (tests/parity_grid.h): every optimizer and scheduler, a diverging
+ * lr (30), fully masked (Wa 0.001) and nearly masked (0.003) starts, short
+ * last batches. */
 static void grid_spec(os_spec *s, int dtype, int shuffle, int quick)
 {
-    static const char *const scheds[] = {
-        "constant",
-        "multistep:milestones=2/4/4/6,gamma=0.5",
-        "multiplicative:factor=0.8,start=6,end=24,every=2",
-        "step:step_size=3,gamma=0.7",
-        "exponential:gamma=0.97",
-        "cosine:t_max=7,eta_min=0.001",
-    };
-    os_spec_init(s);
-    for (int o = 0; o < OS_OPT_COUNT; ++o) s->optimizers[o] = o;
-    s->n_optimizers = OS_OPT_COUNT;
-    set_list(&s->lr, quick ? "0.05,30" : "0.001,0.05,0.5,30");
-    set_scheds(s, scheds, sizeof scheds / sizeof scheds[0]);
-    set_list(&s->batch_size, "32,48");
-    set_list(&s->epochs, quick ? "3" : "3,4");
-    set_list(&s->init_wa, quick ? "0.001,0.1" : "0.001,0.003,0.1");
-    s->seeds = 2;
-    s->seed = 5;
-    s->dtype = dtype;
-    s->shuffle = shuffle;
+    os_error err;
+    if (os_parity_grid(s, dtype, shuffle, quick, &err)) fprintf(stderr, "gpu_selftest: %s\n", err.msg), exit(1);
 }
 
 static char *table_of(const os_sweep *sw, const os_result *res, size_t *len)

@@ -9,148 +9,26 @@
 //  * trace and data outputs, the golden dataset, --help and --version.
 #include <gtest/gtest.h>
 
-#include <dirent.h>
-#include <fcntl.h>
-#include <ftw.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
-#include <cstdio>
 #include <cstdlib>
-#include <cstring>
-#include <fstream>
 #include <map>
 #include <set>
-#include <sstream>
 #include <string>
 #include <vector>
 
+#include "test_util.h"
+
 namespace {
+
+using namespace ostest;
 
 // ---------------------------------------------------------------------------
 // helpers
 
-struct Proc {
-    int status = -1;  // exit status, or 128 + signal number
-    std::string out, err;
-};
-
-std::string slurp(const std::string &path)
-{
-    std::ifstream f(path, std::ios::binary);
-    std::stringstream ss;
-    ss << f.rdbuf();
-    return ss.str();
-}
-
-void spit(const std::string &path, const std::string &text)
-{
-    std::ofstream f(path, std::ios::binary);
-    f << text;
-}
-
-// Lines without their '\n'; a final line without '\n' still counts.
-std::vector<std::string> lines_of(const std::string &s)
-{
-    std::vector<std::string> v;
-    std::string cur;
-    for (char c : s) {
-        if (c == '\n') {
-            v.push_back(cur);
-            cur.clear();
-        } else {
-            cur += c;
-        }
-    }
-    if (!cur.empty()) v.push_back(cur);
-    return v;
-}
-
-std::string join(const std::vector<std::string> &v, const char *sep)
-{
-    std::string s;
-    for (size_t i = 0; i < v.size(); ++i) s += (i ? sep : "") + v[i];
-    return s;
-}
-
-// A strict RFC 4180 reader: records end with "\n" (or "\r\n"); a field is
-// either unquoted (no quote inside) or wholly quoted with "" for a quote.
-// Returns false on malformed quoting or a missing final line break.
-bool parse_csv(const std::string &s, std::vector<std::vector<std::string>> *records)
-{
-    records->clear();
-    std::vector<std::string> rec;
-    std::string field;
-    enum { START, UNQUOTED, QUOTED, CLOSED } st = START;
-    for (size_t i = 0; i < s.size(); ++i) {
-        char c = s[i];
-        if (st == QUOTED) {
-            if (c != '"') {
-                field += c;
-            } else if (i + 1 < s.size() && s[i + 1] == '"') {
-                field += '"';
-                ++i;
-            } else {
-                st = CLOSED;
-            }
-            continue;
-        }
-        if (c == '"') {
-            if (st != START) return false;
-            st = QUOTED;
-        } else if (c == ',' || c == '\n' || (c == '\r' && i + 1 < s.size() && s[i + 1] == '\n')) {
-            if (c == '\r') ++i;
-            rec.push_back(field);
-            field.clear();
-            st = START;
-            if (c != ',') {
-                records->push_back(rec);
-                rec.clear();
-            }
-        } else {
-            if (st == CLOSED) return false;
-            field += c;
-            st = UNQUOTED;
-        }
-    }
-    return st == START && field.empty() && rec.empty();
-}
-
-// A results or trace table: the header and the rows, fields by column name.
-struct Table {
-    std::vector<std::string> header;
-    std::vector<std::vector<std::string>> rows;
-    bool ok = false;
-
-    size_t col(const std::string &name) const
-    {
-        auto it = std::find(header.begin(), header.end(), name);
-        EXPECT_NE(it, header.end()) << "no column " << name;
-        return (size_t)(it - header.begin());
-    }
-    const std::string &at(size_t row, const std::string &name) const { return rows[row][col(name)]; }
-    std::vector<std::string> column(const std::string &name) const
-    {
-        std::vector<std::string> v;
-        for (const auto &r : rows) v.push_back(r[col(name)]);
-        return v;
-    }
-};
-
-Table read_table(const std::string &text)
-{
-    Table t;
-    std::vector<std::vector<std::string>> recs;
-    if (!parse_csv(text, &recs) || recs.empty()) return t;
-    t.header = recs[0];
-    t.rows.assign(recs.begin() + 1, recs.end());
-    t.ok = true;
-    for (const auto &r : t.rows) t.ok = t.ok && r.size() == t.header.size();
-    return t;
-}
+// orbitsweep's tables; a "\r\n" line end is read as "\n".
+Table read_table(const std::string &text) { return ostest::read_table(text, true); }
 
 bool is_uint(const std::string &s)
 {
@@ -166,11 +44,6 @@ bool is_number(const std::string &s)
     return *end == 0;
 }
 
-int remove_entry(const char *path, const struct stat *, int, struct FTW *)
-{
-    return remove(path);
-}
-
 const char *const kResultsHeader =
     "trial,optimizer,lr,scheduler,momentum,dampening,alpha,beta1,beta2,eps,weight_decay,"
     "batch_size,epochs,init_wa,init_wb,seed,final_wa,final_wb,final_loss,loss_gap,param_error,"
@@ -182,67 +55,11 @@ const char *const kTraceHeader =
 
 // The suite is named `cli` (lower case) so that `ctest -R cli` selects it.
 // Each test gets root/ (mkdtemp) holding the captured stdout and stderr, and
-// root/work/, the program's working directory, which only the program and
-// the test's own input files touch.
-class cli : public ::testing::Test {
+// root/work/, the program's working directory (ostest::ProgramTest: run,
+// path, listing).
+class cli : public ProgramTest {
 protected:
-    void SetUp() override
-    {
-        char tmpl[] = "/tmp/orbitsweep_cli.XXXXXX";
-        ASSERT_NE(mkdtemp(tmpl), nullptr) << strerror(errno);
-        root_ = tmpl;
-        work_ = root_ + "/work";
-        ASSERT_EQ(mkdir(work_.c_str(), 0755), 0) << strerror(errno);
-    }
-
-    void TearDown() override
-    {
-        if (!root_.empty()) nftw(root_.c_str(), remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-    }
-
-    // Runs OS_BIN with args in work/, stdin from /dev/null.
-    Proc run(const std::vector<std::string> &args)
-    {
-        const std::string out_path = root_ + "/stdout", err_path = root_ + "/stderr";
-        std::vector<char *> argv;
-        argv.push_back(const_cast<char *>(OS_BIN));
-        for (const auto &a : args) argv.push_back(const_cast<char *>(a.c_str()));
-        argv.push_back(nullptr);
-        Proc p;
-        pid_t pid = fork();
-        if (pid < 0) {
-            ADD_FAILURE() << "fork: " << strerror(errno);
-            return p;
-        }
-        if (pid == 0) {  // only async-signal-safe calls until exec
-            int in = open("/dev/null", O_RDONLY);
-            int out = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-            int err = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-            if (in < 0 || out < 0 || err < 0 || chdir(work_.c_str()) != 0 || dup2(in, 0) < 0 ||
-                dup2(out, 1) < 0 || dup2(err, 2) < 0)
-                _exit(126);
-            execv(OS_BIN, argv.data());
-            _exit(127);
-        }
-        int ws = 0;
-        while (waitpid(pid, &ws, 0) < 0 && errno == EINTR) {
-        }
-        p.status = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
-        p.out = slurp(out_path);
-        p.err = slurp(err_path);
-        return p;
-    }
-
-    std::string path(const std::string &name) const { return work_ + "/" + name; }
-
-    // Sorted names in work/ (recursively, as relative paths).
-    std::vector<std::string> listing() const
-    {
-        std::vector<std::string> v;
-        list_into(work_, "", &v);
-        std::sort(v.begin(), v.end());
-        return v;
-    }
+    cli() : ProgramTest("/tmp/orbitsweep_cli.XXXXXX") {}
 
     // A run that must succeed quietly; returns the file written to -o name.
     std::string run_ok(std::vector<std::string> args, const std::string &out_name = "out.csv")
@@ -252,25 +69,6 @@ protected:
         Proc p = run(args);
         EXPECT_EQ(p.status, 0) << join(args, " ") << "\nstderr: " << p.err;
         return slurp(path(out_name));
-    }
-
-    std::string root_, work_;
-
-private:
-    static void list_into(const std::string &dir, const std::string &rel,
-                          std::vector<std::string> *v)
-    {
-        DIR *d = opendir(dir.c_str());
-        if (!d) return;
-        while (struct dirent *e = readdir(d)) {
-            std::string n = e->d_name;
-            if (n == "." || n == "..") continue;
-            v->push_back(rel + n);
-            struct stat st;
-            if (stat((dir + "/" + n).c_str(), &st) == 0 && S_ISDIR(st.st_mode))
-                list_into(dir + "/" + n, rel + n + "/", v);
-        }
-        closedir(d);
     }
 };
 

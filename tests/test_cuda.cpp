@@ -12,14 +12,11 @@
 #include <gtest/gtest.h>
 
 #include <sys/stat.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -27,11 +24,15 @@
 #include "cuda_selftest.h"
 #include "orbitsweep/orbitsweep.h"
 #include "orbitsweep/shuffle.h"
+#include "parity_grid.h"
+#include "test_util.h"
 
 namespace {
 
+using namespace ostest;
+
 // ---------------------------------------------------------------------------
-// helpers
+// helpers (ostest: set_list, table_of, first_difference, running the CLI)
 
 // Whether a GPU is usable; why not in *why.
 bool have_gpu(std::string *why)
@@ -52,70 +53,14 @@ bool have_gpu(std::string *why)
         if (!have_gpu(&why_)) GTEST_SKIP() << "no usable GPU: " << why_;                           \
     } while (0)
 
-void set_list(os_list *l, const char *text)
-{
-    os_error err;
-    l->n = 0;
-    ASSERT_EQ(os_list_parse("list", text, l, &err), OS_OK) << err.msg;
-}
-
-// The parity grid: every optimizer and scheduler, a diverging lr (30), a
-// fully masked start (Wa 0.001: every point masked) and a nearly masked one
-// (0.003), batch sizes with short last batches, 2 seeds.
+// The parity grid (tests/parity_grid.h, shared with kernels/gpu_selftest.c):
+// every optimizer and scheduler, a diverging lr (30), a fully masked start
+// (Wa 0.001: every point masked) and a nearly masked one (0.003), batch sizes
+// with short last batches, 2 seeds.
 void grid_spec(os_spec *s, int dtype, int shuffle)
 {
-    static const char *const scheds[] = {
-        "constant",
-        "multistep:milestones=2/4/4/6,gamma=0.5",
-        "multiplicative:factor=0.8,start=6,end=24,every=2",
-        "step:step_size=3,gamma=0.7",
-        "exponential:gamma=0.97",
-        "cosine:t_max=7,eta_min=0.001",
-    };
-    os_spec_init(s);
-    for (int o = 0; o < OS_OPT_COUNT; ++o) s->optimizers[o] = o;
-    s->n_optimizers = OS_OPT_COUNT;
-    set_list(&s->lr, "0.001,0.05,0.5,30");
-    free(s->scheds);
-    s->n_scheds = sizeof scheds / sizeof scheds[0];
-    s->scheds = (os_sched_spec *)calloc(s->n_scheds, sizeof *s->scheds);
-    for (size_t i = 0; i < s->n_scheds; ++i) {
-        os_error err;
-        ASSERT_EQ(os_sched_parse(scheds[i], &s->scheds[i], &err), OS_OK) << err.msg;
-    }
-    set_list(&s->batch_size, "32,48");
-    set_list(&s->epochs, "3,4");
-    set_list(&s->init_wa, "0.001,0.003,0.1");
-    s->seeds = 2;
-    s->seed = 5;
-    s->dtype = dtype;
-    s->shuffle = shuffle;
-}
-
-std::string table_of(const os_sweep *sw, const std::vector<os_result> &res)
-{
-    char *buf = nullptr;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-    if (!f) return "";
-    os_write_results(f, sw, res.data());
-    fclose(f);
-    std::string t(buf, len);
-    free(buf);
-    return t;
-}
-
-// The first line where two tables differ, for failure messages.
-std::string first_difference(const std::string &a, const std::string &b)
-{
-    std::istringstream sa(a), sb(b);
-    std::string la, lb;
-    for (int line = 0;; ++line) {
-        const bool ga = (bool)std::getline(sa, la), gb = (bool)std::getline(sb, lb);
-        if (!ga && !gb) return "(none)";
-        if (!ga || !gb || la != lb)
-            return "line " + std::to_string(line) + "\n  cpu: " + (ga ? la : "(end)") + "\n  gpu: " + (gb ? lb : "(end)");
-    }
+    os_error err;
+    ASSERT_EQ(os_parity_grid(s, dtype, shuffle, 0, &err), OS_OK) << err.msg;
 }
 
 // A planned sweep with its CPU table.
@@ -160,44 +105,23 @@ void expect_parity(os_spec *s, std::initializer_list<int> tiles)
     for (int tile : tiles) {
         const std::string g = p.gpu(tile);
         EXPECT_TRUE(g == p.cpu) << "tile " << tile << ", " << p.sw.n_trials << " trainings: first difference at "
-                                << first_difference(p.cpu, g);
+                                << first_difference(p.cpu, g, "cpu", "gpu");
     }
 }
 
-// Runs the CLI; exit status, stdout and stderr.
-struct Proc {
-    int status = -1;
-    std::string out, err;
-};
-
-std::string slurp(const std::string &path)
-{
-    std::ifstream f(path, std::ios::binary);
-    std::stringstream ss;
-    ss << f.rdbuf();
-    return ss.str();
-}
-
+// Runs the CLI in dir with args (words separated by spaces); exit status,
+// stdout and stderr (captured in dir/stdout and dir/stderr).
 Proc run_cli(const std::string &args, const std::string &dir)
 {
-    const std::string o = dir + "/stdout", e = dir + "/stderr";
-    const std::string cmd = "cd '" + dir + "' && '" OS_BIN "' " + args + " >'" + o + "' 2>'" + e + "'";
-    Proc p;
-    const int st = std::system(cmd.c_str());
-    p.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128;
-    p.out = slurp(o);
-    p.err = slurp(e);
-    return p;
+    std::vector<std::string> words;
+    std::istringstream in(args);
+    for (std::string w; in >> w;) words.push_back(w);
+    return run_program(words, dir, dir);
 }
 
-struct TempDir {
-    std::string path;
-    TempDir()
-    {
-        char t[] = "/tmp/os_test_cuda_XXXXXX";
-        path = mkdtemp(t) ? t : "/tmp";
-    }
-    ~TempDir() { std::system(("rm -rf '" + path + "'").c_str()); }
+// A temporary directory for one test.
+struct CudaTempDir : TempDir {
+    CudaTempDir() : TempDir("/tmp/os_test_cuda_XXXXXX") {}
 };
 
 // ---------------------------------------------------------------------------
@@ -330,23 +254,9 @@ TEST(Cuda, ChunksAndOrdersOnTheFlyGiveTheSameTable)
 TEST(Cuda, DataFileOneDatasetForEverySeed)
 {
     REQUIRE_GPU();
-    TempDir dir;
+    CudaTempDir dir;
     const std::string path = dir.path + "/data.csv";
-    {
-        os_spec g;
-        os_spec_init(&g);
-        g.n = 200;
-        os_dataset d;
-        os_error err;
-        ASSERT_EQ(os_dataset_generate(&g, 3, &d, &err), OS_OK) << err.msg;
-        FILE *f = fopen(path.c_str(), "w");
-        ASSERT_NE(f, nullptr);
-        fprintf(f, "x,y\n");
-        for (int i = 0; i < d.n; ++i) fprintf(f, "%.17g,%.17g\n", d.x[i], d.y[i]);
-        fclose(f);
-        os_dataset_free(&d);
-        os_spec_free(&g);
-    }
+    ASSERT_NO_FATAL_FAILURE(write_dataset(path, 200));
     for (int shuffle : {OS_SHUFFLE_SHARED, OS_SHUFFLE_TRIAL}) {
         os_spec s;
         grid_spec(&s, OS_DTYPE_F32, shuffle);
@@ -375,7 +285,7 @@ TEST(Cuda, TwoRunsGiveTheSameBits)
 TEST(Cuda, CliAutoPicksTheGpuAndMatchesTheCpu)
 {
     REQUIRE_GPU();
-    TempDir dir;
+    CudaTempDir dir;
     const std::string grid = "--optimizer sgd,adam --lr 0.01,0.1 --seeds 3 --epochs 3 --n 128 ";
     Proc g = run_cli("run " + grid + "-o gpu.csv", dir.path);
     ASSERT_EQ(g.status, 0) << g.err;
@@ -434,7 +344,7 @@ TEST(Cuda, WithoutGpuCudaFailsClearlyAndAutoRunsOnTheCpu)
     os_spec_free(&s);
 
     // the CLI
-    TempDir dir;
+    CudaTempDir dir;
     Proc p = run_cli("run --backend cuda --epochs 2 --n 64 -o out.csv", dir.path);
     EXPECT_EQ(p.status, 1);
     EXPECT_EQ(p.out, "");
@@ -460,7 +370,7 @@ TEST(Cuda, WithoutGpuCudaFailsClearlyAndAutoRunsOnTheCpu)
 
 TEST(Cuda, CliFlagsAreChecked)
 {
-    TempDir dir;
+    CudaTempDir dir;
     Proc p = run_cli("run --tile 3 --epochs 1 --n 64 -o out.csv", dir.path);
     EXPECT_EQ(p.status, 2);
     EXPECT_NE(p.err.find("--tile"), std::string::npos) << p.err;

@@ -31,6 +31,8 @@
 
 #include "orbitsweep/orbitsweep.h"
 #include "orbitsweep/shuffle.h"
+#include "parity_grid.h"
+#include "test_util.h"
 namespace emu {
 #include "cuda_plan.cuh"  // and cuda_train.cuh
 }  // namespace emu
@@ -38,6 +40,10 @@ namespace emu {
 namespace {
 
 using namespace emu;
+using ostest::first_difference;
+using ostest::set_list;
+using ostest::table_of;
+using ostest::write_dataset;
 
 // Runs body on every lane of a grid of G blocks of B threads: tile after
 // tile, the TL lanes of a tile side by side.
@@ -125,66 +131,17 @@ void emu_run(const os_sweep *sw, std::vector<os_result> &res, const EmuShape &sh
     }
 }
 
-void set_list(os_list *l, const char *text)
-{
-    os_error err;
-    l->n = 0;
-    ASSERT_EQ(os_list_parse("list", text, l, &err), OS_OK) << err.msg;
-}
-
-// Every optimizer and scheduler, a diverging lr (30), fully masked (Wa
-// 0.001) and nearly masked (0.003) starts, short last batches, 2 seeds.
+// The parity grid (tests/parity_grid.h, shared with kernels/gpu_selftest.c):
+// every optimizer and scheduler, a diverging lr (30), fully masked (Wa
+// 0.001) and nearly masked (0.003) starts, short last batches, 2 seeds;
+// here with 512 points and batches of 512 too, or small: 128 points and
+// fewer lrs, epochs and starts.
 void grid_spec(os_spec *s, int dtype, int shuffle, bool small)
 {
-    static const char *const scheds[] = {
-        "constant",
-        "multistep:milestones=2/4/4/6,gamma=0.5",
-        "multiplicative:factor=0.8,start=6,end=24,every=2",
-        "step:step_size=3,gamma=0.7",
-        "exponential:gamma=0.97",
-        "cosine:t_max=7,eta_min=0.001",
-    };
-    os_spec_init(s);
-    for (int o = 0; o < OS_OPT_COUNT; ++o) s->optimizers[o] = o;
-    s->n_optimizers = OS_OPT_COUNT;
-    set_list(&s->lr, small ? "0.05,30" : "0.001,0.05,0.5,30");
-    free(s->scheds);
-    s->n_scheds = sizeof scheds / sizeof scheds[0];
-    s->scheds = (os_sched_spec *)calloc(s->n_scheds, sizeof *s->scheds);
-    for (size_t i = 0; i < s->n_scheds; ++i) {
-        os_error err;
-        ASSERT_EQ(os_sched_parse(scheds[i], &s->scheds[i], &err), OS_OK) << err.msg;
-    }
-    set_list(&s->batch_size, small ? "32,48" : "32,48,512");
-    set_list(&s->epochs, small ? "3" : "3,4");
-    set_list(&s->init_wa, small ? "0.001,0.1" : "0.001,0.003,0.1");
-    s->seeds = 2;
-    s->seed = 5;
+    os_error err;
+    ASSERT_EQ(os_parity_grid(s, dtype, shuffle, small, &err), OS_OK) << err.msg;
+    if (!small) set_list(&s->batch_size, "32,48,512");
     s->n = small ? 128 : 512;
-    s->dtype = dtype;
-    s->shuffle = shuffle;
-}
-
-std::string table_of(const os_sweep *sw, const std::vector<os_result> &res)
-{
-    char *buf = nullptr;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-    if (!f) return "";
-    os_write_results(f, sw, res.data());
-    fclose(f);
-    std::string t(buf, len);
-    free(buf);
-    return t;
-}
-
-std::string first_difference(const std::string &a, const std::string &b)
-{
-    size_t i = 0;
-    while (i < a.size() && i < b.size() && a[i] == b[i]) ++i;
-    const size_t la = a.rfind('\n', i == 0 ? 0 : i - 1), lb = b.rfind('\n', i == 0 ? 0 : i - 1);
-    const size_t sa = la == std::string::npos ? 0 : la + 1, sb = lb == std::string::npos ? 0 : lb + 1;
-    return "\n  cpu: " + a.substr(sa, a.find('\n', sa) - sa) + "\n  emu: " + b.substr(sb, b.find('\n', sb) - sb);
 }
 
 struct EmuCase {
@@ -211,7 +168,8 @@ template <int TL> void expect_same(os_spec *s, const EmuShape &sh)
         emu_run<double, TL>(&sw, emu, sh);
     const std::string a = table_of(&sw, cpu), b = table_of(&sw, emu);
     EXPECT_TRUE(a == b) << "tile " << TL << ", grid " << sh.grid << "x" << sh.block << ", chunk " << sh.chunk << ", "
-                        << sw.n_trials << " trainings: first difference" << first_difference(a, b);
+                        << sw.n_trials << " trainings: first difference at "
+                        << first_difference(a, b, "cpu", "emu");
     os_sweep_free(&sw);
 }
 
@@ -283,25 +241,13 @@ TEST(CudaEmuMore, DataFile)
     char path[] = "/tmp/os_test_cuda_emu_XXXXXX";
     const int fd = mkstemp(path);
     ASSERT_GE(fd, 0);
-    {
-        os_spec g;
-        os_spec_init(&g);
-        g.n = 90;
-        os_dataset d;
-        os_error err;
-        ASSERT_EQ(os_dataset_generate(&g, 3, &d, &err), OS_OK) << err.msg;
-        FILE *f = fdopen(fd, "w");
-        fprintf(f, "x,y\n");
-        for (int i = 0; i < d.n; ++i) fprintf(f, "%.17g,%.17g\n", d.x[i], d.y[i]);
-        fclose(f);
-        os_dataset_free(&d);
-        os_spec_free(&g);
-    }
+    close(fd);
+    ASSERT_NO_FATAL_FAILURE(write_dataset(path, 90));
     for (int shuffle : {OS_SHUFFLE_SHARED, OS_SHUFFLE_TRIAL}) {
         os_spec s;
         grid_spec(&s, OS_DTYPE_F32, shuffle, true);
         s.data_file = strdup(path);
-            expect_same<1>(&s, EmuShape{2, 32, 1u << 22, true});
+        expect_same<1>(&s, EmuShape{2, 32, 1u << 22, true});
         set_list(&s.batch_size, "32");
         expect_same<4>(&s, EmuShape{1, 32, 1u << 22, true});
         os_spec_free(&s);

@@ -29,6 +29,7 @@ extern "C" {
 #include "csv.h"
 #include "orbitsweep/orbitsweep.h"
 }
+#include "test_util.h"
 
 namespace {
 
@@ -102,11 +103,8 @@ class GoldenTrace : public ::testing::TestWithParam<std::string> {};
 TEST_P(GoldenTrace, MatchesPyTorch)
 {
     const std::string path = std::string(OS_GOLDEN_DIR) + "/" + GetParam();
-    std::ifstream in(path);
-    ASSERT_TRUE(in) << path;
-    std::stringstream ss;
-    ss << in.rdbuf();
-    const std::string text = ss.str();
+    ASSERT_TRUE(std::ifstream(path).good()) << path;
+    const std::string text = ostest::slurp(path);
     size_t at = text.find("# args:");
     ASSERT_NE(at, std::string::npos) << "no '# args:' line; regenerate with scripts/make_golden.py";
     std::string args = text.substr(at + 7, text.find('\n', at) - at - 7);
@@ -192,8 +190,5 @@ TEST(GoldenData, DefaultDataset)
     int status = -1;
     std::string out = slurp_cmd(std::string(OS_BIN) + " data", &status);
     ASSERT_EQ(status, 0);
-    std::ifstream in(OS_GOLDEN_DIR "/data_default.csv");
-    std::stringstream ss;
-    ss << in.rdbuf();
-    EXPECT_EQ(out, ss.str());
+    EXPECT_EQ(out, ostest::slurp(OS_GOLDEN_DIR "/data_default.csv"));
 }

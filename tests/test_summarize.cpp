@@ -6,24 +6,16 @@
 // to end.
 #include <gtest/gtest.h>
 
-#include <fcntl.h>
-#include <ftw.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
-#include <dirent.h>
-#include <fstream>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include "summarize.h"
+#include "test_util.h"
 
 namespace {
 
@@ -137,82 +129,9 @@ const std::vector<Expected> &expected()
 }
 
 // ---------------------------------------------------------------------------
-// helpers: files, a strict RFC 4180 reader, running the binary
+// helpers (ostest: files, a strict RFC 4180 reader, running the binary)
 
-struct Proc {
-    int status = -1;
-    std::string out, err;
-};
-
-std::string slurp(const std::string &path)
-{
-    std::ifstream f(path, std::ios::binary);
-    std::stringstream ss;
-    ss << f.rdbuf();
-    return ss.str();
-}
-
-void spit(const std::string &path, const std::string &text)
-{
-    std::ofstream f(path, std::ios::binary);
-    f << text;
-}
-
-std::vector<std::string> lines_of(const std::string &s)
-{
-    std::vector<std::string> v;
-    std::string cur;
-    for (char c : s) {
-        if (c == '\n') {
-            v.push_back(cur);
-            cur.clear();
-        } else {
-            cur += c;
-        }
-    }
-    if (!cur.empty()) v.push_back(cur);
-    return v;
-}
-
-// Records of RFC 4180 text; false on bad quoting or a missing final '\n'.
-bool parse_csv(const std::string &s, std::vector<std::vector<std::string>> *records)
-{
-    records->clear();
-    std::vector<std::string> rec;
-    std::string field;
-    enum { START, UNQUOTED, QUOTED, CLOSED } st = START;
-    for (size_t i = 0; i < s.size(); ++i) {
-        char c = s[i];
-        if (st == QUOTED) {
-            if (c != '"') {
-                field += c;
-            } else if (i + 1 < s.size() && s[i + 1] == '"') {
-                field += '"';
-                ++i;
-            } else {
-                st = CLOSED;
-            }
-            continue;
-        }
-        if (c == '"') {
-            if (st != START) return false;
-            st = QUOTED;
-        } else if (c == ',' || c == '\n') {
-            rec.push_back(field);
-            field.clear();
-            st = START;
-            if (c == '\n') {
-                records->push_back(rec);
-                rec.clear();
-            }
-        } else {
-            if (st == CLOSED) return false;
-            field += c;
-            st = UNQUOTED;
-        }
-    }
-    return st == START && field.empty() && rec.empty();
-}
+using namespace ostest;
 
 const char *const kSummaryHeader =
     "optimizer,lr,scheduler,momentum,dampening,alpha,beta1,beta2,eps,weight_decay,batch_size,"
@@ -220,99 +139,14 @@ const char *const kSummaryHeader =
     "param_error_q75,loss_gap_median,loss_gap_q25,loss_gap_q75,steps_to_target_median,"
     "steps_to_target_reached";
 
-// A summary table: header plus rows, fields by column name.
-struct Table {
-    std::vector<std::string> header;
-    std::vector<std::vector<std::string>> rows;
-    bool ok = false;
-    const std::string &at(size_t r, const std::string &name) const
-    {
-        size_t c = std::find(header.begin(), header.end(), name) - header.begin();
-        static const std::string none = "<no such column>";
-        return c < header.size() && r < rows.size() ? rows[r][c] : none;
-    }
-    double num(size_t r, const std::string &name) const { return strtod(at(r, name).c_str(), nullptr); }
-};
-
-Table read_table(const std::string &text)
-{
-    Table t;
-    std::vector<std::vector<std::string>> recs;
-    if (!parse_csv(text, &recs) || recs.empty()) return t;
-    t.header = recs[0];
-    t.rows.assign(recs.begin() + 1, recs.end());
-    t.ok = true;
-    for (const auto &r : t.rows) t.ok = t.ok && r.size() == t.header.size();
-    return t;
-}
-
-int remove_entry(const char *path, const struct stat *, int, struct FTW *) { return remove(path); }
+// A summary table: records end with "\n" only (a "\r" stays in the field).
+Table read_table(const std::string &text) { return ostest::read_table(text, false); }
 
 // Each test gets root/ (mkdtemp) for captured output and root/work/, the
-// program's working directory.
-class summarize : public ::testing::Test {
+// program's working directory (ostest::ProgramTest: run, path, listing).
+class summarize : public ProgramTest {
 protected:
-    void SetUp() override
-    {
-        char tmpl[] = "/tmp/orbitsweep_summarize.XXXXXX";
-        ASSERT_NE(mkdtemp(tmpl), nullptr) << strerror(errno);
-        root_ = tmpl;
-        work_ = root_ + "/work";
-        ASSERT_EQ(mkdir(work_.c_str(), 0755), 0) << strerror(errno);
-    }
-    void TearDown() override
-    {
-        if (!root_.empty()) nftw(root_.c_str(), remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-    }
-
-    std::string path(const std::string &name) const { return work_ + "/" + name; }
-
-    // Runs OS_BIN with args in work/, stdin from /dev/null.
-    Proc run(const std::vector<std::string> &args)
-    {
-        const std::string out_path = root_ + "/stdout", err_path = root_ + "/stderr";
-        std::vector<char *> argv{const_cast<char *>(OS_BIN)};
-        for (const auto &a : args) argv.push_back(const_cast<char *>(a.c_str()));
-        argv.push_back(nullptr);
-        Proc p;
-        pid_t pid = fork();
-        if (pid < 0) {
-            ADD_FAILURE() << "fork: " << strerror(errno);
-            return p;
-        }
-        if (pid == 0) {
-            int in = open("/dev/null", O_RDONLY);
-            int out = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-            int err = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-            if (in < 0 || out < 0 || err < 0 || chdir(work_.c_str()) != 0 || dup2(in, 0) < 0 ||
-                dup2(out, 1) < 0 || dup2(err, 2) < 0)
-                _exit(126);
-            execv(OS_BIN, argv.data());
-            _exit(127);
-        }
-        int ws = 0;
-        while (waitpid(pid, &ws, 0) < 0 && errno == EINTR) {
-        }
-        p.status = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
-        p.out = slurp(out_path);
-        p.err = slurp(err_path);
-        return p;
-    }
-
-    // Sorted names in work/ (not recursive: the tests make no directories).
-    std::vector<std::string> listing() const
-    {
-        std::vector<std::string> v;
-        if (DIR *d = opendir(work_.c_str())) {
-            while (struct dirent *e = readdir(d))
-                if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) v.push_back(e->d_name);
-            closedir(d);
-        }
-        std::sort(v.begin(), v.end());
-        return v;
-    }
-
-    std::string root_, work_;
+    summarize() : ProgramTest("/tmp/orbitsweep_summarize.XXXXXX") {}
 };
 
 void check_groups(const os_summary &s)
