@@ -10,10 +10,9 @@
  * the host. A result is the same bits as os_cpu_run's for any tile size,
  * chunk size or device count.
  *
- * Knobs for tests (environment): ORBITSWEEP_CUDA_CHUNK (trainings per
- * launch, default 4194304), ORBITSWEEP_CUDA_TABLE_MAX (bytes of shared
- * batch orders precomputed on a GPU, default 1 GiB; 0: always derive them
- * on the fly).
+ * Settings of the spec (os_spec): cuda_chunk (trainings per launch,
+ * default 4194304), cuda_table_bytes (bytes of shared batch orders
+ * precomputed on a GPU, default 1 GiB; 0: always derive them on the fly).
  */
 #include <math.h>
 #include <stdio.h>
@@ -37,8 +36,6 @@
 
 /* ------------------------------------------------------------------------ */
 /* devices                                                                   */
-
-extern "C" int os_cuda_built(void) { return 1; }
 
 /* Why the runtime lists no device. */
 static void cu_no_devices(os_error *why, cudaError_t e)
@@ -166,7 +163,7 @@ template <typename T> struct cu_kernels {
     }
 };
 
-typedef void (*cu_loss_fn)(const cu_job *, size_t, cu_out *, const cu_point<double> *, int, int);
+typedef void (*cu_loss_fn)(const cu_job *, size_t, os_result *, const cu_point<double> *, int, int);
 
 static cu_loss_fn cu_loss(int tile)
 {
@@ -243,8 +240,8 @@ static os_status cu_device_run(const cu_plan &pl, int dev, size_t s0, size_t s1,
     cu_point<float> *d_d32 = NULL;
     cu_point<T> *d_table = NULL;
     cu_job *d_jobs[2] = {NULL, NULL};
-    cu_out *d_out[2] = {NULL, NULL};
-    std::vector<cu_out> h_out;
+    os_result *d_out[2] = {NULL, NULL};
+    std::vector<os_result> h_out;
     cu_args<T> a;
     cu_shape tsh, lsh;
     size_t chunk = 0, n_chunks = 0, free_b = 0, total_b = 0;
@@ -297,7 +294,7 @@ static os_status cu_device_run(const cu_plan &pl, int dev, size_t s0, size_t s1,
     if (pl.shuffle == OS_SHUFFLE_SHARED) {
         const double bytes = (double)pl.reps * pl.max_ep * pl.n * sizeof(cu_point<T>);
         CU_TRY(cudaMemGetInfo(&free_b, &total_b));
-        const double limit = std::min((double)cu_env_size("ORBITSWEEP_CUDA_TABLE_MAX", (size_t)CU_TABLE_MAX_DEFAULT),
+        const double limit = std::min((double)(s->cuda_table_bytes < 0 ? CU_TABLE_MAX_DEFAULT : s->cuda_table_bytes),
                                       (double)free_b / 4);
         if (bytes > 0 && bytes <= limit && cudaMalloc(&d_table, (size_t)bytes) == cudaSuccess) {
             const size_t total = (size_t)pl.reps * pl.max_ep * pl.n;
@@ -314,7 +311,7 @@ static os_status cu_device_run(const cu_plan &pl, int dev, size_t s0, size_t s1,
     }
 
     /* chunks and the tile size */
-    chunk = std::min(m, std::max<size_t>(1, cu_env_size("ORBITSWEEP_CUDA_CHUNK", CU_CHUNK_DEFAULT)));
+    chunk = std::min(m, std::max<size_t>(1, (s->cuda_chunk ? s->cuda_chunk : CU_CHUNK_DEFAULT)));
     n_chunks = (m + chunk - 1) / chunk;
     if (tile == 0) { /* the widest tile that still fits every training of a chunk on the GPU at once */
         tile = 1;
@@ -328,7 +325,7 @@ static os_status cu_device_run(const cu_plan &pl, int dev, size_t s0, size_t s1,
     loss = cu_loss(tile);
     for (int b = 0; b < 2 && b < (int)n_chunks; ++b) {
         CU_TRY(cudaMalloc(&d_jobs[b], chunk * sizeof(cu_job)));
-        CU_TRY(cudaMalloc(&d_out[b], chunk * sizeof(cu_out)));
+        CU_TRY(cudaMalloc(&d_out[b], chunk * sizeof(os_result)));
     }
     h_out.resize(chunk);
 
@@ -354,7 +351,7 @@ static os_status cu_device_run(const cu_plan &pl, int dev, size_t s0, size_t s1,
             const int b = (int)(kk & 1);
             const size_t c0 = s0 + kk * chunk, cnt = std::min(chunk, s1 - c0);
             CU_TRY(cudaStreamWaitEvent(sx, ev[b], 0));
-            CU_TRY(cudaMemcpyAsync(h_out.data(), d_out[b], cnt * sizeof(cu_out), cudaMemcpyDeviceToHost, sx));
+            CU_TRY(cudaMemcpyAsync(h_out.data(), d_out[b], cnt * sizeof(os_result), cudaMemcpyDeviceToHost, sx));
             CU_TRY(cudaStreamSynchronize(sx));
             cu_fill_results(pl, c0, cnt, h_out.data(), res);
             if (rep.done) {

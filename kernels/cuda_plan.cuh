@@ -19,7 +19,7 @@
 #include <vector>
 
 #include "cuda_train.cuh"
-#include "orbitsweep/orbitsweep.h"
+#include "orbitsweep/backend.h"
 
 /* ------------------------------------------------------------------------ */
 /* the plan, shared by every device                                     */
@@ -35,15 +35,6 @@ struct cu_plan {
     std::vector<uint32_t> order;       /* trial indices in launch order */
     std::vector<cu_job> jobs;          /* jobs[s] is trial order[s] */
 };
-
-static inline size_t cu_env_size(const char *name, size_t dflt)
-{
-    const char *v = getenv(name);
-    if (!v || !*v) return dflt;
-    char *end;
-    const double d = strtod(v, &end);
-    return *end || !(d >= 0) ? dflt : (size_t)d;
-}
 
 /* Stable counting sort of idx by key(idx) in [0, buckets). */
 template <typename Key>
@@ -79,7 +70,7 @@ static inline os_status cu_plan_make(const os_sweep *sw, cu_plan *pl, os_error *
     pl->single_data = sw->n_data == 1;
     pl->dtype = s->dtype;
     pl->shuffle = s->shuffle;
-    pl->reps = s->seeds;
+    pl->reps = (uint32_t)s->seeds;
     for (size_t r = 0; r < sw->n_data; ++r)
         if (sw->data[r].n != pl->n) {
             os_set_error(err, "CUDA backend: datasets of different sizes (%d and %d points)", pl->n, sw->data[r].n);
@@ -98,7 +89,7 @@ static inline os_status cu_plan_make(const os_sweep *sw, cu_plan *pl, os_error *
     pl->max_ep = 0;
     for (size_t i = 0; i < nt; ++i) {
         const os_trial *t = &sw->trials[i];
-        if (t->seed != s->seed + t->replicate || t->replicate >= s->seeds) {
+        if (t->seed != s->seed + t->replicate || t->replicate >= (uint32_t)s->seeds) {
             os_set_error(err, "CUDA backend: trial %zu: seed %llu is not seed + replicate", i,
                          (unsigned long long)t->seed);
             return OS_ERUNTIME;
@@ -123,21 +114,17 @@ static inline os_status cu_plan_make(const os_sweep *sw, cu_plan *pl, os_error *
         }
     }
 
-    /* the data as the training dtype sees it (cpu_data_make), and in double */
+    /* the data as the training dtype sees it, and in double (os_point_d2) */
     const size_t np = sw->n_data * (size_t)pl->n;
     pl->d64.resize(np);
     if (s->dtype == OS_DTYPE_F32) pl->d32.resize(np);
     pl->refs.resize(sw->n_data);
     for (size_t r = 0; r < sw->n_data; ++r) {
         const os_dataset *d = &sw->data[r];
-        const float cf = (float)d->c;
         for (int i = 0; i < d->n; ++i) {
-            const double xc = d->x[i] + d->c;
-            pl->d64[r * pl->n + i] = cu_point<double>{xc * xc, d->y[i]};
-            if (s->dtype == OS_DTYPE_F32) {
-                const float xf = (float)d->x[i] + cf;
-                pl->d32[r * pl->n + i] = cu_point<float>{xf * xf, (float)d->y[i]};
-            }
+            pl->d64[r * pl->n + i] = cu_point<double>{os_point_d2_f64(d->x[i], d->c), d->y[i]};
+            if (s->dtype == OS_DTYPE_F32)
+                pl->d32[r * pl->n + i] = cu_point<float>{os_point_d2_f32(d->x[i], d->c), (float)d->y[i]};
         }
         pl->refs[r].ref_wa = d->ref_wa;
         pl->refs[r].ref_wb = d->ref_wb;
@@ -147,7 +134,7 @@ static inline os_status cu_plan_make(const os_sweep *sw, cu_plan *pl, os_error *
 
     /* launch order: by (batch size, epochs, optimizer, scheduler,
      * replicate), grid order within; two stable counting passes */
-    const std::vector<double> bss = cu_distinct(&s->batch_size), eps = cu_distinct(&s->epochs);
+    const std::vector<double> bss = cu_distinct(&s->axis[OS_AX_BATCH_SIZE]), eps = cu_distinct(&s->axis[OS_AX_EPOCHS]);
     const size_t n_class = bss.size() * eps.size() * OS_OPT_COUNT * s->n_scheds;
     std::vector<uint32_t> cls(n_cfg);
     for (uint32_t c = 0; c < n_cfg; ++c) {
@@ -158,7 +145,7 @@ static inline os_status cu_plan_make(const os_sweep *sw, cu_plan *pl, os_error *
     std::vector<uint32_t> idx(nt), tmp;
     for (size_t i = 0; i < nt; ++i) idx[i] = (uint32_t)i;
     if (n_class <= UINT32_MAX && n_class <= 4 * nt + 4096) {
-        cu_counting_sort(idx, tmp, s->seeds, [&](uint32_t i) { return (size_t)sw->trials[i].replicate; });
+        cu_counting_sort(idx, tmp, (size_t)s->seeds, [&](uint32_t i) { return (size_t)sw->trials[i].replicate; });
         cu_counting_sort(tmp, pl->order, n_class, [&](uint32_t i) { return (size_t)cls[sw->trials[i].cfg]; });
     } else {
         std::stable_sort(idx.begin(), idx.end(), [&](uint32_t a, uint32_t b) {
@@ -177,26 +164,14 @@ static inline os_status cu_plan_make(const os_sweep *sw, cu_plan *pl, os_error *
 }
 
 /* Rows c0 .. c0+cnt of the launch order from their kernel output out[0 ..
- * cnt): cpu_block's and cpu_finish's fields, then os_result_finish. */
-static inline void cu_fill_results(const cu_plan &pl, size_t c0, size_t cnt, const cu_out *out, os_result *res)
+ * cnt), then os_result_finish's loss_gap and param_error. */
+static inline void cu_fill_results(const cu_plan &pl, size_t c0, size_t cnt, const os_result *out, os_result *res)
 {
 #pragma omp parallel for schedule(static)
     for (long q = 0; q < (long)cnt; ++q) {
         const size_t t = pl.order[c0 + (size_t)q];
-        const cu_out &o = out[q];
-        os_result *r = &res[t];
-        r->final_wa = o.final_wa;
-        r->final_wb = o.final_wb;
-        r->final_loss = o.final_loss;
-        r->diverged = o.diverged;
-        r->updates = o.updates;
-        r->steps_to_target = o.steps_to_target;
-        r->best_loss = o.best_loss;
-        r->final_lr = o.final_lr;
-        r->masked_batches = o.masked;
-        r->oscillation = o.oscillation;
-        r->path_length = o.path;
-        os_result_finish(pl.sw, t, r);
+        res[t] = out[q];
+        os_result_finish(pl.sw, t, &res[t]);
     }
 }
 

@@ -31,7 +31,7 @@
 
 #include <cuda_runtime.h>
 
-#include "orbitsweep/orbitsweep.h"
+#include "orbitsweep/backend.h"
 #include "orbitsweep/shuffle.h"
 
 #define CU_BLOCK_MAX 256 /* threads per block, at most (the launch bounds) */
@@ -42,8 +42,8 @@
 /* ------------------------------------------------------------------------ */
 /* what the host hands the kernels                                           */
 
-/* A data point as the kernels read it, in one load: d2 = (x+c)^2 and y in
- * the training dtype (the CPU backend's cpu_data). */
+/* A data point as the kernels read it, in one load: d2 = os_point_d2(x, c)
+ * and y in the training dtype. */
 template <typename T> struct __align__(2 * sizeof(T)) cu_point {
     T d2, y;
 };
@@ -68,18 +68,11 @@ struct cu_ref {
     double ref_wa, ref_wb, tol_wa, tol_wb;
 };
 
-/* What a training leaves behind (os_result's backend fields). */
-struct cu_out {
-    double final_wa, final_wb, final_loss, best_loss, final_lr, oscillation, path;
-    int64_t steps_to_target, updates, masked;
-    int32_t diverged, pad;
-};
-
 template <typename T> struct cu_args {
     const cu_config *configs;
     const cu_job *jobs; /* this launch's trainings, in warp-friendly order */
     size_t n_jobs;
-    cu_out *out;        /* out[i] for jobs[i] */
+    os_result *out;     /* out[i] for jobs[i]: every field but loss_gap, param_error */
     const os_sched *scheds; /* with device cosine tables */
     const cu_ref *refs;     /* per dataset */
     const cu_point<T> *data;  /* n_data x n points, data order */
@@ -124,6 +117,7 @@ template <> struct cu_math<float> {
     {
         os_train_end_epoch_f32(tr, c);
     }
+    static __device__ __forceinline__ void result(const train *tr, os_result *r) { os_train_result_f32(tr, r); }
 };
 
 template <> struct cu_math<double> {
@@ -154,6 +148,7 @@ template <> struct cu_math<double> {
     {
         os_train_end_epoch_f64(tr, c);
     }
+    static __device__ __forceinline__ void result(const train *tr, os_result *r) { os_train_result_f64(tr, r); }
 };
 
 /* ------------------------------------------------------------------------ */
@@ -293,7 +288,7 @@ __device__ __forceinline__ void cu_load(const cu_args<T> &a, size_t i, typename 
     cur->epochs = c->epochs;
     cur->e = 0;
     cur->lo = 0;
-    cur->seed = a.base_seed + job.rep; /* sweep.c: seed + replicate, mod 2^64 */
+    cur->seed = a.base_seed + job.rep; /* the plan's seed + replicate, mod 2^64 */
     cur->stream = c->order_stream;
     const cu_ref ref = a.refs[cur->ds];
     cfg->opt = c->opt;
@@ -323,23 +318,12 @@ __device__ __forceinline__ const cu_point<T> *cu_epoch_begin(const cu_args<T> &a
     return a.data + cur.ds * (size_t)a.n;
 }
 
-/* cpu_block's result fields (cpu_t.h), final_loss left to cu_loss_kernel. */
+/* A training's results (os_train_result), final_loss left to cu_loss_kernel. */
 template <typename T>
-__device__ __forceinline__ void cu_write(cu_out *o, const typename cu_math<T>::train &tr)
+__device__ __forceinline__ void cu_write(os_result *o, const typename cu_math<T>::train &tr)
 {
-    cu_out r;
-    r.final_wa = (double)tr.wa;
-    r.final_wb = (double)tr.wb;
-    r.final_loss = NAN;
-    r.best_loss = tr.m.best_loss;
-    r.final_lr = tr.sched.lr;
-    r.oscillation = tr.diverged ? NAN : tr.m.oscillation;
-    r.path = tr.m.path;
-    r.steps_to_target = tr.diverged || tr.last_bad == tr.updates ? -1 : tr.last_bad + 1;
-    r.updates = tr.updates;
-    r.masked = tr.m.masked;
-    r.diverged = tr.diverged;
-    r.pad = 0;
+    os_result r;
+    cu_math<T>::result(&tr, &r);
     *o = r;
 }
 
@@ -404,12 +388,11 @@ __global__ void __launch_bounds__(CU_BLOCK_MAX, CU_MIN_BLOCKS) cu_train_kernel(c
 /* final_loss                                                                */
 
 /* out[i].final_loss for jobs[0 .. n_jobs): the float64 data in data order,
- * point p into partial p mod 8 (cpu_finish / os_dataset_loss), NaN when the
- * training diverged, its parameters are not finite or Wa is 0, or every
- * point is masked. */
+ * point p into partial p mod 8, under train.h's final-loss rules
+ * (os_final_loss_defined, os_loss_mean). */
 template <int TL>
 __global__ void __launch_bounds__(CU_BLOCK_MAX)
-    cu_loss_kernel(const cu_job *jobs, size_t n_jobs, cu_out *out, const cu_point<double> *data64, int n,
+    cu_loss_kernel(const cu_job *jobs, size_t n_jobs, os_result *out, const cu_point<double> *data64, int n,
                    int single_data)
 {
     const int j = (int)(threadIdx.x % TL);
@@ -418,15 +401,14 @@ __global__ void __launch_bounds__(CU_BLOCK_MAX)
     for (size_t i = ((size_t)blockIdx.x * blockDim.x + threadIdx.x) / TL; i < n_jobs; i += tiles) {
         const double wa = out[i].final_wa, wb = out[i].final_wb;
         double loss = NAN;
-        if (!out[i].diverged && isfinite(wa) && isfinite(wb) && wa != 0) {
+        if (os_final_loss_defined(wa, wb, out[i].diverged)) {
             const size_t ds = single_data ? 0 : jobs[i].rep;
             const os_fwd_f64 f = os_fwd_make_f64(wa, wb);
             cu_part<double, TL> part;
             part.zero();
             const cu_src_direct<double> s = {data64 + ds * (size_t)n};
             part.add(s, n, j, f.inv_wa2, f.wb);
-            const os_acc_f64 t = part.combine(mask);
-            if (t.k) loss = t.l / t.k;
+            loss = os_loss_mean(part.combine(mask));
         }
         if (j == 0) out[i].final_loss = loss;
     }

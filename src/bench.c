@@ -12,18 +12,14 @@
  * first. Default sizes: 1K, 10K, 100K and 1M on a GPU; 1K, 10K and 100K on
  * the CPU (1M takes minutes there).
  */
-#include <ctype.h>
-#include <errno.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#ifdef _OPENMP
-#include <omp.h>
-#endif
-
 #include "bench.h"
+#include "flags.h"
 #include "orbitsweep/orbitsweep.h"
 
 #define BENCH_MAX_SIZES 32
@@ -35,125 +31,92 @@ static double bench_now(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-static int bench_bad(const char *flag, const char *val, const char *what)
-{
-    fprintf(stderr, "orbitsweep: bench: %s: '%s' %s\n", flag, val, what);
-    return 2;
-}
-
 typedef struct bench_opts {
-    int backend, dtype, shuffle, tile, threads, epochs;
-    int n_devices, devices[OS_MAX_DEVICES];
-    double sizes[BENCH_MAX_SIZES];
-    int n_sizes;
+    os_spec spec; /* backend, dtype, shuffle, tile, threads, devices */
+    os_list sizes;
+    int epochs;
 } bench_opts;
 
-static int bench_choice(const char *flag, const char *val, const char *const *names, int *out)
-{
-    for (int i = 0; names[i]; ++i)
-        if (strcmp(val, names[i]) == 0) return *out = i, 0;
-    return bench_bad(flag, val, "is not one of the choices (see orbitsweep --help)");
-}
+static const char *const backends[] = {"auto", "cpu", "cuda", NULL};
+static const char *const dtypes[] = {"float32", "float64", NULL};
+static const char *const shuffles[] = {"shared", "trial", "none", NULL};
 
-static int bench_int(const char *flag, const char *val, long lo, long hi, int *out)
+#define B(field) offsetof(bench_opts, spec.field)
+static const os_flag bench_flags[] = {
+    {"--backend", OS_F_CHOICE, B(backend), backends, 0, -1, NULL, "NAME", "auto, cpu or cuda", "auto"},
+    {"--sizes", OS_F_LIST, offsetof(bench_opts, sizes), NULL, 0, -1, NULL, "LIST",
+     "trainings per run, at most 32 sizes", "1e3,1e4,1e5 (GPU: and 1e6)"},
+    {"--epochs", OS_F_INT, offsetof(bench_opts, epochs), NULL, 0, -1, NULL, "N", "epochs, 1..100000", "100"},
+    {"--dtype", OS_F_CHOICE, B(dtype), dtypes, 0, -1, NULL, "TYPE", "float32 or float64", "float32"},
+    {"--shuffle", OS_F_CHOICE, B(shuffle), shuffles, 0, -1, NULL, "MODE", "shared, trial or none", "shared"},
+    {"--tile", OS_F_INT, B(tile), NULL, 0, -1, NULL, "N", "CUDA: lanes per training (0: auto)", "0"},
+    {"--devices", OS_F_DEVICES, offsetof(bench_opts, spec), NULL, 0, -1, NULL, "LIST", "CUDA: the GPUs", "all"},
+    {"--threads", OS_F_INT, B(threads), NULL, 0, -1, NULL, "N", "CPU threads (0: all cores)", "0"},
+};
+#define N_BENCH_FLAGS (sizeof bench_flags / sizeof bench_flags[0])
+
+void os_bench_help(FILE *f) { os_flags_help(f, bench_flags, N_BENCH_FLAGS); }
+
+static int bench_fail(const os_error *err, os_status st)
 {
-    char *end;
-    errno = 0;
-    long v = strtol(val, &end, 10);
-    if (!*val || *end || errno == ERANGE || v < lo || v > hi) {
-        char what[96];
-        snprintf(what, sizeof what, "is not an integer in %ld..%ld", lo, hi);
-        return bench_bad(flag, val, what);
-    }
-    *out = (int)v;
-    return 0;
+    fprintf(stderr, "orbitsweep: bench: %s\n", err->msg);
+    return (int)st;
 }
 
 static int bench_parse(int argc, char **argv, bench_opts *o)
 {
-    static const char *const backends[] = {"auto", "cpu", "cuda", NULL};
-    static const char *const dtypes[] = {"float32", "float64", NULL};
-    static const char *const shuffles[] = {"shared", "trial", "none", NULL};
     memset(o, 0, sizeof *o);
+    os_error err;
+    os_status st = os_spec_init(&o->spec);
+    if (st) return fprintf(stderr, "orbitsweep: bench: out of memory\n"), 1;
     o->epochs = 100;
-    for (int i = 0; i < argc; ++i) {
-        const char *flag = argv[i];
-        if (strncmp(flag, "--", 2) != 0 || i + 1 == argc) {
-            fprintf(stderr, "orbitsweep: bench: %s '%s' (see orbitsweep --help)\n",
-                    strncmp(flag, "--", 2) ? "unexpected argument" : "missing value after", flag);
+    int n_pos = 0;
+    if ((st = os_flags_parse(bench_flags, N_BENCH_FLAGS, o, argc, argv, NULL, 0, &n_pos, &err)) ||
+        (st = os_spec_validate(&o->spec, &err)))
+        return bench_fail(&err, st);
+    if (o->epochs < 1 || o->epochs > 100000) {
+        fprintf(stderr, "orbitsweep: bench: --epochs: '%d' is out of range (an integer in 1..100000)\n", o->epochs);
+        return 2;
+    }
+    for (size_t k = 0; k < o->sizes.n; ++k) {
+        const double v = o->sizes.v[k];
+        if (!(v >= 1 && v <= 1e8 && v == floor(v)) || k == BENCH_MAX_SIZES) {
+            char buf[40];
+            os_fmt_double(buf, sizeof buf, v);
+            fprintf(stderr, "orbitsweep: bench: --sizes: '%s' is out of range (at most %d integers in "
+                            "1..100000000)\n", buf, BENCH_MAX_SIZES);
             return 2;
         }
-        const char *val = argv[++i];
-        int rc = 0;
-        if (strcmp(flag, "--backend") == 0) {
-            rc = bench_choice(flag, val, backends, &o->backend);
-        } else if (strcmp(flag, "--dtype") == 0) {
-            rc = bench_choice(flag, val, dtypes, &o->dtype);
-        } else if (strcmp(flag, "--shuffle") == 0) {
-            rc = bench_choice(flag, val, shuffles, &o->shuffle);
-        } else if (strcmp(flag, "--epochs") == 0) {
-            rc = bench_int(flag, val, 1, 100000, &o->epochs);
-        } else if (strcmp(flag, "--threads") == 0) {
-            rc = bench_int(flag, val, 0, 4096, &o->threads);
-        } else if (strcmp(flag, "--tile") == 0) {
-            rc = bench_int(flag, val, 0, 8, &o->tile);
-            if (!rc && (o->tile & (o->tile - 1)))
-                rc = bench_bad(flag, val, "is not 0 (auto), 1, 2, 4 or 8");
-        } else if (strcmp(flag, "--devices") == 0) {
-            o->n_devices = 0;
-            for (const char *tok = val;;) {
-                char *end;
-                long d = isdigit((unsigned char)*tok) ? strtol(tok, &end, 10) : -1;
-                if (d < 0 || d >= 1000000 || (*end && *end != ',') || o->n_devices == OS_MAX_DEVICES)
-                    return bench_bad(flag, val, "is not a list of GPU numbers (0,1,...)");
-                o->devices[o->n_devices++] = (int)d;
-                if (!*end) break;
-                tok = end + 1;
-            }
-        } else if (strcmp(flag, "--sizes") == 0) {
-            os_list l = {0};
-            os_error err;
-            if (os_list_parse("--sizes", val, &l, &err)) {
-                free(l.v);
-                fprintf(stderr, "orbitsweep: bench: %s\n", err.msg);
-                return 2;
-            }
-            o->n_sizes = 0;
-            for (size_t k = 0; k < l.n && !rc; ++k) {
-                if (!(l.v[k] >= 1 && l.v[k] <= 1e8 && l.v[k] == floor(l.v[k])) || k == BENCH_MAX_SIZES)
-                    rc = bench_bad(flag, val, "is not a list of at most 32 integers in 1..100000000");
-                else
-                    o->sizes[o->n_sizes++] = l.v[k];
-            }
-            free(l.v);
-        } else {
-            fprintf(stderr, "orbitsweep: bench: unknown flag '%s' (see orbitsweep --help)\n", flag);
-            return 2;
-        }
-        if (rc) return rc;
     }
     return 0;
+}
+
+static void bench_free(bench_opts *o)
+{
+    os_spec_free(&o->spec);
+    free(o->sizes.v);
 }
 
 /* The standard sweep of (about) `size` trainings into *s. */
 static int bench_spec(const bench_opts *o, double size, os_spec *s)
 {
-    os_spec_init(s);
-    const double k = size < 1000 ? size : 1000;
-    char lr[96];
-    snprintf(lr, sizeof lr, "logspace(-4,-0.5,%.0f)", k);
     os_error err;
-    s->lr.n = 0;
-    if (os_list_parse("--lr", lr, &s->lr, &err)) return fprintf(stderr, "orbitsweep: bench: %s\n", err.msg), 2;
-    s->epochs.v[0] = o->epochs;
-    s->seeds = (uint32_t)ceil(size / k);
-    s->dtype = o->dtype;
-    s->shuffle = o->shuffle;
-    s->backend = o->backend;
-    s->tile = o->tile;
-    s->threads = o->threads;
-    s->n_devices = o->n_devices;
-    memcpy(s->devices, o->devices, sizeof s->devices);
+    if (os_spec_init(s)) return fprintf(stderr, "orbitsweep: bench: out of memory\n"), 1;
+    const double k = size < 1000 ? size : 1000;
+    char lr[96], ep[32];
+    snprintf(lr, sizeof lr, "logspace(-4,-0.5,%.0f)", k);
+    snprintf(ep, sizeof ep, "%d", o->epochs);
+    os_status st = os_spec_set_axis(s, OS_AX_LR, lr, 1, &err);
+    if (!st) st = os_spec_set_axis(s, OS_AX_EPOCHS, ep, 1, &err);
+    if (st) return bench_fail(&err, st);
+    s->seeds = (int)ceil(size / k);
+    s->dtype = o->spec.dtype;
+    s->shuffle = o->spec.shuffle;
+    s->backend = o->spec.backend;
+    s->tile = o->spec.tile;
+    s->threads = o->spec.threads;
+    s->n_devices = o->spec.n_devices;
+    memcpy(s->devices, o->spec.devices, sizeof s->devices);
     return 0;
 }
 
@@ -201,67 +164,33 @@ int os_cli_bench(int argc, char **argv)
 {
     bench_opts o;
     int rc = bench_parse(argc, argv, &o);
-    if (rc) return rc;
+    if (rc) return bench_free(&o), rc;
 
     /* the backend, as `run` picks it */
-    char where[400];
-    if (o.backend != OS_BACKEND_CPU) {
-        os_spec probe;
-        os_spec_init(&probe);
-        probe.n_devices = o.n_devices;
-        memcpy(probe.devices, o.devices, sizeof probe.devices);
-        os_device_info dev[OS_MAX_DEVICES];
-        int bad = 0;
-        os_error why;
-        const int n = os_cuda_select(&probe, dev, &bad, &why);
-        os_spec_free(&probe);
-        const char *pre = os_cuda_built() ? "no usable GPU: " : "";
-        if (n == 0 && (bad || o.backend == OS_BACKEND_CUDA)) {
-            if (bad)
-                fprintf(stderr, "orbitsweep: bench: %s\n", why.msg);
-            else
-                fprintf(stderr, "orbitsweep: bench: --backend cuda: %s%s\n", pre, why.msg);
-            return bad ? 2 : 1;
-        }
-        if (n == 0) {
-            fprintf(stderr, "orbitsweep: bench: backend auto: running on the CPU (%s%s)\n", pre, why.msg);
-            o.backend = OS_BACKEND_CPU;
-        } else {
-            o.backend = OS_BACKEND_CUDA;
-            if (n == 1)
-                snprintf(where, sizeof where, "GPU %d (%s)", dev[0].index, dev[0].name);
-            else
-                snprintf(where, sizeof where, "%d GPUs (%s, ...)", n, dev[0].name);
-        }
+    os_backend_choice bc;
+    os_error err;
+    os_status st = os_backend_choose(&o.spec, &bc, &err);
+    if (st) return bench_free(&o), bench_fail(&err, st);
+    if (bc.note[0]) fprintf(stderr, "orbitsweep: bench: %s\n", bc.note);
+    o.spec.backend = bc.backend;
+    if (o.sizes.n == 0) {
+        const char *dflt = bc.backend == OS_BACKEND_CUDA ? "1e3,1e4,1e5,1e6" : "1e3,1e4,1e5";
+        if (os_list_parse("--sizes", dflt, &o.sizes, &err)) return bench_free(&o), bench_fail(&err, OS_ERUNTIME);
     }
-    if (o.backend == OS_BACKEND_CPU) {
-        int threads = 1;
-#ifdef _OPENMP
-        threads = o.threads > 0 ? o.threads : omp_get_max_threads();
-#endif
-        snprintf(where, sizeof where, "the CPU (%d threads)", threads);
-    }
-    if (o.n_sizes == 0) {
-        const double gpu[] = {1e3, 1e4, 1e5, 1e6}, cpu[] = {1e3, 1e4, 1e5};
-        const int n = o.backend == OS_BACKEND_CUDA ? 4 : 3;
-        for (int i = 0; i < n; ++i) o.sizes[i] = o.backend == OS_BACKEND_CUDA ? gpu[i] : cpu[i];
-        o.n_sizes = n;
-    }
-
+    const int cuda = bc.backend == OS_BACKEND_CUDA;
     printf("orbitsweep bench: adam, lr logspace(-4,-0.5,min(S,1000)) x seeds, 512 points, batch 64, "
-           "%d epochs, %s, shuffle %s\n", o.epochs, o.dtype == OS_DTYPE_F32 ? "float32" : "float64",
-           o.shuffle == OS_SHUFFLE_SHARED ? "shared" : o.shuffle == OS_SHUFFLE_TRIAL ? "trial" : "none");
-    printf("backend %s on %s\n", o.backend == OS_BACKEND_CUDA ? "cuda" : "cpu", where);
-    if (o.backend == OS_BACKEND_CUDA) { /* context creation and module load, untimed */
+           "%d epochs, %s, shuffle %s\n", o.epochs, dtypes[o.spec.dtype], shuffles[o.spec.shuffle]);
+    printf("backend %s on %s\n", cuda ? "cuda" : "cpu", bc.where);
+    if (cuda) { /* context creation and module load, untimed */
         const int ep = o.epochs;
         o.epochs = 1;
         rc = bench_one(&o, 64, 1);
         o.epochs = ep;
-        if (rc) return rc;
     }
-    printf("%10s %7s %9s %9s %13s %15s %9s\n", "trainings", "epochs", "plan_s", "run_s", "trainings/s",
-           "sample_evals/s", "diverged");
-    for (int i = 0; i < o.n_sizes; ++i)
-        if ((rc = bench_one(&o, o.sizes[i], 0))) return rc;
-    return 0;
+    if (!rc)
+        printf("%10s %7s %9s %9s %13s %15s %9s\n", "trainings", "epochs", "plan_s", "run_s", "trainings/s",
+               "sample_evals/s", "diverged");
+    for (size_t i = 0; i < o.sizes.n && !rc; ++i) rc = bench_one(&o, o.sizes.v[i], 0);
+    bench_free(&o);
+    return rc;
 }

@@ -14,7 +14,7 @@
 #include <omp.h>
 #endif
 
-#include "orbitsweep/orbitsweep.h"
+#include "orbitsweep/backend.h"
 #include "orbitsweep/shuffle.h"
 #include "orbitsweep/train.h"
 
@@ -110,9 +110,9 @@ static void cpu_finish(const os_sweep *sw, const cpu_data_f64 *d, const size_t *
                 part[p].b = ab[p][l];
                 part[p].k = ak[p][l];
             }
-            os_acc_f64 t = os_acc_tree_f64(part);
-            const int finite = isfinite(r->final_wa) && isfinite(r->final_wb) && r->final_wa != 0;
-            r->final_loss = r->diverged || !finite || t.k == 0 ? NAN : t.l / t.k;
+            r->final_loss = os_final_loss_defined(r->final_wa, r->final_wb, r->diverged)
+                                 ? os_loss_mean(os_acc_tree_f64(part))
+                                 : NAN;
             os_result_finish(sw, idx[c0 + l], r);
         }
     }
@@ -165,39 +165,47 @@ typedef struct cpu_plan {
     size_t n_blocks;
 } cpu_plan;
 
-static const os_sweep *g_sort_sweep; /* qsort has no context argument in C11 */
+/* A trial's place in the block order: seed, batch size, epochs, grid order. */
+typedef struct cpu_key {
+    uint32_t replicate;
+    int batch_size, epochs;
+    size_t idx;
+} cpu_key;
 
-static int cmp_trial(const void *a, const void *b)
+static int cmp_key(const void *a, const void *b)
 {
-    const os_trial *x = &g_sort_sweep->trials[*(const size_t *)a];
-    const os_trial *y = &g_sort_sweep->trials[*(const size_t *)b];
+    const cpu_key *x = a, *y = b;
     if (x->replicate != y->replicate) return x->replicate < y->replicate ? -1 : 1;
     if (x->batch_size != y->batch_size) return x->batch_size < y->batch_size ? -1 : 1;
     if (x->epochs != y->epochs) return x->epochs < y->epochs ? -1 : 1;
-    return *(const size_t *)a < *(const size_t *)b ? -1 : 1;
+    return x->idx < y->idx ? -1 : x->idx > y->idx;
 }
 
 static int cpu_plan_make(const os_sweep *sw, cpu_plan *pl)
 {
     const size_t n = sw->n_trials;
+    cpu_key *keys = malloc(n * sizeof *keys);
     pl->idx = malloc(n * sizeof *pl->idx);
     pl->start = malloc((n + 1) * sizeof *pl->start);
-    if (!pl->idx || !pl->start) return 0;
-    for (size_t i = 0; i < n; ++i) pl->idx[i] = i;
-    g_sort_sweep = sw;
-    qsort(pl->idx, n, sizeof *pl->idx, cmp_trial);
+    if (!keys || !pl->idx || !pl->start) return free(keys), 0;
+    for (size_t i = 0; i < n; ++i) {
+        const os_trial *t = &sw->trials[i];
+        keys[i] = (cpu_key){t->replicate, t->batch_size, t->epochs, i};
+    }
+    qsort(keys, n, sizeof *keys, cmp_key);
     pl->n_blocks = 0;
     for (size_t i = 0; i < n; ++i) {
-        const os_trial *t = &sw->trials[pl->idx[i]];
-        size_t b = pl->n_blocks;
+        pl->idx[i] = keys[i].idx;
+        const size_t b = pl->n_blocks;
         int fresh = b == 0 || i - pl->start[b - 1] == OS_CPU_BLOCK;
         if (!fresh) {
-            const os_trial *first = &sw->trials[pl->idx[pl->start[b - 1]]];
-            fresh = first->replicate != t->replicate || first->batch_size != t->batch_size;
+            const cpu_key *first = &keys[pl->start[b - 1]];
+            fresh = first->replicate != keys[i].replicate || first->batch_size != keys[i].batch_size;
         }
         if (fresh) pl->start[pl->n_blocks++] = i;
     }
     pl->start[pl->n_blocks] = n;
+    free(keys);
     return 1;
 }
 
@@ -215,14 +223,11 @@ os_status os_cpu_run(const os_sweep *sw, os_result *res, os_progress_fn progress
         os_set_error(err, "out of memory for %zu trainings", sw->n_trials);
         return OS_ERUNTIME;
     }
-#ifdef _OPENMP
-    if (sw->spec->threads > 0) omp_set_num_threads(sw->spec->threads);
-#endif
     const int simd = !sw->spec->cpu_scalar;
     const size_t n = sw->n_trials;
     size_t done = 0;
     int failed = 0;
-#pragma omp parallel
+#pragma omp parallel num_threads(os_spec_threads(sw->spec))
     {
         cpu_scratch ws = {0};
         int ok = cpu_scratch_make(&ws, cs.max_n);

@@ -22,10 +22,8 @@ static int OS_FN(cpu_data_make)(OS_FN(cpu_data) *cd, const os_dataset *d)
     cd->d2 = malloc((size_t)d->n * sizeof *cd->d2);
     cd->y = malloc((size_t)d->n * sizeof *cd->y);
     if (!cd->d2 || !cd->y) return 0;
-    const OS_T c = (OS_T)d->c;
     for (int i = 0; i < d->n; ++i) {
-        OS_T xc = (OS_T)d->x[i] + c;
-        cd->d2[i] = xc * xc;
+        cd->d2[i] = OS_FN(os_point_d2)(d->x[i], d->c);
         cd->y[i] = (OS_T)d->y[i];
     }
     return 1;
@@ -41,7 +39,7 @@ static void OS_FN(put)(FILE *f, OS_T v)
     fputs(b, f);
 }
 
-/* One trace row (DESIGN.md §5): parameters before update k, what it did,
+/* One trace row (docs/design.md §5): parameters before update k, what it did,
  * and the optimizer state after it. */
 static void OS_FN(trace_row)(FILE *f, int64_t k, int epoch, int batch,
                              const OS_FN(os_update_info) *u, const OS_FN(os_train) *tr, int kind)
@@ -54,8 +52,8 @@ static void OS_FN(trace_row)(FILE *f, int64_t k, int epoch, int batch,
         OS_FN(put)(f, v[i]);
         fputc(',', f);
     }
-    const int has_m = kind == OS_OPT_MOMENTUM || kind == OS_OPT_NESTEROV || kind == OS_OPT_ADAM;
-    const int has_v = kind == OS_OPT_RMSPROP || kind == OS_OPT_ADAM;
+    const int has_m = (os_optimizers[kind].state & OS_STATE_M) != 0;
+    const int has_v = (os_optimizers[kind].state & OS_STATE_V) != 0;
     if (has_m) OS_FN(put)(f, tr->opt.m[0]);
     fputc(',', f);
     if (has_m) OS_FN(put)(f, tr->opt.m[1]);
@@ -248,20 +246,7 @@ static void OS_FN(cpu_block)(const os_sweep *sw, const OS_FN(cpu_data) *cds, con
             }
         }
     }
-    for (int t = 0; t < cnt; ++t) {
-        os_result *r = &res[idx[t]];
-        r->final_wa = (double)tr[t].wa;
-        r->final_wb = (double)tr[t].wb;
-        r->diverged = tr[t].diverged;
-        r->updates = tr[t].updates;
-        r->steps_to_target =
-            tr[t].diverged || tr[t].last_bad == tr[t].updates ? -1 : tr[t].last_bad + 1;
-        r->best_loss = tr[t].m.best_loss;
-        r->final_lr = tr[t].sched.lr;
-        r->masked_batches = tr[t].m.masked;
-        r->oscillation = tr[t].diverged ? NAN : tr[t].m.oscillation;
-        r->path_length = tr[t].m.path;
-    }
+    for (int t = 0; t < cnt; ++t) OS_FN(os_train_result)(&tr[t], &res[idx[t]]);
 }
 
 /* The trace of trial 0: every update, then the final parameters. */

@@ -47,16 +47,17 @@ int os_csv_open(os_csv *r, const char *path)
     return 1;
 }
 
-static void push_field(os_csv *r, char *f)
+static int push_field(os_csv *r, char *f)
 {
     if (r->n_fields == r->cap_fields) {
         int cap = r->cap_fields ? 2 * r->cap_fields : 16;
         char **nf = realloc(r->fields, (size_t)cap * sizeof *nf);
-        if (!nf) abort();
+        if (!nf) return 0;
         r->fields = nf;
         r->cap_fields = cap;
     }
     r->fields[r->n_fields++] = f;
+    return 1;
 }
 
 int os_csv_next(os_csv *r)
@@ -82,7 +83,7 @@ int os_csv_next(os_csv *r)
         if (c == '"') {
             ++i;
             for (;;) {
-                if (i >= r->len) return -1;
+                if (i >= r->len) return OS_CSV_MALFORMED;
                 if (r->buf[i] == '"') {
                     if (r->buf[i + 1] == '"') {
                         *out++ = '"';
@@ -99,14 +100,14 @@ int os_csv_next(os_csv *r)
         }
         if (c == ',') {
             *out++ = 0;
-            push_field(r, field);
+            if (!push_field(r, field)) return OS_CSV_NOMEM;
             field = out;
             ++i;
             continue;
         }
         if (c == '\n' || c == 0 || (c == '\r' && (r->buf[i + 1] == '\n' || r->buf[i + 1] == 0))) {
             *out++ = 0;
-            push_field(r, field);
+            if (!push_field(r, field)) return OS_CSV_NOMEM;
             if (c == '\r') ++i;
             if (i < r->len) ++i;
             r->pos = i;

@@ -21,7 +21,10 @@ typedef struct os_csv {
 /* Opens path; returns 0 and sets errno on failure. */
 int os_csv_open(os_csv *r, const char *path);
 /* Next record into r->fields / r->n_fields: 1 = a record, 0 = end of file,
- * -1 = malformed (an unterminated quote). Blank lines are skipped. */
+ * OS_CSV_MALFORMED (an unterminated quote) or OS_CSV_NOMEM (out of memory).
+ * Blank lines are skipped. */
+#define OS_CSV_MALFORMED (-1)
+#define OS_CSV_NOMEM (-2)
 int os_csv_next(os_csv *r);
 void os_csv_close(os_csv *r);
 

@@ -1,6 +1,6 @@
 /* dataset.c — the Earth->Mars data, --data files, and the loss minimum.
  *
- * Generated data (DESIGN.md §1): x = linspace(-(A+c), A-c, N) as numpy
+ * Generated data (docs/design.md §1): x = linspace(-(A+c), A-c, N) as numpy
  * computes it, y = B sqrt(1 - (x+c)^2/A^2) + (u - 0.5) noise with u the
  * curand_uniform stream of Philox (key seed + replicate, subsequence 0).
  * Every replicate has its own noise. The loss minimum is found in double over the
@@ -15,11 +15,6 @@
 #include "csv.h"
 #include "orbitsweep/orbitsweep.h"
 #include "orbitsweep/shuffle.h"
-
-static double default_offset(const os_spec *spec)
-{
-    return spec->offset_set ? spec->offset : sqrt(spec->a * spec->a - spec->b * spec->b);
-}
 
 static int dataset_alloc(os_dataset *d, int n)
 {
@@ -38,7 +33,7 @@ os_status os_dataset_generate(const os_spec *spec, uint32_t replicate, os_datase
         os_set_error(err, "out of memory for --n %d", spec->n);
         return OS_ERUNTIME;
     }
-    const double a = spec->a, b = spec->b, c = default_offset(spec);
+    const double a = spec->a, b = spec->b, c = os_spec_offset(spec);
     const double start = -(a + c), stop = a - c;
     const double step = (stop - start) / (double)(spec->n - 1);
     os_philox rng;
@@ -55,8 +50,9 @@ os_status os_dataset_generate(const os_spec *spec, uint32_t replicate, os_datase
     d->c = c;
     d->ref_wa = a;
     d->ref_wb = b;
-    os_dataset_find_minimum(d);
-    return OS_OK;
+    os_status st = os_dataset_find_minimum(d, err);
+    if (st) os_dataset_free(d);
+    return st;
 }
 
 static int parse_full_double(const char *s, double *out)
@@ -131,6 +127,10 @@ os_status os_dataset_load(const char *path, double offset, os_dataset *d, os_err
         d->y[d->n] = y;
         d->n += 1;
     }
+    if (st == OS_OK && rc == OS_CSV_NOMEM) {
+        os_set_error(err, "--data: '%s': out of memory", path);
+        st = OS_ERUNTIME;
+    }
     if (st == OS_OK && rc < 0) {
         os_set_error(err, "--data: '%s': line %d: unterminated quoted field", path, r.line);
         st = OS_EINPUT;
@@ -145,26 +145,32 @@ os_status os_dataset_load(const char *path, double offset, os_dataset *d, os_err
         return st;
     }
     d->c = offset;
-    os_dataset_find_minimum(d);
+    if ((st = os_dataset_find_minimum(d, err))) {
+        os_dataset_free(d);
+        return st;
+    }
     d->ref_wa = d->min_wa;
     d->ref_wb = d->min_wb;
     return OS_OK;
 }
 
+os_status os_dataset_make(const os_spec *spec, uint32_t replicate, os_dataset *out, os_error *err)
+{
+    if (spec->data_file) return os_dataset_load(spec->data_file, os_spec_offset(spec), out, err);
+    return os_dataset_generate(spec, replicate, out, err);
+}
+
 double os_dataset_loss(const os_dataset *d, double wa, double wb)
 {
-    if (!isfinite(wa) || !isfinite(wb) || wa == 0) return NAN;
+    if (!os_final_loss_defined(wa, wb, 0)) return NAN;
     /* the model's own math and canonical order (model.h), in double, with
      * the data in data order: the backends compute the same bits */
     os_acc_f64 part[OS_PARTIALS];
     for (int p = 0; p < OS_PARTIALS; ++p) os_acc_zero_f64(&part[p]);
     const os_fwd_f64 f = os_fwd_make_f64(wa, wb);
-    for (int i = 0; i < d->n; ++i) {
-        double xc = d->x[i] + d->c;
-        os_point_f64(&f, xc * xc, d->y[i], &part[i % OS_PARTIALS]);
-    }
-    os_acc_f64 t = os_acc_tree_f64(part);
-    return t.k ? t.l / t.k : NAN;
+    for (int i = 0; i < d->n; ++i)
+        os_point_f64(&f, os_point_d2_f64(d->x[i], d->c), d->y[i], &part[i % OS_PARTIALS]);
+    return os_loss_mean(os_acc_tree_f64(part));
 }
 
 /* min over Wb of the loss at Wa, in one pass: Wb = sum(y r) / sum(r^2) and
@@ -202,10 +208,13 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-void os_dataset_find_minimum(os_dataset *d)
+os_status os_dataset_find_minimum(os_dataset *d, os_error *err)
 {
     double *ad = malloc((size_t)d->n * sizeof *ad);
-    if (!ad) abort();
+    if (!ad) {
+        os_set_error(err, "out of memory for a dataset of %d points", d->n);
+        return OS_ERUNTIME;
+    }
     for (int i = 0; i < d->n; ++i) ad[i] = fabs(d->x[i] + d->c);
     qsort(ad, (size_t)d->n, sizeof *ad, cmp_double);
     double lo = ad[(d->n - 1) / 2], hi = 4.0 * ad[d->n - 1];
@@ -247,6 +256,7 @@ void os_dataset_find_minimum(os_dataset *d)
     d->min_loss = os_dataset_loss(d, best_wa, best_wb);
     d->min_wa = best_wa;
     d->min_wb = best_wb;
+    return OS_OK;
 }
 
 void os_dataset_free(os_dataset *d)

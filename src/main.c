@@ -1,98 +1,32 @@
 /* main.c — the orbitsweep command line: run, trace, data, summarize, devices, bench.
  *
- * Parses flags into an os_spec (DESIGN.md §3), plans the sweep, runs it and
- * writes the table. Only this file prints to the user and picks exit codes:
+ * Parses flags (flags.c, driven by the axis table and the settings table
+ * below) into an os_spec (docs/design.md §3), plans the sweep, runs it and
+ * writes the table. Only the CLI prints to the user and picks exit codes:
  * 0 ok, 1 runtime failure, 2 bad input (one line on stderr naming the flag
  * and the value; no output file is left behind).
  */
-#include <ctype.h>
-#include <errno.h>
 #include <math.h>
-#include <stddef.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#ifdef _OPENMP
-#include <omp.h>
-#endif
 
 #include "bench.h"
+#include "flags.h"
 #include "orbitsweep/orbitsweep.h"
 #include "summarize.h"
 
-static const char usage[] =
-    "orbitsweep " OS_VERSION " - train thousands of orbit-regression models at once\n"
-    "\n"
-    "usage: orbitsweep run   [options]   run a sweep; results table to -o (results.csv)\n"
-    "       orbitsweep trace [options]   one training, one row per update (-o or stdout)\n"
-    "       orbitsweep data  [options]   the dataset as CSV with header x,y (-o or stdout)\n"
-    "       orbitsweep summarize RESULTS.csv [-o FILE] [--target X] [--quiet]\n"
-    "                                    one row per configuration, seeds pooled (-o or stdout)\n"
-    "       orbitsweep devices           the CPU and each GPU (name, memory, compute capability)\n"
-    "       orbitsweep bench [--backend B] [--sizes LIST] [--epochs N]\n"
-    "                                    trainings/s and sample evaluations/s at several sizes\n"
-    "       orbitsweep --help | --version\n"
-    "\n"
-    "Every sweep axis takes a list: 0.1,0.01  logspace(-4,0,64)  linspace(a,b,n)\n"
-    "geomspace(a,b,n); flags may be repeated. run trains the Cartesian product.\n"
-    "\n"
-    "training\n"
-    "  --optimizer LIST     sgd, momentum, nesterov, rmsprop, adam       [adam]\n"
-    "  --lr LIST            initial learning rate (> 0)                  [0.01]\n"
-    "  --momentum LIST      momentum, nesterov                           [0.9]\n"
-    "  --dampening LIST     momentum                                     [0]\n"
-    "  --alpha LIST         rmsprop smoothing                            [0.99]\n"
-    "  --eps LIST           rmsprop, adam                                [1e-8]\n"
-    "  --beta1 LIST         adam                                         [0.9]\n"
-    "  --beta2 LIST         adam                                         [0.999]\n"
-    "  --weight-decay LIST  L2 as in torch.optim                         [0]\n"
-    "  --scheduler SPEC     one per flag (repeat for a list)             [constant]\n"
-    "                       constant | multistep:milestones=4/8/10,gamma=0.8\n"
-    "                       multiplicative:factor=0.8,start=6,end=24,every=2\n"
-    "                       step:step_size=N,gamma=G | exponential:gamma=G\n"
-    "                       cosine:t_max=N,eta_min=E\n"
-    "  --sched-step WHEN    update (after every minibatch) or epoch      [update]\n"
-    "  --batch-size LIST                                                 [64]\n"
-    "  --epochs LIST                                                     [100]\n"
-    "  --init-wa LIST --init-wb LIST  starting point                     [0.1, 1.8]\n"
-    "  --seeds K            replicates seed..seed+K-1 (data noise, order) [1]\n"
-    "  --seed S             the first seed                               [0]\n"
-    "  --shuffle MODE       shared | trial | none                        [shared]\n"
-    "  --dtype TYPE         float32 | float64                            [float32]\n"
-    "  --target X           param_error that counts as converged         [0.01]\n"
-    "data\n"
-    "  --n N --a A --b B --offset C --noise X   generated dataset\n"
-    "                       [512, 1.261845, 1.234378, sqrt(a^2-b^2), 0.1]\n"
-    "  --data FILE          load x,y from a CSV file instead\n"
-    "execution\n"
-    "  --backend NAME       auto (a GPU when one is usable) | cpu | cuda [auto]\n"
-    "  --devices LIST       CUDA: the GPUs to split the sweep across     [all]\n"
-    "  --tile N             CUDA: lanes per training, 1 2 4 8 (0: auto)  [0]\n"
-    "  --threads N          CPU threads (0: all cores)                   [0]\n"
-    "  --simd on|off        CPU: trainings side by side in SIMD lanes    [on]\n"
-    "  -o FILE              output file\n"
-    "  --quiet              no summary or progress\n";
-
 /* ------------------------------------------------------------------------ */
-/* flags                                                                     */
-
-enum { F_LIST, F_OPT, F_SCHED, F_INT, F_U64, F_DOUBLE, F_CHOICE, F_STRING, F_BOOL, F_DEVICES };
-
-typedef struct flag_def {
-    const char *name;
-    int kind;
-    size_t off;               /* offset into the cli struct */
-    const char *const *choices;
-} flag_def;
+/* flags of run, trace and data                                              */
 
 typedef struct cli {
     os_spec spec;
     char *out;
     int quiet;
-    double seeds_d, threads_d, n_d, tile_d;
 } cli;
 
 static const char *const shuffle_names[] = {"shared", "trial", "none", NULL};
@@ -102,201 +36,102 @@ static const char *const sched_step_names[] = {"update", "epoch", NULL};
 static const char *const simd_names[] = {"on", "off", NULL};
 
 #define S(field) offsetof(cli, spec.field)
-static const flag_def flags[] = {
-    {"--optimizer", F_OPT, 0, NULL},
-    {"--lr", F_LIST, S(lr), NULL},
-    {"--momentum", F_LIST, S(momentum), NULL},
-    {"--dampening", F_LIST, S(dampening), NULL},
-    {"--alpha", F_LIST, S(alpha), NULL},
-    {"--eps", F_LIST, S(eps), NULL},
-    {"--beta1", F_LIST, S(beta1), NULL},
-    {"--beta2", F_LIST, S(beta2), NULL},
-    {"--weight-decay", F_LIST, S(weight_decay), NULL},
-    {"--scheduler", F_SCHED, 0, NULL},
-    {"--sched-step", F_CHOICE, S(sched_per_epoch), sched_step_names},
-    {"--batch-size", F_LIST, S(batch_size), NULL},
-    {"--epochs", F_LIST, S(epochs), NULL},
-    {"--init-wa", F_LIST, S(init_wa), NULL},
-    {"--init-wb", F_LIST, S(init_wb), NULL},
-    {"--seeds", F_DOUBLE, offsetof(cli, seeds_d), NULL},
-    {"--seed", F_U64, S(seed), NULL},
-    {"--shuffle", F_CHOICE, S(shuffle), shuffle_names},
-    {"--n", F_DOUBLE, offsetof(cli, n_d), NULL},
-    {"--a", F_DOUBLE, S(a), NULL},
-    {"--b", F_DOUBLE, S(b), NULL},
-    {"--offset", F_DOUBLE, S(offset), NULL},
-    {"--noise", F_DOUBLE, S(noise), NULL},
-    {"--data", F_STRING, S(data_file), NULL},
-    {"--target", F_DOUBLE, S(target), NULL},
-    {"--dtype", F_CHOICE, S(dtype), dtype_names},
-    {"--backend", F_CHOICE, S(backend), backend_names},
-    {"--threads", F_DOUBLE, offsetof(cli, threads_d), NULL},
-    {"--simd", F_CHOICE, S(cpu_scalar), simd_names},
-    {"--devices", F_DEVICES, 0, NULL},
-    {"--tile", F_DOUBLE, offsetof(cli, tile_d), NULL},
-    {"-o", F_STRING, offsetof(cli, out), NULL},
-    {"--quiet", F_BOOL, offsetof(cli, quiet), NULL},
+#define SPEC offsetof(cli, spec)
+static const os_flag run_flags[] = {
+#define OS_X(ID, col, flag, type, member, dflt, lo, hi, lo_open, hi_open, integer, range, nest, hash, hp, help) \
+    {flag, OS_F_AXIS, SPEC, NULL, OS_AX_##ID, -1, "training (every axis takes a list; run trains the grid)", \
+     type == OS_AXT_SCHED ? "SPEC" : "LIST", help, dflt},
+    OS_AXES(OS_X)
+#undef OS_X
+    {"--sched-step", OS_F_CHOICE, S(sched_per_epoch), sched_step_names, 0, -1, NULL, "WHEN",
+     "scheduler.step() after every update or every epoch", "update"},
+    {"--seeds", OS_F_INT, S(seeds), NULL, 0, -1, NULL, "K", "replicates seed..seed+K-1 (data noise, order)", "1"},
+    {"--seed", OS_F_U64, S(seed), NULL, 0, -1, NULL, "S", "the first seed", "0"},
+    {"--shuffle", OS_F_CHOICE, S(shuffle), shuffle_names, 0, -1, NULL, "MODE",
+     "batch orders: shared by a seed's trainings, per trial, or none", "shared"},
+    {"--dtype", OS_F_CHOICE, S(dtype), dtype_names, 0, -1, NULL, "TYPE", "float32 or float64", "float32"},
+    {"--target", OS_F_DOUBLE, S(target), NULL, 0, -1, NULL, "X", "param_error that counts as converged", "0.01"},
+    {"--n", OS_F_INT, S(n), NULL, 0, -1, "data", "N", "points of the generated dataset", "512"},
+    {"--a", OS_F_DOUBLE, S(a), NULL, 0, -1, "data", "A", "semi-major axis of the true orbit", "1.261845"},
+    {"--b", OS_F_DOUBLE, S(b), NULL, 0, -1, "data", "B", "semi-minor axis", "1.234378"},
+    {"--offset", OS_F_DOUBLE, S(offset), NULL, 0, (long)S(offset_set), "data", "C", "the model's offset c",
+     "sqrt(a^2-b^2)"},
+    {"--noise", OS_F_DOUBLE, S(noise), NULL, 0, -1, "data", "X", "uniform noise amplitude", "0.1"},
+    {"--data", OS_F_STRING, S(data_file), NULL, 0, -1, "data", "FILE", "load x,y from a CSV file instead", NULL},
+    {"--backend", OS_F_CHOICE, S(backend), backend_names, 0, -1, "execution", "NAME",
+     "auto (a GPU when one is usable), cpu or cuda", "auto"},
+    {"--devices", OS_F_DEVICES, SPEC, NULL, 0, -1, "execution", "LIST", "CUDA: the GPUs to split the sweep across",
+     "all"},
+    {"--tile", OS_F_INT, S(tile), NULL, 0, -1, "execution", "N", "CUDA: lanes per training, 1 2 4 8 (0: auto)", "0"},
+    {"--threads", OS_F_INT, S(threads), NULL, 0, -1, "execution", "N", "CPU threads (0: all cores)", "0"},
+    {"--simd", OS_F_CHOICE, S(cpu_scalar), simd_names, 0, -1, "execution", "on|off",
+     "CPU: trainings side by side in SIMD lanes", "on"},
+    {"-o", OS_F_STRING, offsetof(cli, out), NULL, 0, -1, "execution", "FILE",
+     "output file (run: results.csv; trace, data: stdout; - is stdout)", NULL},
+    {"--quiet", OS_F_BOOL, offsetof(cli, quiet), NULL, 0, -1, "execution", NULL, "no summary or progress", NULL},
 };
-#define N_FLAGS (sizeof flags / sizeof flags[0])
+#define N_RUN_FLAGS (sizeof run_flags / sizeof run_flags[0])
 
-static int bad(const char *fmt, const char *a, const char *b)
+typedef struct summarize_opts {
+    char *out;
+    double target;
+    int quiet;
+} summarize_opts;
+
+static const os_flag summarize_flags[] = {
+    {"-o", OS_F_STRING, offsetof(summarize_opts, out), NULL, 0, -1, NULL, "FILE", "output file", "stdout"},
+    {"--target", OS_F_DOUBLE, offsetof(summarize_opts, target), NULL, 0, -1, NULL, "X",
+     "param_error that counts as success", "0.01"},
+    {"--quiet", OS_F_BOOL, offsetof(summarize_opts, quiet), NULL, 0, -1, NULL, NULL, "no summary line", NULL},
+};
+#define N_SUMMARIZE_FLAGS (sizeof summarize_flags / sizeof summarize_flags[0])
+
+static void usage(FILE *f)
 {
-    fprintf(stderr, "orbitsweep: ");
-    fprintf(stderr, fmt, a, b);
-    fputc('\n', stderr);
-    return 2;
+    fputs("orbitsweep " OS_VERSION " - train thousands of orbit-regression models at once\n"
+          "\n"
+          "usage: orbitsweep run   [options]   run a sweep; results table to -o (results.csv)\n"
+          "       orbitsweep trace [options]   one training, one row per update (-o or stdout)\n"
+          "       orbitsweep data  [options]   the dataset as CSV with header x,y (-o or stdout)\n"
+          "       orbitsweep summarize RESULTS.csv [-o FILE] [--target X] [--quiet]\n"
+          "                                    one row per configuration, seeds pooled (-o or stdout)\n"
+          "       orbitsweep devices           the CPU and each GPU (name, memory, compute capability)\n"
+          "       orbitsweep bench [options]   trainings/s and sample evaluations/s at several sizes\n"
+          "       orbitsweep --help | --version\n"
+          "\n"
+          "A LIST is comma-separated values and ranges: 0.1,0.01  logspace(-4,0,64)\n"
+          "linspace(a,b,n)  geomspace(a,b,n); a flag may be repeated to extend it.\n"
+          "\n"
+          "run, trace and data options\n", f);
+    os_flags_help(f, run_flags, N_RUN_FLAGS);
+    fputs("\noptimizers (--optimizer)\n", f);
+    for (int o = 0; o < OS_OPT_COUNT; ++o) fprintf(f, "  %-20s %s\n", os_optimizers[o].name, os_optimizers[o].what);
+    fputs("\nschedulers (--scheduler NAME[:key=value,...], list values joined by /)\n", f);
+    for (int k = 0; k < OS_SCHED_COUNT; ++k) {
+        char keys[256];
+        os_sched_keys(k, keys, sizeof keys);
+        fprintf(f, "  %-20s %s\n", os_sched_name(k), keys[0] ? keys : "(no keys)");
+    }
+    fputs("\nsummarize options\n", f);
+    os_flags_help(f, summarize_flags, N_SUMMARIZE_FLAGS);
+    fputs("\nbench options\n", f);
+    os_bench_help(f);
 }
 
-static int parse_double_full(const char *s, double *v)
+static int fail(const os_error *err, os_status st)
 {
-    char *end;
-    if (!*s) return 0;
-    *v = strtod(s, &end);
-    return *end == 0 && isfinite(*v);
-}
-
-/* One flag with its value. Returns 0 or an exit code. */
-static int apply_flag(cli *c, const flag_def *f, const char *val, int first)
-{
-    void *p = (char *)c + f->off;
-    os_error err;
-    switch (f->kind) {
-    case F_LIST: {
-        os_list *l = p;
-        if (first) l->n = 0;
-        if (os_list_parse(f->name, val, l, &err)) return fprintf(stderr, "orbitsweep: %s\n", err.msg), 2;
-        return 0;
-    }
-    case F_OPT: {
-        if (first) c->spec.n_optimizers = 0;
-        for (const char *tok = val;;) {
-            const char *end = strchr(tok, ',');
-            size_t len = end ? (size_t)(end - tok) : strlen(tok);
-            int k = -1;
-            for (int o = 0; o < OS_OPT_COUNT; ++o)
-                if (strlen(os_optimizer_name(o)) == len && strncmp(tok, os_optimizer_name(o), len) == 0)
-                    k = o;
-            if (k < 0) {
-                fprintf(stderr, "orbitsweep: --optimizer: unknown optimizer '%.*s' in '%s' (sgd, "
-                                "momentum, nesterov, rmsprop, adam)\n", (int)len, tok, val);
-                return 2;
-            }
-            size_t i = 0;
-            while (i < c->spec.n_optimizers && c->spec.optimizers[i] != k) ++i;
-            if (i == c->spec.n_optimizers) c->spec.optimizers[c->spec.n_optimizers++] = k;
-            if (!end) break;
-            tok = end + 1;
-        }
-        return 0;
-    }
-    case F_SCHED: {
-        os_sched_spec s;
-        if (os_sched_parse(val, &s, &err)) return fprintf(stderr, "orbitsweep: %s\n", err.msg), 2;
-        if (first) c->spec.n_scheds = 0;
-        os_sched_spec *ns = realloc(c->spec.scheds, (c->spec.n_scheds + 1) * sizeof *ns);
-        if (!ns) return fprintf(stderr, "orbitsweep: out of memory\n"), 1;
-        c->spec.scheds = ns;
-        c->spec.scheds[c->spec.n_scheds++] = s;
-        return 0;
-    }
-    case F_DOUBLE:
-        if (!parse_double_full(val, (double *)p)) return bad("%s: '%s' is not a number", f->name, val);
-        if (p == &c->spec.offset) c->spec.offset_set = 1;
-        return 0;
-    case F_U64: {
-        char *end;
-        errno = 0;
-        unsigned long long v = isdigit((unsigned char)*val) ? strtoull(val, &end, 10) : 0;
-        if (!isdigit((unsigned char)*val) || *end || errno == ERANGE)
-            return bad("%s: '%s' is not an integer in 0..18446744073709551615", f->name, val);
-        *(uint64_t *)p = v;
-        return 0;
-    }
-    case F_CHOICE:
-        for (int i = 0; f->choices[i]; ++i)
-            if (strcmp(val, f->choices[i]) == 0) return *(int *)p = i, 0;
-        return bad("%s: unknown value '%s'", f->name, val);
-    case F_STRING:
-        if (!*val) return bad("%s: '%s' is empty", f->name, val);
-        free(*(char **)p);
-        *(char **)p = strdup(val);
-        return 0;
-    case F_BOOL:
-        *(int *)p = 1;
-        return 0;
-    case F_DEVICES: /* CUDA device numbers: 0,1,... (repeats extend the list) */
-        if (first) c->spec.n_devices = 0;
-        for (const char *tok = val;;) {
-            char *end;
-            errno = 0;
-            long d = isdigit((unsigned char)*tok) ? strtol(tok, &end, 10) : -1;
-            if (d < 0 || errno == ERANGE || d >= 1000000 || (*end && *end != ','))
-                return bad("%s: '%s' is not a list of GPU numbers (0,1,...)", f->name, val);
-            if (c->spec.n_devices == OS_MAX_DEVICES)
-                return bad("%s: '%s' lists too many GPUs", f->name, val);
-            c->spec.devices[c->spec.n_devices++] = (int)d;
-            if (!*end) break;
-            tok = end + 1;
-        }
-        return 0;
-    }
-    return 0;
-}
-
-/* Integral flags read as doubles so that 1e3 works and 1.5 is caught. */
-static int check_int(const char *name, double v, double lo, double hi, double *dummy)
-{
-    (void)dummy;
-    if (v != floor(v) || v < lo || v > hi) {
-        char buf[64];
-        os_fmt_double(buf, sizeof buf, v);
-        fprintf(stderr, "orbitsweep: %s: '%s' is out of range (an integer in %.0f..%.0f)\n", name,
-                buf, lo, hi);
-        return 2;
-    }
-    return 0;
+    fprintf(stderr, "orbitsweep: %s\n", err->msg);
+    return (int)st;
 }
 
 static int parse_args(cli *c, int argc, char **argv)
 {
-    int given[N_FLAGS] = {0};
-    os_spec_init(&c->spec);
-    c->seeds_d = 1;
-    c->n_d = 512;
-    for (int i = 0; i < argc; ++i) {
-        const char *arg = argv[i], *val = NULL;
-        const char *eq = strncmp(arg, "--", 2) == 0 ? strchr(arg, '=') : NULL;
-        size_t len = eq ? (size_t)(eq - arg) : strlen(arg);
-        const flag_def *f = NULL;
-        for (size_t k = 0; k < N_FLAGS; ++k)
-            if (strlen(flags[k].name) == len && strncmp(arg, flags[k].name, len) == 0) f = &flags[k];
-        if (!f) return bad("unknown flag '%s'%s (see orbitsweep --help)", arg, "");
-        if (f->kind == F_BOOL && eq) return bad("%s: takes no value, got '%s'", f->name, eq + 1);
-        if (f->kind != F_BOOL) {
-            if (eq)
-                val = eq + 1;
-            else if (i + 1 < argc)
-                val = argv[++i];
-            else
-                return bad("%s: missing value%s", f->name, "");
-        }
-        int rc = apply_flag(c, f, val, !given[f - flags]++);
-        if (rc) return rc;
-    }
-    int rc = check_int("--seeds", c->seeds_d, 1, 1e6, NULL);
-    if (!rc) rc = check_int("--n", c->n_d, 2, 1e7, NULL);
-    if (!rc) rc = check_int("--threads", c->threads_d, 0, 4096, NULL);
-    if (!rc && !(c->tile_d == 0 || c->tile_d == 1 || c->tile_d == 2 || c->tile_d == 4 || c->tile_d == 8)) {
-        char buf[64];
-        os_fmt_double(buf, sizeof buf, c->tile_d);
-        rc = bad("--tile: '%s' is out of range (0 (auto), 1, 2, 4 or 8)%s", buf, "");
-    }
-    if (rc) return rc;
-    c->spec.tile = (int)c->tile_d;
-    c->spec.seeds = (uint32_t)c->seeds_d;
-    c->spec.n = (int)c->n_d;
-    c->spec.threads = (int)c->threads_d;
-    return 0;
+    os_error err;
+    os_status st = os_spec_init(&c->spec);
+    int n_pos = 0;
+    if (!st) st = os_flags_parse(run_flags, N_RUN_FLAGS, c, argc, argv, NULL, 0, &n_pos, &err);
+    else os_set_error(&err, "out of memory");
+    return st ? fail(&err, st) : 0;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -393,15 +228,16 @@ static void print_summary(const os_sweep *sw, const os_result *res, double secs,
     printf("converged (param_error <= %g at the end): %zu of %zu; diverged: %zu\n", s->target, conv,
            sw->n_trials, div);
     printf("best training per optimizer (lowest final param_error):\n");
-    for (size_t o = 0; o < s->n_optimizers; ++o) {
+    for (size_t o = 0; o < s->axis[OS_AX_OPTIMIZER].n; ++o) {
+        const int kind = (int)s->axis[OS_AX_OPTIMIZER].v[o];
         long best = -1;
         for (size_t i = 0; i < sw->n_trials; ++i)
-            if (sw->trials[i].opt.kind == s->optimizers[o] && !res[i].diverged &&
+            if (sw->trials[i].opt.kind == kind && !res[i].diverged &&
                 res[i].param_error == res[i].param_error &&
                 (best < 0 || res[i].param_error < res[best].param_error))
                 best = (long)i;
         if (best < 0) {
-            printf("  %-9s all diverged\n", os_optimizer_name(s->optimizers[o]));
+            printf("  %-9s all diverged\n", os_optimizer_name(kind));
             continue;
         }
         const os_trial *t = &sw->trials[best];
@@ -426,52 +262,6 @@ static int plan(cli *c, os_sweep *sw)
     return (int)st;
 }
 
-/* "the CPU (N threads)" */
-static void describe_cpu(const os_spec *s, char *buf, size_t size)
-{
-    int threads = 1;
-#ifdef _OPENMP
-    threads = s->threads > 0 ? s->threads : omp_get_max_threads();
-#endif
-    snprintf(buf, size, "the CPU (%d thread%s)", threads, threads == 1 ? "" : "s");
-}
-
-/* Picks the backend of a run: resolves auto to cuda or cpu, and fills
- * `where` (for the summary) and `note` (the auto notice for stderr, printed
- * once the output is open). Returns 0 or an exit code, having printed why:
- * --backend cuda without a usable GPU is 1, a --devices number that is not
- * a GPU of this machine is 2. */
-static int backend_resolve(os_spec *s, char *where, size_t wsize, char *note, size_t nsize)
-{
-    note[0] = 0;
-    if (s->backend == OS_BACKEND_CPU) return describe_cpu(s, where, wsize), 0;
-    os_device_info dev[OS_MAX_DEVICES];
-    int bad = 0;
-    os_error why;
-    const int n = os_cuda_select(s, dev, &bad, &why);
-    const char *pre = os_cuda_built() ? "no usable GPU: " : ""; /* else: "this build has no CUDA" */
-    if (n == 0 && (bad || s->backend == OS_BACKEND_CUDA)) {
-        if (bad)
-            fprintf(stderr, "orbitsweep: %s\n", why.msg);
-        else
-            fprintf(stderr, "orbitsweep: --backend cuda: %s%s; use --backend cpu or auto\n", pre, why.msg);
-        return bad ? 2 : 1;
-    }
-    if (n == 0) {
-        describe_cpu(s, where, wsize);
-        snprintf(note, nsize, "orbitsweep: backend auto: running on the CPU (%s%s)\n", pre, why.msg);
-        s->backend = OS_BACKEND_CPU;
-        return 0;
-    }
-    if (n == 1)
-        snprintf(where, wsize, "GPU %d (%s)", dev[0].index, dev[0].name);
-    else
-        snprintf(where, wsize, "%d GPUs (%s, ...)", n, dev[0].name);
-    if (s->backend == OS_BACKEND_AUTO) snprintf(note, nsize, "orbitsweep: backend auto: running on %s\n", where);
-    s->backend = OS_BACKEND_CUDA;
-    return 0;
-}
-
 static int cmd_run(cli *c)
 {
     os_sweep sw;
@@ -480,11 +270,13 @@ static int cmd_run(cli *c)
     const char *out = c->out ? c->out : "results.csv";
     os_atomic_file af;
     FILE *f;
-    char where[400], note[700];
-    if ((rc = backend_resolve(&c->spec, where, sizeof where, note, sizeof note)) ||
-        (rc = open_output(&af, out, &f)))
-        return os_sweep_free(&sw), rc;
-    if (note[0] && !c->quiet) fputs(note, stderr);
+    os_backend_choice bc;
+    os_error err;
+    os_status bs = os_backend_choose(&c->spec, &bc, &err);
+    if (bs) return fail(&err, bs), os_sweep_free(&sw), (int)bs;
+    c->spec.backend = bc.backend; /* resolved once: the run does not probe again */
+    if ((rc = open_output(&af, out, &f))) return os_sweep_free(&sw), rc;
+    if (bc.note[0] && !c->quiet) fprintf(stderr, "orbitsweep: %s\n", bc.note);
     os_result *res = calloc(sw.n_trials, sizeof *res);
     if (!res) {
         fprintf(stderr, "orbitsweep: out of memory for %zu results\n", sw.n_trials);
@@ -493,7 +285,6 @@ static int cmd_run(cli *c)
     }
     progress p = {now_s(), 0, sw.n_trials ? os_sweep_evaluations(&sw) / (double)sw.n_trials : 0,
                   !c->quiet && isatty(2)};
-    os_error err;
     os_status st = os_sweep_run(&sw, res, show_progress, &p, &err);
     double secs = now_s() - p.t0;
     if (st) {
@@ -503,7 +294,7 @@ static int cmd_run(cli *c)
         int ok = os_write_results(f, &sw, res) == 0;
         if (!ok) fprintf(stderr, "orbitsweep: -o '%s': write failed\n", out);
         rc = close_output(&af, f, ok);
-        if (!rc && !c->quiet) print_summary(&sw, res, secs, f == stdout ? "stdout" : out, where);
+        if (!rc && !c->quiet) print_summary(&sw, res, secs, f == stdout ? "stdout" : out, bc.where);
     }
     free(res);
     os_sweep_free(&sw);
@@ -524,7 +315,7 @@ static int cmd_trace(cli *c)
     FILE *f;
     if ((rc = open_output(&af, c->out, &f))) return os_sweep_free(&sw), rc;
     os_error err;
-    os_status st = os_cpu_trace(&sw, f, &err);
+    os_status st = os_sweep_trace(&sw, f, &err);
     if (st) fprintf(stderr, "orbitsweep: %s\n", err.msg);
     rc = close_output(&af, f, st == OS_OK);
     os_sweep_free(&sw);
@@ -536,14 +327,7 @@ static int cmd_data(cli *c)
     os_error err;
     if (os_spec_validate(&c->spec, &err)) return fprintf(stderr, "orbitsweep: %s\n", err.msg), 2;
     os_dataset d;
-    os_status st;
-    if (c->spec.data_file) {
-        double off = c->spec.offset_set ? c->spec.offset
-                                        : sqrt(c->spec.a * c->spec.a - c->spec.b * c->spec.b);
-        st = os_dataset_load(c->spec.data_file, off, &d, &err);
-    } else {
-        st = os_dataset_generate(&c->spec, 0, &d, &err);
-    }
+    os_status st = os_dataset_make(&c->spec, 0, &d, &err);
     if (st) return fprintf(stderr, "orbitsweep: %s\n", err.msg), (int)st;
     os_atomic_file af;
     FILE *f;
@@ -568,37 +352,23 @@ static int cmd_data(cli *c)
  * table is read and checked whole before the output is opened. */
 static int cmd_summarize(int argc, char **argv)
 {
-    const char *in = NULL, *out = NULL;
-    double target = 0.01;
-    int quiet = 0;
-    for (int i = 0; i < argc; ++i) {
-        const char *a = argv[i];
-        const char *val = strncmp(a, "--target=", 9) == 0 ? a + 9 : NULL;
-        if (strcmp(a, "--quiet") == 0) {
-            quiet = 1;
-        } else if (strcmp(a, "-o") == 0 || strcmp(a, "--target") == 0 || val) {
-            if (!val && i + 1 == argc) return bad("%s: missing value%s", a, "");
-            if (!val) val = argv[++i];
-            if (a[1] == 'o' && !*val) return bad("-o: '%s' is empty", val, "");
-            if (a[1] == 'o') out = val;
-            else if (!parse_double_full(val, &target) || !(target > 0))
-                return bad("--target: '%s' is out of range (a number > 0)", val, "");
-        } else if (a[0] == '-' && a[1]) {
-            return bad("summarize: unknown flag '%s'%s (see orbitsweep --help)", a, "");
-        } else if (in) {
-            return bad("summarize: a second input '%s' after '%s' (one results table)", a, in);
-        } else {
-            in = a;
-        }
-    }
-    if (!in) return bad("summarize: no results table given%s%s (orbitsweep summarize FILE)", "", "");
-    os_summary s;
+    summarize_opts o = {NULL, 0.01, 0};
+    const char *in = NULL;
+    int n_pos = 0, rc = 0;
     os_error err;
-    os_status st = os_summary_load(in, target, &s, &err);
-    if (st) return fprintf(stderr, "orbitsweep: %s\n", err.msg), (int)st;
+    os_status st = os_flags_parse(summarize_flags, N_SUMMARIZE_FLAGS, &o, argc, argv, &in, 1, &n_pos, &err);
+    if (!st && !in) os_set_error(&err, "summarize: no results table given (orbitsweep summarize FILE)"), st = OS_EINPUT;
+    if (!st && !(o.target > 0)) os_set_error(&err, "--target: '%g' is out of range (a number > 0)", o.target), st = OS_EINPUT;
+    if (st) return free(o.out), fail(&err, st);
+    const char *out = o.out;
+    const int quiet = o.quiet;
+    const double target = o.target;
+    os_summary s;
+    st = os_summary_load(in, target, &s, &err);
+    if (st) return free(o.out), fail(&err, st);
     os_atomic_file af;
     FILE *f;
-    int rc = open_output(&af, out, &f);
+    rc = open_output(&af, out, &f);
     if (!rc) {
         int ok = os_summary_write(f, &s) == 0;
         if (!ok) fprintf(stderr, "orbitsweep: summarize: write failed\n");
@@ -607,13 +377,14 @@ static int cmd_summarize(int argc, char **argv)
             printf("%zu configurations from %zu trainings -> %s\n", s.n_groups, s.n_trainings, out);
     }
     os_summary_free(&s);
+    free(o.out);
     return rc;
 }
 
 /* devices: the CPU, then each GPU the CUDA runtime lists (or why none). */
 static int cmd_devices(int argc, char **argv)
 {
-    if (argc > 0) return bad("devices: unexpected argument '%s'%s", argv[0], "");
+    if (argc > 0) return fprintf(stderr, "orbitsweep: devices: unexpected argument '%s'\n", argv[0]), 2;
     char model[256] = "";
     FILE *ci = fopen("/proc/cpuinfo", "r");
     if (ci) {
@@ -628,14 +399,12 @@ static int cmd_devices(int argc, char **argv)
         }
         fclose(ci);
     }
-    int threads = 1;
-#ifdef _OPENMP
-    threads = omp_get_max_threads();
-#endif
-    printf("cpu     %s, %d threads\n", model[0] ? model : "(unknown model)", threads);
+    os_spec all;
+    memset(&all, 0, sizeof all); /* threads 0: every core */
+    printf("cpu     %s, %d threads\n", model[0] ? model : "(unknown model)", os_spec_threads(&all));
     os_device_info dev[OS_MAX_DEVICES];
     os_error why;
-    const int n = os_cuda_devices(dev, OS_MAX_DEVICES, &why);
+    const int n = os_gpu_devices(dev, OS_MAX_DEVICES, &why);
     if (n == 0) printf("gpu     none (%s)\n", why.msg);
     for (int i = 0; i < n && i < OS_MAX_DEVICES; ++i) {
         printf("gpu %-3d %s, %.1f GiB, compute capability %d.%d, %d SMs", dev[i].index, dev[i].name,
@@ -651,31 +420,37 @@ static int cmd_devices(int argc, char **argv)
 int main(int argc, char **argv)
 {
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-        fputs(usage, argc < 2 ? stderr : stdout);
+        usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;
     }
     if (strcmp(argv[1], "--version") == 0) {
         printf("orbitsweep %s\n", OS_VERSION);
         return 0;
     }
-    int (*cmd)(cli *) = NULL;
-    if (strcmp(argv[1], "run") == 0) cmd = cmd_run;
-    if (strcmp(argv[1], "trace") == 0) cmd = cmd_trace;
-    if (strcmp(argv[1], "data") == 0) cmd = cmd_data;
-    int summarize = strcmp(argv[1], "summarize") == 0;
-    int devices = strcmp(argv[1], "devices") == 0, bench = strcmp(argv[1], "bench") == 0;
-    if (!cmd && !summarize && !devices && !bench)
-        return bad("unknown command '%s'%s (run, trace, data, summarize, devices, bench; see --help)",
-                   argv[1], "");
+    static const struct {
+        const char *name;
+        int (*spec_cmd)(cli *);          /* commands over a sweep spec */
+        int (*argv_cmd)(int, char **);   /* commands with flags of their own */
+    } commands[] = {
+        {"run", cmd_run, NULL},           {"trace", cmd_trace, NULL},
+        {"data", cmd_data, NULL},         {"summarize", NULL, cmd_summarize},
+        {"devices", NULL, cmd_devices},   {"bench", NULL, os_cli_bench},
+    };
+    int k = -1;
+    for (int i = 0; i < (int)(sizeof commands / sizeof commands[0]); ++i)
+        if (strcmp(argv[1], commands[i].name) == 0) k = i;
+    if (k < 0) {
+        fprintf(stderr, "orbitsweep: unknown command '%s' (run, trace, data, summarize, devices, bench; see --help)\n",
+                argv[1]);
+        return 2;
+    }
     for (int i = 2; i < argc; ++i)
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) return fputs(usage, stdout), 0;
-    if (summarize) return cmd_summarize(argc - 2, argv + 2);
-    if (devices) return cmd_devices(argc - 2, argv + 2);
-    if (bench) return os_cli_bench(argc - 2, argv + 2);
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) return usage(stdout), 0;
+    if (commands[k].argv_cmd) return commands[k].argv_cmd(argc - 2, argv + 2);
     cli c;
     memset(&c, 0, sizeof c);
     int rc = parse_args(&c, argc - 2, argv + 2);
-    if (!rc) rc = cmd(&c);
+    if (!rc) rc = commands[k].spec_cmd(&c);
     os_spec_free(&c.spec);
     free(c.out);
     return rc;

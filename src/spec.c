@@ -1,67 +1,73 @@
-/* spec.c — sweep specs: defaults, list values, scheduler specs, validation.
+/* spec.c — sweep specs: the axis and optimizer tables, list values,
+ * defaults and validation.
  *
- * The command line's contract is DESIGN.md §3: every axis takes a list of
- * comma-separated values and numpy-style ranges; schedulers are
- * NAME[:key=value,...] with list values joined by '/'. Bad input becomes an
+ * The command line's contract is docs/design.md §3: every axis takes a list
+ * of comma-separated values and numpy-style ranges. Bad input becomes an
  * OS_EINPUT error whose one-line message names the flag and the value.
  */
-#include <ctype.h>
-#include <errno.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 #include "orbitsweep/orbitsweep.h"
+#include "util.h"
 
 #define OS_MAX_RANGE 10000000
 
-void os_set_error(os_error *err, const char *fmt, ...)
+/* ------------------------------------------------------------------------ */
+/* the description tables (axes.h, optim.h)                                  */
+
+const os_axis_def os_axes[OS_AX_COUNT] = {
+#define OS_X(ID, col, flag, type, member, dflt, lo, hi, lo_open, hi_open, integer, range, nest, hash, hp, help) \
+    {OS_AX_##ID, col, flag, type, offsetof(os_trial, member), dflt, lo, hi, lo_open, hi_open, integer, range, nest, hash, hp, help},
+    OS_AXES(OS_X)
+#undef OS_X
+};
+
+const os_optimizer_def os_optimizers[OS_OPT_COUNT] = {
+#define OS_X(ID, name, what, uses, pinned, positive, state) {OS_OPT_##ID, name, what, uses, pinned, positive, state},
+    OS_OPTIMIZERS(OS_X)
+#undef OS_X
+};
+
+int os_optimizer_from_name(const char *name)
 {
-    if (!err) return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err->msg, sizeof err->msg, fmt, ap);
-    va_end(ap);
+    for (int i = 0; i < OS_OPT_COUNT; ++i)
+        if (strcmp(name, os_optimizers[i].name) == 0) return i;
+    return -1;
+}
+
+const char *os_optimizer_name(int kind)
+{
+    return kind >= 0 && kind < OS_OPT_COUNT ? os_optimizers[kind].name : "?";
+}
+
+int os_axis_used(int axis, int kind)
+{
+    return !os_axes[axis].hp || (os_optimizers[kind].uses & (1u << axis)) != 0;
 }
 
 /* ------------------------------------------------------------------------ */
 /* lists                                                                     */
 
-void os_list_push(os_list *l, double v)
+os_status os_list_push(os_list *l, double v, os_error *err)
 {
     if (l->n == l->cap) {
         size_t cap = l->cap ? 2 * l->cap : 8;
         double *p = realloc(l->v, cap * sizeof *p);
-        if (!p) abort();
+        if (!p) {
+            os_set_error(err, "out of memory for a list of %zu values", cap);
+            return OS_ERUNTIME;
+        }
         l->v = p;
         l->cap = cap;
     }
     l->v[l->n++] = v;
-}
-
-static void list_set1(os_list *l, double v)
-{
-    l->n = 0;
-    os_list_push(l, v);
-}
-
-/* A whole string as one finite double. */
-static int parse_number(const char *s, size_t len, double *out)
-{
-    char buf[128];
-    while (len && isspace((unsigned char)*s)) ++s, --len;
-    while (len && isspace((unsigned char)s[len - 1])) --len;
-    if (len == 0 || len >= sizeof buf) return 0;
-    memcpy(buf, s, len);
-    buf[len] = 0;
-    char *end;
-    errno = 0;
-    double v = strtod(buf, &end);
-    if (*end || errno == ERANGE || !isfinite(v)) return 0;
-    *out = v;
-    return 1;
+    return OS_OK;
 }
 
 /* numpy.linspace(a, b, n) element by element: i*step + a, the last = b. */
@@ -78,9 +84,8 @@ static os_status parse_item(const char *flag, const char *s, size_t len, os_list
                             os_error *err)
 {
     double v;
-    if (parse_number(s, len, &v)) {
-        os_list_push(out, v);
-        return OS_OK;
+    if (os_parse_number(s, len, &v)) {
+        return os_list_push(out, v, err);
     }
     static const char *fns[] = {"logspace", "linspace", "geomspace"};
     for (int f = 0; f < 3; ++f) {
@@ -92,7 +97,7 @@ static os_status parse_item(const char *flag, const char *s, size_t len, os_list
             while (na < 3) {
                 const char *c = memchr(p, ',', (size_t)(end - p));
                 const char *stop = c ? c : end;
-                if (!parse_number(p, (size_t)(stop - p), &arg[na])) break;
+                if (!os_parse_number(p, (size_t)(stop - p), &arg[na])) break;
                 ++na;
                 if (!c) break;
                 p = c + 1;
@@ -120,7 +125,7 @@ static os_status parse_item(const char *flag, const char *s, size_t len, os_list
                     if (i == n - 1 && n > 1) v = arg[1];
                 }
                 if (!isfinite(v)) goto bad_range;
-                os_list_push(out, v);
+                if (os_list_push(out, v, err)) return OS_ERUNTIME;
             }
             return OS_OK;
         bad_range:
@@ -161,229 +166,100 @@ os_status os_list_parse(const char *flag, const char *text, os_list *out, os_err
     return OS_OK;
 }
 
-/* ------------------------------------------------------------------------ */
-/* optimizers                                                                */
-
-static const char *const opt_names[OS_OPT_COUNT] = {"sgd", "momentum", "nesterov", "rmsprop",
-                                                    "adam"};
-
-int os_optimizer_from_name(const char *name)
+/* "sgd, momentum, ..." */
+static void optimizer_names(char *buf, size_t size)
 {
-    for (int i = 0; i < OS_OPT_COUNT; ++i)
-        if (strcmp(name, opt_names[i]) == 0) return i;
-    return -1;
+    size_t w = 0;
+    buf[0] = 0;
+    for (int k = 0; k < OS_OPT_COUNT && w < size; ++k)
+        w += (size_t)snprintf(buf + w, size - w, "%s%s", k ? ", " : "", os_optimizers[k].name);
 }
 
-const char *os_optimizer_name(int kind)
+/* --optimizer: names, comma-separated; a repeat is dropped. */
+static os_status parse_optimizers(const char *text, os_list *l, os_error *err)
 {
-    return kind >= 0 && kind < OS_OPT_COUNT ? opt_names[kind] : "?";
-}
-
-/* ------------------------------------------------------------------------ */
-/* schedulers                                                                */
-
-static const char *const sched_names[OS_SCHED_COUNT] = {
-    "constant", "multistep", "multiplicative", "step", "exponential", "cosine"};
-
-/* Shortest round-trip text of a double, for canonical names. */
-static void fmt_num(char *buf, size_t size, double v) { os_fmt_double(buf, size, v); }
-
-static int parse_int64(const char *s, size_t len, int64_t *out)
-{
-    double v;
-    if (!parse_number(s, len, &v) || v != floor(v) || fabs(v) > 1e15) return 0;
-    *out = (int64_t)v;
-    return 1;
-}
-
-static int cmp_i64(const void *a, const void *b)
-{
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return (x > y) - (x < y);
-}
-
-os_status os_sched_parse(const char *text, os_sched_spec *out, os_error *err)
-{
-    memset(out, 0, sizeof *out);
-    os_sched *s = &out->s;
-    const char *colon = strchr(text, ':');
-    size_t nl = colon ? (size_t)(colon - text) : strlen(text);
-    s->kind = -1;
-    for (int k = 0; k < OS_SCHED_COUNT; ++k)
-        if (strlen(sched_names[k]) == nl && strncmp(text, sched_names[k], nl) == 0) s->kind = k;
-    if (s->kind < 0) {
-        os_set_error(err, "--scheduler: '%s': unknown scheduler (constant, multistep, "
-                          "multiplicative, step, exponential, cosine)", text);
-        return OS_EINPUT;
-    }
-    /* defaults; NAN marks a required key */
-    s->gamma = s->kind == OS_SCHED_MULTISTEP || s->kind == OS_SCHED_STEP ? 0.1 : NAN;
-    s->factor = NAN;
-    s->start = 1;
-    s->end = -1;
-    s->every = 1;
-    s->step_size = 0;
-    s->t_max = 0;
-    s->eta_min = 0;
-    int have_ms = 0;
-    const char *p = colon ? colon + 1 : NULL;
-    while (p) {
-        const char *comma = strchr(p, ',');
-        size_t len = comma ? (size_t)(comma - p) : strlen(p);
-        const char *eq = memchr(p, '=', len);
-        if (!eq) {
-            os_set_error(err, "--scheduler: '%s': expected key=value, got '%.*s'", text, (int)len,
-                         p);
+    for (const char *tok = text;;) {
+        const char *end = strchr(tok, ',');
+        const size_t len = end ? (size_t)(end - tok) : strlen(tok);
+        int k = -1;
+        for (int o = 0; o < OS_OPT_COUNT; ++o)
+            if (strlen(os_optimizers[o].name) == len && strncmp(tok, os_optimizers[o].name, len) == 0) k = o;
+        if (k < 0) {
+            char names[256];
+            optimizer_names(names, sizeof names);
+            os_set_error(err, "--optimizer: unknown optimizer '%.*s' in '%s' (%s)", (int)len, tok, text, names);
             return OS_EINPUT;
         }
-        size_t kl = (size_t)(eq - p), vl = len - kl - 1;
-        const char *v = eq + 1;
-#define KEY(name) (kl == strlen(name) && strncmp(p, name, kl) == 0)
-        int ok = 1, known = 1;
-        if (KEY("gamma") && (s->kind == OS_SCHED_MULTISTEP || s->kind == OS_SCHED_STEP ||
-                             s->kind == OS_SCHED_EXPONENTIAL)) {
-            ok = parse_number(v, vl, &s->gamma) && s->gamma > 0;
-        } else if (KEY("milestones") && s->kind == OS_SCHED_MULTISTEP) {
-            have_ms = 1;
-            const char *q = v, *vend = v + vl;
-            while (ok) {
-                const char *slash = memchr(q, '/', (size_t)(vend - q));
-                const char *stop = slash ? slash : vend;
-                if (s->n_milestones == OS_SCHED_MAX_MILESTONES) {
-                    os_set_error(err, "--scheduler: '%s': at most %d milestones", text,
-                                 OS_SCHED_MAX_MILESTONES);
-                    return OS_EINPUT;
-                }
-                int64_t m;
-                ok = parse_int64(q, (size_t)(stop - q), &m) && m >= 0;
-                if (ok) s->milestones[s->n_milestones++] = m;
-                if (!slash) break;
-                q = slash + 1;
-            }
-        } else if (KEY("factor") && s->kind == OS_SCHED_MULTIPLICATIVE) {
-            ok = parse_number(v, vl, &s->factor) && s->factor > 0;
-        } else if (KEY("start") && s->kind == OS_SCHED_MULTIPLICATIVE) {
-            ok = parse_int64(v, vl, &s->start) && s->start >= 1;
-        } else if (KEY("end") && s->kind == OS_SCHED_MULTIPLICATIVE) {
-            ok = parse_int64(v, vl, &s->end) && s->end >= 1;
-        } else if (KEY("every") && s->kind == OS_SCHED_MULTIPLICATIVE) {
-            ok = parse_int64(v, vl, &s->every) && s->every >= 1;
-        } else if (KEY("step_size") && s->kind == OS_SCHED_STEP) {
-            ok = parse_int64(v, vl, &s->step_size) && s->step_size >= 1;
-        } else if (KEY("t_max") && s->kind == OS_SCHED_COSINE) {
-            ok = parse_int64(v, vl, &s->t_max) && s->t_max >= 1;
-        } else if (KEY("eta_min") && s->kind == OS_SCHED_COSINE) {
-            ok = parse_number(v, vl, &s->eta_min) && s->eta_min >= 0;
-        } else {
-            known = 0;
-        }
-#undef KEY
-        if (!known) {
-            os_set_error(err, "--scheduler: '%s': unknown key '%.*s' for %s", text, (int)kl, p,
-                         sched_names[s->kind]);
-            return OS_EINPUT;
-        }
-        if (!ok) {
-            os_set_error(err, "--scheduler: '%s': bad value '%.*s' for %.*s", text, (int)vl, v,
-                         (int)kl, p);
-            return OS_EINPUT;
-        }
-        p = comma ? comma + 1 : NULL;
+        size_t i = 0;
+        while (i < l->n && l->v[i] != k) ++i;
+        if (i == l->n && os_list_push(l, k, err)) return OS_ERUNTIME;
+        if (!end) return OS_OK;
+        tok = end + 1;
     }
-    const char *missing = NULL;
-    if (s->kind == OS_SCHED_MULTISTEP && !have_ms) missing = "milestones";
-    if ((s->kind == OS_SCHED_EXPONENTIAL) && isnan(s->gamma)) missing = "gamma";
-    if (s->kind == OS_SCHED_MULTIPLICATIVE && isnan(s->factor)) missing = "factor";
-    if (s->kind == OS_SCHED_STEP && s->step_size == 0) missing = "step_size";
-    if (s->kind == OS_SCHED_COSINE && s->t_max == 0) missing = "t_max";
-    if (missing) {
-        os_set_error(err, "--scheduler: '%s': %s is required", text, missing);
-        return OS_EINPUT;
-    }
-    if (s->kind == OS_SCHED_MULTIPLICATIVE && s->end >= 0 && s->end < s->start) {
-        os_set_error(err, "--scheduler: '%s': end must be >= start", text);
-        return OS_EINPUT;
-    }
-    qsort(s->milestones, (size_t)s->n_milestones, sizeof s->milestones[0], cmp_i64);
+}
 
-    /* canonical name */
-    char *o = out->name;
-    size_t room = sizeof out->name;
-    char a[64], b[64];
-    int w = 0;
-    switch (s->kind) {
-    case OS_SCHED_CONSTANT:
-        w = snprintf(o, room, "constant");
-        break;
-    case OS_SCHED_MULTISTEP:
-        w = snprintf(o, room, "multistep:milestones=");
-        for (int i = 0; i < s->n_milestones && w < (int)room; ++i)
-            w += snprintf(o + w, room - (size_t)w, "%s%lld", i ? "/" : "",
-                          (long long)s->milestones[i]);
-        fmt_num(a, sizeof a, s->gamma);
-        if (w < (int)room) w += snprintf(o + w, room - (size_t)w, ",gamma=%s", a);
-        break;
-    case OS_SCHED_MULTIPLICATIVE:
-        fmt_num(a, sizeof a, s->factor);
-        if (s->end >= 0)
-            snprintf(b, sizeof b, ",end=%lld", (long long)s->end);
-        else
-            b[0] = 0;
-        w = snprintf(o, room, "multiplicative:factor=%s,start=%lld%s,every=%lld", a,
-                     (long long)s->start, b, (long long)s->every);
-        break;
-    case OS_SCHED_STEP:
-        fmt_num(a, sizeof a, s->gamma);
-        w = snprintf(o, room, "step:step_size=%lld,gamma=%s", (long long)s->step_size, a);
-        break;
-    case OS_SCHED_EXPONENTIAL:
-        fmt_num(a, sizeof a, s->gamma);
-        w = snprintf(o, room, "exponential:gamma=%s", a);
-        break;
-    case OS_SCHED_COSINE:
-        fmt_num(a, sizeof a, s->eta_min);
-        w = snprintf(o, room, "cosine:t_max=%lld,eta_min=%s", (long long)s->t_max, a);
-        break;
+/* --scheduler: one scheduler spec per call, appended to spec->scheds. */
+static os_status add_scheduler(os_spec *spec, const char *text, os_error *err)
+{
+    os_sched_spec s;
+    os_status st = os_sched_parse(text, &s, err);
+    if (st) return st;
+    os_sched_spec *ns = realloc(spec->scheds, (spec->n_scheds + 1) * sizeof *ns);
+    if (!ns) {
+        os_set_error(err, "out of memory");
+        return OS_ERUNTIME;
     }
-    if (w >= (int)room) {
-        os_set_error(err, "--scheduler: '%s': too long", text);
-        return OS_EINPUT;
-    }
+    spec->scheds = ns;
+    spec->scheds[spec->n_scheds] = s;
+    if (os_list_push(&spec->axis[OS_AX_SCHEDULER], (double)spec->n_scheds, err)) return OS_ERUNTIME;
+    spec->n_scheds += 1;
     return OS_OK;
+}
+
+os_status os_spec_set_axis(os_spec *spec, int axis, const char *text, int first, os_error *err)
+{
+    const os_axis_def *a = &os_axes[axis];
+    os_list *l = &spec->axis[axis];
+    if (first) {
+        l->n = 0;
+        if (a->type == OS_AXT_SCHED) spec->n_scheds = 0;
+    }
+    spec->given[axis] = 1;
+    switch (a->type) {
+    case OS_AXT_OPT:
+        if (!*text) {
+            os_set_error(err, "%s: empty value", a->flag);
+            return OS_EINPUT;
+        }
+        return parse_optimizers(text, l, err);
+    case OS_AXT_SCHED:
+        return add_scheduler(spec, text, err);
+    default:
+        return os_list_parse(a->flag, text, l, err);
+    }
 }
 
 /* ------------------------------------------------------------------------ */
 /* defaults and validation                                                   */
 
-void os_spec_init(os_spec *spec)
+os_status os_spec_init(os_spec *spec)
 {
     memset(spec, 0, sizeof *spec);
-    spec->optimizers[0] = OS_OPT_ADAM;
-    spec->n_optimizers = 1;
-    list_set1(&spec->lr, 0.01);
-    list_set1(&spec->momentum, 0.9);
-    list_set1(&spec->dampening, 0.0);
-    list_set1(&spec->alpha, 0.99);
-    list_set1(&spec->eps, 1e-8);
-    list_set1(&spec->beta1, 0.9);
-    list_set1(&spec->beta2, 0.999);
-    list_set1(&spec->weight_decay, 0.0);
-    list_set1(&spec->batch_size, 64);
-    list_set1(&spec->epochs, 100);
-    list_set1(&spec->init_wa, 0.1);
-    list_set1(&spec->init_wb, 1.8);
-    spec->scheds = calloc(1, sizeof *spec->scheds);
-    if (!spec->scheds) abort();
-    os_error e;
-    os_sched_parse("constant", &spec->scheds[0], &e);
-    spec->n_scheds = 1;
+    for (int a = 0; a < OS_AX_COUNT; ++a) {
+        os_error err;
+        os_status st = os_spec_set_axis(spec, a, os_axes[a].dflt, 1, &err);
+        if (st) { /* the table's defaults parse: only memory can fail */
+            os_spec_free(spec);
+            return st;
+        }
+        spec->given[a] = 0;
+    }
     spec->sched_per_epoch = 0;
     spec->seed = 0;
     spec->seeds = 1;
     spec->shuffle = OS_SHUFFLE_SHARED;
     spec->dtype = OS_DTYPE_F32;
-    spec->backend = OS_BACKEND_AUTO;
-    spec->threads = 0;
+    spec->target = 0.01;
     spec->n = 512;
     spec->a = 1.261845;
     spec->b = 1.234378;
@@ -391,134 +267,125 @@ void os_spec_init(os_spec *spec)
     spec->offset_set = 0;
     spec->noise = 0.1;
     spec->data_file = NULL;
-    spec->target = 0.01;
+    spec->backend = OS_BACKEND_AUTO;
+    spec->threads = 0;
+    spec->cuda_chunk = 0;
+    spec->cuda_table_bytes = -1;
+    return OS_OK;
 }
 
 void os_spec_free(os_spec *spec)
 {
-    os_list *lists[] = {&spec->lr,     &spec->momentum,     &spec->dampening,  &spec->alpha,
-                        &spec->beta1,  &spec->beta2,        &spec->eps,        &spec->weight_decay,
-                        &spec->batch_size, &spec->epochs,   &spec->init_wa,    &spec->init_wb};
-    for (size_t i = 0; i < sizeof lists / sizeof lists[0]; ++i) free(lists[i]->v);
+    for (int a = 0; a < OS_AX_COUNT; ++a) free(spec->axis[a].v);
     free(spec->scheds);
     free(spec->data_file);
     memset(spec, 0, sizeof *spec);
 }
 
-typedef struct range_check {
-    const char *flag;
-    const os_list *list;
-    double lo, hi;
-    int lo_open, hi_open, integer;
-    const char *what;
-} range_check;
-
-static os_status check_list(const range_check *c, os_error *err)
+int os_spec_threads(const os_spec *spec)
 {
-    for (size_t i = 0; i < c->list->n; ++i) {
-        double v = c->list->v[i];
-        int bad = !isfinite(v) || (c->lo_open ? v <= c->lo : v < c->lo) ||
-                  (c->hi_open ? v >= c->hi : v > c->hi) || (c->integer && v != floor(v));
-        if (bad) {
-            char buf[64];
-            os_fmt_double(buf, sizeof buf, v);
-            os_set_error(err, "%s: '%s' is out of range (%s)", c->flag, buf, c->what);
-            return OS_EINPUT;
+#ifdef _OPENMP
+    return spec->threads > 0 ? spec->threads : omp_get_max_threads();
+#else
+    (void)spec;
+    return 1;
+#endif
+}
+
+double os_spec_offset(const os_spec *spec)
+{
+    return spec->offset_set ? spec->offset : sqrt(spec->a * spec->a - spec->b * spec->b);
+}
+
+static os_status out_of_range(os_error *err, const char *flag, double v, const char *why)
+{
+    char buf[64];
+    os_fmt_double(buf, sizeof buf, v);
+    os_set_error(err, "%s: '%s' is out of range (%s)", flag, buf, why);
+    return OS_EINPUT;
+}
+
+/* Every value of a numeric axis within its row's range. */
+static os_status check_axis(const os_axis_def *a, const os_list *l, os_error *err)
+{
+    if (l->n == 0) {
+        os_set_error(err, "%s: empty list", a->flag);
+        return OS_EINPUT;
+    }
+    for (size_t i = 0; i < l->n; ++i) {
+        const double v = l->v[i];
+        const int bad = !isfinite(v) || (a->lo_open ? v <= a->lo : v < a->lo) ||
+                        (a->hi_open ? v >= a->hi : v > a->hi) || (a->integer && v != floor(v));
+        if (bad) return out_of_range(err, a->flag, v, a->range);
+    }
+    return OS_OK;
+}
+
+/* The optimizers' own rules: pinned axes must be 0, some must be > 0. */
+static os_status check_optimizers(const os_spec *s, os_error *err)
+{
+    const os_list *opts = &s->axis[OS_AX_OPTIMIZER];
+    for (size_t o = 0; o < opts->n; ++o) {
+        const os_optimizer_def *d = &os_optimizers[(int)opts->v[o]];
+        for (int a = 0; a < OS_AX_COUNT; ++a) {
+            const os_list *l = &s->axis[a];
+            char why[128];
+            for (size_t i = 0; i < l->n; ++i) {
+                if ((d->pinned & (1u << a)) && l->v[i] != 0) {
+                    snprintf(why, sizeof why, "%s needs %s 0", d->name, os_axes[a].column);
+                    return out_of_range(err, os_axes[a].flag, l->v[i], why);
+                }
+                if ((d->positive & (1u << a)) && !(l->v[i] > 0)) {
+                    snprintf(why, sizeof why, "%s needs %s > 0", d->name, os_axes[a].column);
+                    return out_of_range(err, os_axes[a].flag, l->v[i], why);
+                }
+            }
         }
     }
     return OS_OK;
 }
 
+static os_status check_int(const char *flag, double v, double lo, double hi, os_error *err)
+{
+    if (v == floor(v) && v >= lo && v <= hi) return OS_OK;
+    char why[96];
+    snprintf(why, sizeof why, "an integer in %.0f..%.0f", lo, hi);
+    return out_of_range(err, flag, v, why);
+}
+
 os_status os_spec_validate(const os_spec *s, os_error *err)
 {
-    const double inf = INFINITY;
-    const range_check checks[] = {
-        {"--lr", &s->lr, 0, inf, 1, 1, 0, "must be > 0"},
-        {"--momentum", &s->momentum, 0, 1, 0, 1, 0, "must be in [0, 1)"},
-        {"--dampening", &s->dampening, 0, 1, 0, 0, 0, "must be in [0, 1]"},
-        {"--alpha", &s->alpha, 0, 1, 0, 1, 0, "must be in [0, 1)"},
-        {"--beta1", &s->beta1, 0, 1, 0, 1, 0, "must be in [0, 1)"},
-        {"--beta2", &s->beta2, 0, 1, 0, 1, 0, "must be in [0, 1)"},
-        {"--eps", &s->eps, 0, inf, 0, 1, 0, "must be >= 0"},
-        {"--weight-decay", &s->weight_decay, 0, inf, 0, 1, 0, "must be >= 0"},
-        {"--batch-size", &s->batch_size, 1, 1e7, 0, 0, 1, "must be an integer >= 1"},
-        {"--epochs", &s->epochs, 1, 1e7, 0, 0, 1, "must be an integer in 1..10000000"},
-        {"--init-wa", &s->init_wa, -1e6, 1e6, 0, 0, 0, "must be finite, |Wa| <= 1e6"},
-        {"--init-wb", &s->init_wb, -1e6, 1e6, 0, 0, 0, "must be finite, |Wb| <= 1e6"},
-    };
-    for (size_t i = 0; i < sizeof checks / sizeof checks[0]; ++i) {
-        os_status st = check_list(&checks[i], err);
-        if (st) return st;
-    }
-    for (size_t i = 0; i < s->init_wa.n; ++i)
-        if (s->init_wa.v[i] == 0) {
-            os_set_error(err, "--init-wa: '0' is out of range (the model divides by Wa)");
-            return OS_EINPUT;
+    os_status st;
+    for (int a = 0; a < OS_AX_COUNT; ++a) {
+        if (os_axes[a].type == OS_AXT_OPT || os_axes[a].type == OS_AXT_SCHED) {
+            if (s->axis[a].n == 0) {
+                os_set_error(err, "%s: empty list", os_axes[a].flag);
+                return OS_EINPUT;
+            }
+        } else if ((st = check_axis(&os_axes[a], &s->axis[a], err))) {
+            return st;
         }
-    int nesterov = 0, momentum = 0;
-    for (size_t i = 0; i < s->n_optimizers; ++i) {
-        nesterov |= s->optimizers[i] == OS_OPT_NESTEROV;
-        momentum |= s->optimizers[i] == OS_OPT_MOMENTUM;
     }
-    if (nesterov || momentum)
-        for (size_t i = 0; i < s->momentum.n; ++i)
-            if (s->momentum.v[i] == 0) {
-                os_set_error(err, "--momentum: '0' is out of range (%s needs momentum > 0)",
-                             nesterov ? "nesterov" : "momentum");
-                return OS_EINPUT;
-            }
-    if (nesterov)
-        for (size_t i = 0; i < s->dampening.n; ++i)
-            if (s->dampening.v[i] != 0) {
-                char buf[64];
-                os_fmt_double(buf, sizeof buf, s->dampening.v[i]);
-                os_set_error(err, "--dampening: '%s' is out of range (nesterov needs dampening 0)",
-                             buf);
-                return OS_EINPUT;
-            }
-    if (s->seeds < 1) {
-        os_set_error(err, "--seeds: '%u' is out of range (must be >= 1)", s->seeds);
-        return OS_EINPUT;
-    }
+    const os_list *wa = &s->axis[OS_AX_INIT_WA];
+    for (size_t i = 0; i < wa->n; ++i)
+        if (wa->v[i] == 0) return out_of_range(err, "--init-wa", 0, "the model divides by Wa");
+    if ((st = check_optimizers(s, err))) return st;
+    if ((st = check_int("--seeds", s->seeds, 1, 1e6, err))) return st;
+    if ((st = check_int("--threads", s->threads, 0, 4096, err))) return st;
+    if (!(s->tile == 0 || s->tile == 1 || s->tile == 2 || s->tile == 4 || s->tile == 8))
+        return out_of_range(err, "--tile", s->tile, "0 (auto), 1, 2, 4 or 8");
     if (!s->data_file) {
-        char buf[64];
-        if (s->n < 2 || s->n > 10000000) {
-            os_set_error(err, "--n: '%d' is out of range (must be in 2..10000000)", s->n);
-            return OS_EINPUT;
-        }
-        if (!(s->a > 0 && s->a <= 1e6)) {
-            os_fmt_double(buf, sizeof buf, s->a);
-            os_set_error(err, "--a: '%s' is out of range (must be in (0, 1e6])", buf);
-            return OS_EINPUT;
-        }
-        if (!(s->b > 0 && s->b <= 1e6)) {
-            os_fmt_double(buf, sizeof buf, s->b);
-            os_set_error(err, "--b: '%s' is out of range (must be in (0, 1e6])", buf);
-            return OS_EINPUT;
-        }
-        if (!s->offset_set && s->b > s->a) {
-            os_fmt_double(buf, sizeof buf, s->b);
-            os_set_error(err, "--b: '%s' is out of range (must be <= --a unless --offset is given)",
-                         buf);
-            return OS_EINPUT;
-        }
-        if (!(s->noise >= 0 && s->noise <= 1e6)) {
-            os_fmt_double(buf, sizeof buf, s->noise);
-            os_set_error(err, "--noise: '%s' is out of range (must be in [0, 1e6])", buf);
-            return OS_EINPUT;
-        }
+        if ((st = check_int("--n", s->n, 2, 1e7, err))) return st;
+        if (!(s->a > 0 && s->a <= 1e6)) return out_of_range(err, "--a", s->a, "must be in (0, 1e6]");
+        if (!(s->b > 0 && s->b <= 1e6)) return out_of_range(err, "--b", s->b, "must be in (0, 1e6]");
+        if (!s->offset_set && s->b > s->a)
+            return out_of_range(err, "--b", s->b, "must be <= --a unless --offset is given");
+        if (!(s->noise >= 0 && s->noise <= 1e6))
+            return out_of_range(err, "--noise", s->noise, "must be in [0, 1e6]");
     }
-    if (s->offset_set && !(fabs(s->offset) <= 1e6)) {
-        char buf[64];
-        os_fmt_double(buf, sizeof buf, s->offset);
-        os_set_error(err, "--offset: '%s' is out of range (|offset| <= 1e6)", buf);
-        return OS_EINPUT;
-    }
-    if (!(s->target > 0) || !isfinite(s->target)) {
-        char buf[64];
-        os_fmt_double(buf, sizeof buf, s->target);
-        os_set_error(err, "--target: '%s' is out of range (must be > 0)", buf);
-        return OS_EINPUT;
-    }
+    if (s->offset_set && !(fabs(s->offset) <= 1e6))
+        return out_of_range(err, "--offset", s->offset, "|offset| <= 1e6");
+    if (!(s->target > 0) || !isfinite(s->target))
+        return out_of_range(err, "--target", s->target, "must be > 0");
     return OS_OK;
 }

@@ -23,9 +23,8 @@
 
 #include "csv.h"
 
-const char *const os_summary_config_columns[OS_SUMMARY_N_CONFIG] = {
-    "optimizer", "lr",           "scheduler",  "momentum", "dampening", "alpha",   "beta1",
-    "beta2",     "eps",          "weight_decay", "batch_size", "epochs", "init_wa", "init_wb"};
+/* The configuration columns: the axis table's (axes.h), in its order. */
+static const char *config_column(int k) { return os_axes[k].column; }
 
 enum { M_PARAM_ERROR, M_LOSS_GAP, M_STEPS, M_DIVERGED, N_METRIC };
 static const char *const metric_columns[N_METRIC] = {"param_error", "loss_gap", "steps_to_target",
@@ -109,7 +108,7 @@ static os_status read_header(loader *ld, os_error *err)
     const os_csv *r = &ld->r;
     ld->n_cols = r->n_fields;
     for (int k = 0; k < OS_SUMMARY_N_CONFIG + N_METRIC; ++k) {
-        const char *name = k < OS_SUMMARY_N_CONFIG ? os_summary_config_columns[k]
+        const char *name = k < OS_SUMMARY_N_CONFIG ? config_column(k)
                                                    : metric_columns[k - OS_SUMMARY_N_CONFIG];
         int col = -1;
         for (int i = 0; i < r->n_fields; ++i) {
@@ -269,6 +268,7 @@ static os_status read_rows(loader *ld, os_error *err)
             return oom(ld, err);
         ld->rows[ld->n_rows++] = w;
     }
+    if (rc == OS_CSV_NOMEM) return oom(ld, err);
     if (rc < 0) {
         os_set_error(err, "summarize: '%s': line %d: unterminated quoted field", ld->path,
                      ld->r.line);
@@ -388,7 +388,7 @@ static void put_num(FILE *f, double v)
 
 int os_summary_write(FILE *f, const os_summary *s)
 {
-    for (int k = 0; k < OS_SUMMARY_N_CONFIG; ++k) fprintf(f, "%s,", os_summary_config_columns[k]);
+    for (int k = 0; k < OS_SUMMARY_N_CONFIG; ++k) fprintf(f, "%s,", config_column(k));
     fputs("n,success_rate,divergence_rate,param_error_median,param_error_q25,param_error_q75,"
           "loss_gap_median,loss_gap_q25,loss_gap_q75,steps_to_target_median,"
           "steps_to_target_reached\n", f);

@@ -1,6 +1,6 @@
 /* summarize.h — one row per configuration of a results table, seeds pooled.
  *
- * `orbitsweep summarize` reads a results table (DESIGN.md §4), groups the
+ * `orbitsweep summarize` reads a results table (docs/design.md §4), groups the
  * trainings that differ only by seed (same text in every configuration
  * column) and gives each group its success and divergence rates, the
  * quartiles of param_error and loss_gap, and the median steps_to_target.
@@ -19,9 +19,8 @@
 extern "C" {
 #endif
 
-/* The configuration columns, in output order: optimizer ... init_wb. */
-#define OS_SUMMARY_N_CONFIG 14
-extern const char *const os_summary_config_columns[OS_SUMMARY_N_CONFIG];
+/* The configuration columns: one per sweep axis (axes.h), in table order. */
+#define OS_SUMMARY_N_CONFIG OS_AX_COUNT
 
 /* One configuration and the statistics over its trainings. Quantiles count
  * diverged trainings and nan values as +inf; steps_med counts trainings

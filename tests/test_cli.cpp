@@ -417,10 +417,14 @@ TEST_F(cli, TraceRows)
         EXPECT_EQ(t.at(last, "update"), std::to_string(total));
         EXPECT_TRUE(is_number(t.at(last, "wa")));
         EXPECT_TRUE(is_number(t.at(last, "wb")));
-        for (const auto &h : t.header)
-            if (h != "update" && h != "wa" && h != "wb") EXPECT_EQ(t.at(last, h), "") << h;
-        if (std::string(s.opt) == "sgd")
+        for (const auto &h : t.header) {
+            if (h != "update" && h != "wa" && h != "wb") {
+                EXPECT_EQ(t.at(last, h), "") << h;
+            }
+        }
+        if (std::string(s.opt) == "sgd") {
             for (const char *c : {"m_wa", "m_wb", "v_wa", "v_wb"}) EXPECT_EQ(t.at(0, c), "") << c;
+        }
 
         // with -o: the same text in the file, nothing on stdout
         args.insert(args.end(), {"-o", "trace.csv"});

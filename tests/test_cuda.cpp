@@ -22,7 +22,7 @@
 #include <vector>
 
 #include "cuda_selftest.h"
-#include "orbitsweep/orbitsweep.h"
+#include "orbitsweep/backend.h"
 #include "orbitsweep/shuffle.h"
 #include "parity_grid.h"
 #include "test_util.h"
@@ -194,13 +194,18 @@ struct ParityCase {
     int dtype, shuffle;
 };
 
+// "float32_shared": the test name's suffix, and how ctest shows the parameter.
+std::string dtype_shuffle(const ParityCase &c)
+{
+    const char *sh = c.shuffle == OS_SHUFFLE_SHARED ? "shared" : c.shuffle == OS_SHUFFLE_TRIAL ? "trial" : "none";
+    return std::string(c.dtype == OS_DTYPE_F32 ? "float32_" : "float64_") + sh;
+}
+
+void PrintTo(const ParityCase &c, std::ostream *os) { *os << dtype_shuffle(c); }
+
 class CudaParity : public ::testing::TestWithParam<ParityCase> {};
 
-std::string parity_name(const ::testing::TestParamInfo<ParityCase> &i)
-{
-    const char *sh = i.param.shuffle == OS_SHUFFLE_SHARED ? "shared" : i.param.shuffle == OS_SHUFFLE_TRIAL ? "trial" : "none";
-    return std::string(i.param.dtype == OS_DTYPE_F32 ? "float32_" : "float64_") + sh;
-}
+std::string parity_name(const ::testing::TestParamInfo<ParityCase> &i) { return dtype_shuffle(i.param); }
 
 TEST_P(CudaParity, EveryTileSizeGivesTheCpuTable)
 {
@@ -225,11 +230,10 @@ TEST(Cuda, PerEpochSchedulersWeightDecayDampeningOddSize)
     REQUIRE_GPU();
     os_spec s;
     grid_spec(&s, OS_DTYPE_F32, OS_SHUFFLE_TRIAL);
-    s.n_optimizers = 0;  // every optimizer but nesterov, which takes no dampening
-    for (int o : {OS_OPT_SGD, OS_OPT_MOMENTUM, OS_OPT_RMSPROP, OS_OPT_ADAM}) s.optimizers[s.n_optimizers++] = o;
+    set_list(&s, OS_AX_OPTIMIZER, "sgd,momentum,rmsprop,adam");  // every optimizer but nesterov, which takes no dampening
     s.sched_per_epoch = 1;
-    set_list(&s.weight_decay, "0,0.01");
-    set_list(&s.dampening, "0,0.1");
+    set_list(&s, OS_AX_WEIGHT_DECAY, "0,0.01");
+    set_list(&s, OS_AX_DAMPENING, "0,0.1");
     s.n = 301;
     expect_parity(&s, {1, 8});
     s.dtype = OS_DTYPE_F64;
@@ -242,12 +246,11 @@ TEST(Cuda, ChunksAndOrdersOnTheFlyGiveTheSameTable)
     REQUIRE_GPU();
     os_spec s;
     grid_spec(&s, OS_DTYPE_F32, OS_SHUFFLE_SHARED);
-    setenv("ORBITSWEEP_CUDA_CHUNK", "37", 1);
+    s.cuda_chunk = 37;
     expect_parity(&s, {0, 1});
-    unsetenv("ORBITSWEEP_CUDA_CHUNK");
-    setenv("ORBITSWEEP_CUDA_TABLE_MAX", "0", 1);
+    s.cuda_chunk = 0;
+    s.cuda_table_bytes = 0;
     expect_parity(&s, {0, 2});
-    unsetenv("ORBITSWEEP_CUDA_TABLE_MAX");
     os_spec_free(&s);
 }
 
@@ -306,7 +309,7 @@ TEST(Cuda, BadTileIsAnInputError)
 {
     os_spec s;
     os_spec_init(&s);
-    set_list(&s.epochs, "1");
+    set_list(&s, OS_AX_EPOCHS, "1");
     s.n = 64;
     s.tile = 3;
     os_sweep sw;
@@ -327,8 +330,8 @@ TEST(Cuda, WithoutGpuCudaFailsClearlyAndAutoRunsOnTheCpu)
     // the library: os_cuda_run fails, os_sweep_run with auto is the CPU
     os_spec s;
     os_spec_init(&s);
-    set_list(&s.epochs, "2");
-    set_list(&s.lr, "0.01,0.1");
+    set_list(&s, OS_AX_EPOCHS, "2");
+    set_list(&s, OS_AX_LR, "0.01,0.1");
     s.n = 64;
     os_sweep sw;
     os_error err;

@@ -29,7 +29,7 @@
 
 #include <algorithm>
 
-#include "orbitsweep/orbitsweep.h"
+#include "orbitsweep/backend.h"
 #include "orbitsweep/shuffle.h"
 #include "parity_grid.h"
 #include "test_util.h"
@@ -117,7 +117,7 @@ void emu_run(const os_sweep *sw, std::vector<os_result> &res, const EmuShape &sh
     res.assign(sw->n_trials, os_result());
     for (size_t c0 = 0; c0 < sw->n_trials; c0 += sh.chunk) {
         const size_t cnt = std::min(sh.chunk, sw->n_trials - c0);
-        std::vector<cu_out> out(cnt);
+        std::vector<os_result> out(cnt);
         a.jobs = pl.jobs.data() + c0;
         a.n_jobs = cnt;
         a.out = out.data();
@@ -140,7 +140,7 @@ void grid_spec(os_spec *s, int dtype, int shuffle, bool small)
 {
     os_error err;
     ASSERT_EQ(os_parity_grid(s, dtype, shuffle, small, &err), OS_OK) << err.msg;
-    if (!small) set_list(&s->batch_size, "32,48,512");
+    if (!small) set_list(s, OS_AX_BATCH_SIZE, "32,48,512");
     s->n = small ? 128 : 512;
 }
 
@@ -148,11 +148,16 @@ struct EmuCase {
     int dtype, shuffle;
 };
 
-std::string case_name(const ::testing::TestParamInfo<EmuCase> &i)
+// "float32_shared": the test name's suffix, and how ctest shows the parameter.
+std::string dtype_shuffle(const EmuCase &c)
 {
-    const char *sh = i.param.shuffle == OS_SHUFFLE_SHARED ? "shared" : i.param.shuffle == OS_SHUFFLE_TRIAL ? "trial" : "none";
-    return std::string(i.param.dtype == OS_DTYPE_F32 ? "float32_" : "float64_") + sh;
+    const char *sh = c.shuffle == OS_SHUFFLE_SHARED ? "shared" : c.shuffle == OS_SHUFFLE_TRIAL ? "trial" : "none";
+    return std::string(c.dtype == OS_DTYPE_F32 ? "float32_" : "float64_") + sh;
 }
+
+void PrintTo(const EmuCase &c, std::ostream *os) { *os << dtype_shuffle(c); }
+
+std::string case_name(const ::testing::TestParamInfo<EmuCase> &i) { return dtype_shuffle(i.param); }
 
 // The CPU's table and the emulated kernels' for one spec and shape.
 template <int TL> void expect_same(os_spec *s, const EmuShape &sh)
@@ -196,8 +201,8 @@ TEST_P(CudaEmu, WideTilesMatchTheCpu)
 {
     os_spec s;
     grid_spec(&s, GetParam().dtype, GetParam().shuffle, true);
-    set_list(&s.batch_size, "24,40");
-    set_list(&s.epochs, "2");
+    set_list(&s, OS_AX_BATCH_SIZE, "24,40");
+    set_list(&s, OS_AX_EPOCHS, "2");
     s.n = 64;
     const int which = (GetParam().dtype * 3 + GetParam().shuffle) % 3;
     if (which == 0) expect_same<2>(&s, EmuShape{2, 64, 1u << 22, true});
@@ -218,16 +223,15 @@ TEST(CudaEmuMore, PerEpochSchedulersWeightDecayOddSize)
 {
     os_spec s;
     grid_spec(&s, OS_DTYPE_F32, OS_SHUFFLE_TRIAL, true);
-    s.n_optimizers = 0;  // every optimizer but nesterov, which takes no dampening
-    for (int o : {OS_OPT_SGD, OS_OPT_MOMENTUM, OS_OPT_RMSPROP, OS_OPT_ADAM}) s.optimizers[s.n_optimizers++] = o;
+    set_list(&s, OS_AX_OPTIMIZER, "sgd,momentum,rmsprop,adam");  // every optimizer but nesterov, which takes no dampening
     s.sched_per_epoch = 1;
-    set_list(&s.weight_decay, "0,0.01");
-    set_list(&s.dampening, "0,0.1");
-    set_list(&s.batch_size, "7,48,200");
+    set_list(&s, OS_AX_WEIGHT_DECAY, "0,0.01");
+    set_list(&s, OS_AX_DAMPENING, "0,0.1");
+    set_list(&s, OS_AX_BATCH_SIZE, "7,48,200");
     s.n = 101;
     expect_same<1>(&s, EmuShape{4, 32, 1u << 22, true});
-    set_list(&s.lr, "0.05");
-    set_list(&s.batch_size, "48,200");
+    set_list(&s, OS_AX_LR, "0.05");
+    set_list(&s, OS_AX_BATCH_SIZE, "48,200");
     expect_same<8>(&s, EmuShape{1, 32, 1u << 22, true});
     s.shuffle = OS_SHUFFLE_SHARED;
     s.dtype = OS_DTYPE_F64;
@@ -248,7 +252,7 @@ TEST(CudaEmuMore, DataFile)
         grid_spec(&s, OS_DTYPE_F32, shuffle, true);
         s.data_file = strdup(path);
         expect_same<1>(&s, EmuShape{2, 32, 1u << 22, true});
-        set_list(&s.batch_size, "32");
+        set_list(&s, OS_AX_BATCH_SIZE, "32");
         expect_same<4>(&s, EmuShape{1, 32, 1u << 22, true});
         os_spec_free(&s);
     }

@@ -350,7 +350,7 @@ struct BadCase {
     std::vector<std::string> args;     // after "summarize"; "-o s.csv" is added
     std::vector<std::string> needles;  // the one stderr line must contain each
     const char *file = nullptr;        // written to work/ first
-    std::string text;
+    std::string text = {};
 };
 
 void PrintTo(const BadCase &c, std::ostream *os) { *os << c.name; }

@@ -279,12 +279,11 @@ protected:
 // ---------------------------------------------------------------------------
 // results tables (the CUDA backend and its emulation vs the CPU)
 
-// Sets a list from its text as on the command line.
-inline void set_list(os_list *l, const char *text)
+// Sets axis `axis` of the spec from its text as on the command line.
+inline void set_list(os_spec *s, int axis, const char *text)
 {
     os_error err;
-    l->n = 0;
-    ASSERT_EQ(os_list_parse("list", text, l, &err), OS_OK) << err.msg;
+    ASSERT_EQ(os_spec_set_axis(s, axis, text, 1, &err), OS_OK) << err.msg;
 }
 
 // Writes the generated dataset of n points (replicate 3) to path as a CSV

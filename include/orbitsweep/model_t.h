@@ -20,6 +20,14 @@ OS_HD static inline OS_FN(os_fwd) OS_FN(os_fwd_make)(OS_T wa, OS_T wb)
     return f;
 }
 
+/* A data point's d2 = (x + c)^2 in the training dtype: x and c rounded to
+ * it first. Every backend prepares its data with this. */
+OS_HD static inline OS_T OS_FN(os_point_d2)(double x, double c)
+{
+    const OS_T xc = (OS_T)x + (OS_T)c;
+    return xc * xc;
+}
+
 OS_HD static inline void OS_FN(os_acc_zero)(OS_FN(os_acc) *a)
 {
     a->l = a->a = a->b = 0;

@@ -3,8 +3,15 @@
  * Hyperparameters are doubles (Python floats in PyTorch); a scalar that
  * enters a tensor op is rounded to the parameter dtype once, R(s) = (T)s,
  * and `1-beta` is always formed in double. fma is written where torch fuses
- * (see shared/pytorch-semantics.md §2); the project builds with
- * -ffp-contract=off (C) and -fmad=false (CUDA) so nothing else is fused.
+ * (docs/pytorch-semantics.md §2); the project builds with -ffp-contract=off
+ * (C) and -fmad=false (CUDA) so nothing else is fused.
+ *
+ * The optimizer table below is the one list of optimizers: the enum, the
+ * names the command line and the results table use, which hyperparameter
+ * axes each one reads (axes.h), which are pinned, and which state its trace
+ * shows all come from it. Adding an optimizer: a row here, its case in
+ * os_opt_step (optim_t.h), golden traces (scripts/make_golden.py) and a line
+ * in docs/pytorch-semantics.md.
  *
  * optim_t.h holds the typed code and is instantiated below for float
  * (suffix _f32) and double (_f64).
@@ -12,17 +19,34 @@
 #ifndef ORBITSWEEP_OPTIM_H
 #define ORBITSWEEP_OPTIM_H
 
+#include "axes.h"
 #include "os_hd.h"
 
+/* The state an optimizer keeps per parameter (trace columns m_* and v_*). */
+#define OS_STATE_M 1 /* momentum buffer / exp_avg */
+#define OS_STATE_V 2 /* square_avg / exp_avg_sq */
+
+/* Columns: ID, name, what it is (for --help), the hyperparameter axes it
+ * uses, axes pinned to 0 (their column shows 0; a given value must be 0),
+ * axes that must be > 0 for it, its state.
+ * clang-format off */
+#define OS_OPTIMIZERS(X) \
+  X(SGD,      "sgd",      "SGD without momentum",                  OS_HP(WEIGHT_DECAY), 0, 0, 0) \
+  X(MOMENTUM, "momentum", "SGD with momentum (and dampening)",     OS_HP(MOMENTUM) | OS_HP(DAMPENING) | OS_HP(WEIGHT_DECAY), 0, OS_HP(MOMENTUM), OS_STATE_M) \
+  X(NESTEROV, "nesterov", "SGD with Nesterov momentum",            OS_HP(MOMENTUM) | OS_HP(WEIGHT_DECAY), OS_HP(DAMPENING), OS_HP(MOMENTUM), OS_STATE_M) \
+  X(RMSPROP,  "rmsprop",  "RMSprop (momentum 0, not centered)",    OS_HP(ALPHA) | OS_HP(EPS) | OS_HP(WEIGHT_DECAY), 0, 0, OS_STATE_V) \
+  X(ADAM,     "adam",     "Adam (L2 weight decay, no amsgrad)",    OS_HP(BETA1) | OS_HP(BETA2) | OS_HP(EPS) | OS_HP(WEIGHT_DECAY), 0, 0, OS_STATE_M | OS_STATE_V)
+/* clang-format on */
+
 enum {
-    OS_OPT_SGD,      /* SGD, momentum 0 */
-    OS_OPT_MOMENTUM, /* SGD with momentum (and dampening) */
-    OS_OPT_NESTEROV, /* SGD with Nesterov momentum (dampening 0) */
-    OS_OPT_RMSPROP,  /* RMSprop, momentum 0, not centered */
-    OS_OPT_ADAM,     /* Adam (L2 weight decay, no amsgrad) */
+#define OS_X(ID, ...) OS_OPT_##ID,
+    OS_OPTIMIZERS(OS_X)
+#undef OS_X
     OS_OPT_COUNT
 };
 
+/* One training's optimizer: its kind and hyperparameters (NaN where the
+ * optimizer does not use one). */
 typedef struct os_opt_hp {
     int kind;
     double momentum, dampening; /* SGD family */

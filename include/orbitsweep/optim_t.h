@@ -2,7 +2,16 @@
  *
  * One call of os_opt_step_* is one optimizer.step() on the two parameters
  * (Wa, Wb). The order of operations and the roundings follow
- * shared/pytorch-semantics.md §2 (PyTorch 1.13's single-tensor path).
+ * docs/pytorch-semantics.md §2 (PyTorch 1.13's single-tensor path). Per
+ * parameter p with gradient g, t = 1, 2, ... (R = round to the dtype):
+ *   all       g <- fma(R(wd), p, g)                           when wd != 0
+ *   sgd       p <- fma(R(-lr), g, p)
+ *   momentum  m <- g (t = 1), else fma(R(1-dampening), g, m*R(mu)); p <- fma(R(-lr), m, p)
+ *   nesterov  m as momentum (dampening 0); p <- fma(R(-lr), fma(R(mu), m, g), p)
+ *   rmsprop   v <- fma(R(1-alpha)*g, g, v*R(alpha)); p <- p + (R(-lr)*g) / (sqrt(v) + R(eps))
+ *   adam      m <- fma(R(1-b1), g, m*R(b1)); v <- fma(R(1-b2)*g, g, v*R(b2));
+ *             p <- p + (R(-lr/(1-b1^t)) * m) / (sqrt(v)/R(sqrt(1-b2^t)) + R(eps))
+ *             (b^t a correctly rounded power, os_powdd)
  */
 typedef struct OS_FN(os_opt_state) {
     OS_T m[2];   /* SGD momentum buffer / Adam exp_avg */

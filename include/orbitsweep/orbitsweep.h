@@ -1,15 +1,15 @@
 /* orbitsweep.h — the public C API: sweep spec, trials, datasets, results.
  *
- * A sweep spec (os_spec) holds one list per axis; os_sweep_plan() expands
- * it into the Cartesian product of trials (seed innermost), builds one
- * dataset per replicate and finds its loss minimum; os_sweep_run() trains
- * every trial on a backend and fills one os_result per trial. A result is a
- * pure function of the spec: same spec, same numbers, whatever the thread
- * count or backend.
+ * A sweep spec (os_spec) holds one list per axis (axes.h); os_sweep_plan()
+ * expands it into the grid of trials (seed innermost), builds one dataset
+ * per replicate and finds its loss minimum; os_sweep_run() trains every
+ * trial on a backend and fills one os_result per trial. A result is a pure
+ * function of the spec: same spec, same numbers, whatever the thread count
+ * or backend. The layers and their order are docs/design.md §2.
  *
  * Errors: functions return OS_OK, OS_EINPUT (bad input: the CLI exits 2)
  * or OS_ERUNTIME (the CLI exits 1) and fill an os_error whose message names
- * the flag and the value.
+ * the flag and the value. Out of memory is always an OS_ERUNTIME error.
  */
 #ifndef ORBITSWEEP_H
 #define ORBITSWEEP_H
@@ -18,6 +18,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "axes.h"
 #include "train.h"
 
 #ifdef __cplusplus
@@ -38,6 +39,58 @@ enum { OS_BACKEND_AUTO, OS_BACKEND_CPU, OS_BACKEND_CUDA };
 
 #define OS_MAX_DEVICES 64 /* GPUs one sweep can be split across */
 
+/* ---- errors and numbers (src/error.c, src/fmt.c) ---- */
+
+/* printf-style message into err (ignored when err is NULL). */
+void os_set_error(os_error *err, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
+/* Shortest decimal that reads back as the same double (or float); nan,
+ * inf, -inf for the non-finite values. */
+void os_fmt_double(char *buf, size_t size, double v);
+void os_fmt_float(char *buf, size_t size, float v);
+
+/* ---- the description tables (src/spec.c, src/sched_spec.c) ---- */
+
+/* One sweep axis (a row of axes.h). */
+typedef struct os_axis_def {
+    int id;               /* OS_AX_* */
+    const char *column;   /* results column */
+    const char *flag;     /* command-line flag */
+    int type;             /* OS_AXT_* */
+    size_t offset;        /* the value's place in os_trial */
+    const char *dflt;     /* default, as typed on the command line */
+    double lo, hi;
+    int lo_open, hi_open, integer;
+    const char *range;    /* the valid range in words */
+    int nest, hash, hp;
+    const char *help;
+} os_axis_def;
+
+extern const os_axis_def os_axes[OS_AX_COUNT];
+
+/* One optimizer (a row of optim.h). */
+typedef struct os_optimizer_def {
+    int kind;
+    const char *name, *what;
+    unsigned uses, pinned, positive; /* OS_HP bits */
+    int state;                       /* OS_STATE_* bits */
+} os_optimizer_def;
+
+extern const os_optimizer_def os_optimizers[OS_OPT_COUNT];
+
+/* Optimizer name <-> kind. Returns -1 for an unknown name. */
+int os_optimizer_from_name(const char *name);
+const char *os_optimizer_name(int kind);
+
+/* 1 if optimizer `kind` uses axis `axis` (non-hyperparameter axes: always). */
+int os_axis_used(int axis, int kind);
+
+/* ---- spec (src/spec.c) ---- */
+
 /* A growable list of doubles (one sweep axis). */
 typedef struct os_list {
     double *v;
@@ -51,30 +104,94 @@ typedef struct os_sched_spec {
 } os_sched_spec;
 
 typedef struct os_spec {
-    /* sweep axes (every one a list) */
-    int optimizers[OS_OPT_COUNT];
-    size_t n_optimizers;
-    os_list lr, momentum, dampening, alpha, beta1, beta2, eps, weight_decay;
-    os_list batch_size, epochs, init_wa, init_wb;
+    /* The sweep axes, one list per row of axes.h: axis[OS_AX_OPTIMIZER]
+     * holds optimizer kinds, axis[OS_AX_SCHEDULER] indices into scheds[],
+     * the others their values. given[a]: set on the command line (else
+     * the row's default). */
+    os_list axis[OS_AX_COUNT];
+    int given[OS_AX_COUNT];
     os_sched_spec *scheds;
     size_t n_scheds;
-    /* scalars */
+    /* training settings */
     int sched_per_epoch;
     uint64_t seed;
-    uint32_t seeds;
-    int shuffle, dtype, backend;
-    int threads;    /* 0: all cores */
-    int cpu_scalar; /* 1: one training at a time (the reference for the SIMD path) */
-    int tile;       /* CUDA: lanes per training, 1, 2, 4 or 8 (0: chosen from the sweep size) */
-    int n_devices;  /* CUDA: how many of devices[] to use (0: every usable GPU) */
-    int devices[OS_MAX_DEVICES]; /* CUDA device numbers */
+    int seeds;
+    int shuffle, dtype;
+    double target;
     /* dataset */
     int n;
     double a, b, offset, noise;
     int offset_set;
     char *data_file;
-    double target;
+    /* execution */
+    int backend;
+    int threads;    /* CPU threads, 0: all cores */
+    int cpu_scalar; /* 1: one training at a time (the reference for the SIMD path) */
+    int tile;       /* CUDA: lanes per training, 1, 2, 4 or 8 (0: chosen from the sweep size) */
+    int n_devices;  /* CUDA: how many of devices[] to use (0: every usable GPU) */
+    int devices[OS_MAX_DEVICES]; /* CUDA device numbers */
+    size_t cuda_chunk;       /* CUDA: trainings per launch (0: the default, 4194304) */
+    double cuda_table_bytes; /* CUDA: bytes of shared batch orders to precompute per GPU
+                                (< 0: the default, 1 GiB; 0: always derive them on the fly) */
 } os_spec;
+
+/* Fill a spec with the defaults (docs/design.md §3). OS_ERUNTIME only when
+ * out of memory. */
+os_status os_spec_init(os_spec *spec);
+void os_spec_free(os_spec *spec);
+
+/* Parse a list value ("0.1,0.01", "logspace(-4,0,64)", linspace, geomspace)
+ * and append it to *out. flag names the flag in error messages. */
+os_status os_list_parse(const char *flag, const char *text, os_list *out, os_error *err);
+os_status os_list_push(os_list *l, double v, os_error *err);
+
+/* Parse "NAME[:key=value,...]" into a scheduler with its canonical name. */
+os_status os_sched_parse(const char *text, os_sched_spec *out, os_error *err);
+/* A scheduler's name, and its keys with their defaults (for --help). */
+const char *os_sched_name(int kind);
+void os_sched_keys(int kind, char *buf, size_t size);
+
+/* Set axis `axis` of the spec from its command-line text: replace the
+ * default on the first call (first != 0), append on later ones. */
+os_status os_spec_set_axis(os_spec *spec, int axis, const char *text, int first, os_error *err);
+
+/* Check every value of the spec; the first bad one becomes the error. */
+os_status os_spec_validate(const os_spec *spec, os_error *err);
+
+/* The CPU threads a sweep uses: --threads, or every core. The library
+ * never changes the process's OpenMP settings. */
+int os_spec_threads(const os_spec *spec);
+
+/* The offset c of the model: --offset, or sqrt(a^2 - b^2). */
+double os_spec_offset(const os_spec *spec);
+
+/* ---- datasets (src/dataset.c) ---- */
+
+/* The data one replicate trains on, and its loss minimum. */
+typedef struct os_dataset {
+    int n;
+    double *x, *y;
+    double c;              /* the model's known offset */
+    double ref_wa, ref_wb; /* reference of param_error */
+    double min_loss, min_wa, min_wb;
+} os_dataset;
+
+/* The dataset of one replicate: the generated Earth->Mars data
+ * (docs/design.md §1), or the --data file. */
+os_status os_dataset_make(const os_spec *spec, uint32_t replicate, os_dataset *out, os_error *err);
+/* The generated dataset of one replicate. */
+os_status os_dataset_generate(const os_spec *spec, uint32_t replicate, os_dataset *out,
+                              os_error *err);
+/* x,y from a CSV file (header x,y). */
+os_status os_dataset_load(const char *path, double offset, os_dataset *out, os_error *err);
+/* The loss minimum over (Wa, Wb) in double (fills min_*). */
+os_status os_dataset_find_minimum(os_dataset *d, os_error *err);
+/* Masked MSE over the whole dataset at (wa, wb), in double, with the
+ * model's canonical summation order (point i into partial i mod 8). */
+double os_dataset_loss(const os_dataset *d, double wa, double wb);
+void os_dataset_free(os_dataset *d);
+
+/* ---- the plan (src/plan.c) ---- */
 
 /* One training: a point of the grid. */
 typedef struct os_trial {
@@ -89,28 +206,6 @@ typedef struct os_trial {
     uint32_t cfg;          /* index of the configuration (the trial without its seed) */
 } os_trial;
 
-/* The data one replicate trains on, and its loss minimum. */
-typedef struct os_dataset {
-    int n;
-    double *x, *y;
-    double c;              /* the model's known offset */
-    double ref_wa, ref_wb; /* reference of param_error */
-    double min_loss, min_wa, min_wb;
-} os_dataset;
-
-typedef struct os_result {
-    double final_wa, final_wb;
-    double final_loss, loss_gap, param_error;
-    int64_t steps_to_target; /* -1: ends above the target */
-    int64_t updates;
-    int diverged;
-    double best_loss;        /* lowest epoch training loss */
-    double final_lr;         /* the optimizer's lr at the end */
-    int64_t masked_batches;  /* updates whose minibatch had every point masked */
-    double oscillation;      /* relative spread of Wa, Wb over the last epoch */
-    double path_length;      /* sum of the effective step lengths */
-} os_result;
-
 typedef struct os_sweep {
     const os_spec *spec;
     os_sched *scheds; /* the spec's schedulers, with their cosine tables */
@@ -120,50 +215,20 @@ typedef struct os_sweep {
     size_t n_data;
 } os_sweep;
 
-/* Progress callback: done trials so far (called from one thread). */
-typedef void (*os_progress_fn)(void *ctx, size_t done, size_t total);
-
-/* ---- spec (src/spec.c) ---- */
-
-/* Fill a spec with the defaults of DESIGN.md §3. */
-void os_spec_init(os_spec *spec);
-void os_spec_free(os_spec *spec);
-
-/* Parse a list value ("0.1,0.01", "logspace(-4,0,64)", linspace, geomspace)
- * and append it to *out. flag names the flag in error messages. */
-os_status os_list_parse(const char *flag, const char *text, os_list *out, os_error *err);
-void os_list_push(os_list *l, double v);
-
-/* Parse "NAME[:key=value,...]" into a scheduler with its canonical name. */
-os_status os_sched_parse(const char *text, os_sched_spec *out, os_error *err);
-
-/* Optimizer name <-> kind. Returns -1 for an unknown name. */
-int os_optimizer_from_name(const char *name);
-const char *os_optimizer_name(int kind);
-
-/* Check every value of the spec; the first bad one becomes the error. */
-os_status os_spec_validate(const os_spec *spec, os_error *err);
-
-/* ---- datasets (src/dataset.c) ---- */
-
-/* The generated Earth->Mars dataset of one replicate (DESIGN.md §1). */
-os_status os_dataset_generate(const os_spec *spec, uint32_t replicate, os_dataset *out,
-                              os_error *err);
-/* x,y from a CSV file (header x,y). */
-os_status os_dataset_load(const char *path, double offset, os_dataset *out, os_error *err);
-/* The loss minimum over (Wa, Wb) in double (fills min_*). */
-void os_dataset_find_minimum(os_dataset *d);
-/* Masked MSE over the whole dataset at (wa, wb), in double, with the
- * model's canonical summation order (point i into partial i mod 8). */
-double os_dataset_loss(const os_dataset *d, double wa, double wb);
-void os_dataset_free(os_dataset *d);
-
-/* ---- sweeps (src/sweep.c) ---- */
+/* The largest grid a sweep may have. */
+#define OS_MAX_TRIALS 200000000ULL
 
 os_status os_sweep_plan(const os_spec *spec, os_sweep *out, os_error *err);
-os_status os_sweep_run(const os_sweep *sw, os_result *results, os_progress_fn progress,
-                       void *ctx, os_error *err);
 void os_sweep_free(os_sweep *sw);
+
+/* Axis `axis` of a trial as a double (the optimizer kind, the scheduler
+ * index, or the value; NaN for a hyperparameter its optimizer does not use). */
+double os_trial_axis(const os_trial *t, int axis);
+
+/* The configuration hash of trial t (its own batch orders' key): FNV-1a
+ * over the axes of `table` (n rows) in their `hash` order, so the order of
+ * the rows does not matter. */
+uint64_t os_config_hash(const os_axis_def *table, size_t n, const os_trial *t, const os_spec *spec);
 
 /* The per-training config of trial i (pointers into the sweep). */
 os_train_cfg os_sweep_train_cfg(const os_sweep *sw, size_t i);
@@ -172,21 +237,16 @@ os_train_cfg os_sweep_train_cfg(const os_sweep *sw, size_t i);
 const os_dataset *os_sweep_dataset(const os_sweep *sw, size_t i);
 
 /* Fill loss_gap and param_error of trial i from its final parameters and
- * final_loss (which a backend computes: os_dataset_loss's bits, NaN when
- * diverged), in double on the host. */
+ * final_loss, in double on the host. */
 void os_result_finish(const os_sweep *sw, size_t i, os_result *r);
 
 /* Sample evaluations of a sweep (trainings x epochs x points). */
 double os_sweep_evaluations(const os_sweep *sw);
 
-/* ---- CPU backend (src/cpu_backend.c) ---- */
+/* ---- running (src/run.c): the backend table ---- */
 
-os_status os_cpu_run(const os_sweep *sw, os_result *results, os_progress_fn progress, void *ctx,
-                     os_error *err);
-/* Train trial 0 of sw alone and write its trace (DESIGN.md §5) to f. */
-os_status os_cpu_trace(const os_sweep *sw, FILE *f, os_error *err);
-
-/* ---- GPUs (kernels/cuda_backend.cu; src/cuda_none.c in builds without CUDA) ---- */
+/* Progress callback: done trials so far (called from one thread). */
+typedef void (*os_progress_fn)(void *ctx, size_t done, size_t total);
 
 /* One CUDA device as the runtime reports it. */
 typedef struct os_device_info {
@@ -199,32 +259,35 @@ typedef struct os_device_info {
     char why[256];          /* why not, when usable == 0 */
 } os_device_info;
 
-/* 1 if this build has the CUDA backend. */
-int os_cuda_built(void);
+/* The backend a run of this spec uses. */
+typedef struct os_backend_choice {
+    int backend;      /* OS_BACKEND_CPU or OS_BACKEND_CUDA */
+    char where[400];  /* "the CPU (2 threads)", "GPU 0 (NVIDIA H200)", ... */
+    char note[700];   /* for --backend auto: which one it took and why ("" otherwise) */
+} os_backend_choice;
 
-/* The CUDA devices of this machine: fills up to max entries of out and
- * returns how many there are (0 when none, or no driver, or no CUDA in this
- * build: then why says so). Creates a CUDA context on each device. */
-int os_cuda_devices(os_device_info *out, int max, os_error *why);
+/* Resolve spec->backend (auto: a GPU when one is usable, else the CPU).
+ * OS_ERUNTIME: --backend cuda without a usable GPU; OS_EINPUT: a --devices
+ * number that is not a GPU of this machine. */
+os_status os_backend_choose(const os_spec *spec, os_backend_choice *out, os_error *err);
 
-/* The devices a sweep with this spec would run on (spec->devices, or every
- * usable GPU): fills out and returns their count, or returns 0 with the
- * reason in err (OS_EINPUT-worthy problems such as a --devices number that
- * is not a GPU set *bad_input to 1). */
-int os_cuda_select(const os_spec *spec, os_device_info *out, int *bad_input, os_error *err);
+/* Train every trial of sw on the backend spec->backend names (auto: as
+ * os_backend_choose picks). */
+os_status os_sweep_run(const os_sweep *sw, os_result *results, os_progress_fn progress,
+                       void *ctx, os_error *err);
 
-/* Train every trial of sw on the GPUs (same contract as os_cpu_run: every
- * result field, the same bits). OS_ERUNTIME when no GPU is usable. */
-os_status os_cuda_run(const os_sweep *sw, os_result *results, os_progress_fn progress, void *ctx,
-                      os_error *err);
+/* Train trial 0 of sw alone on the CPU and write its trace
+ * (docs/design.md §5) to f. */
+os_status os_sweep_trace(const os_sweep *sw, FILE *f, os_error *err);
 
-/* ---- output (src/output.c) ---- */
+/* The GPUs of this machine: fills up to max entries of out and returns how
+ * many there are (0 when none, or no driver, or no CUDA in this build: then
+ * why says so). */
+int os_gpu_devices(os_device_info *out, int max, os_error *why);
 
-/* Shortest decimal that reads back as the same double (or float). */
-void os_fmt_double(char *buf, size_t size, double v);
-void os_fmt_float(char *buf, size_t size, float v);
+/* ---- output (src/results.c, src/atomic.c) ---- */
 
-/* The results table (DESIGN.md §4), header first. */
+/* The results table (docs/design.md §4), header first. */
 int os_write_results(FILE *f, const os_sweep *sw, const os_result *results);
 
 /* Opens path.tmp.XXXXXX for writing; os_atomic_commit renames it over path. */
@@ -235,8 +298,6 @@ typedef struct os_atomic_file {
 os_status os_atomic_open(os_atomic_file *af, const char *path, os_error *err);
 os_status os_atomic_commit(os_atomic_file *af, os_error *err);
 void os_atomic_abort(os_atomic_file *af);
-
-void os_set_error(os_error *err, const char *fmt, ...);
 
 #ifdef __cplusplus
 }

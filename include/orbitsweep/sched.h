@@ -2,23 +2,43 @@
  *
  * The lr lives in double and is updated with the schedulers' recursive
  * ("chainable") get_lr(), not their closed forms: the two differ in the last
- * bits and PyTorch uses the recursion (shared/pytorch-semantics.md §3).
+ * bits and PyTorch uses the recursion (docs/pytorch-semantics.md §3).
  * State: e = last_epoch (the number of scheduler.step() calls so far) and
  * the current lr. Optimizer update k uses the lr after k steps (or after
  * epoch-many steps when the schedule steps per epoch).
+ *
+ * The scheduler table below is the one list of schedulers (the enum and
+ * the names); src/sched_spec.c holds each one's keys, defaults and checks.
+ * Adding a scheduler: a row here, its case in os_sched_next_lr, its keys in
+ * src/sched_spec.c, golden lr sequences and a line in the docs.
  */
 #ifndef ORBITSWEEP_SCHED_H
 #define ORBITSWEEP_SCHED_H
 
 #include "os_hd.h"
 
+/* Columns: ID, name; the recursion each applies at step e >= 1 (lr_e from lr_{e-1}):
+ *   constant        lr_e = lr
+ *   multistep       lr_e = lr * gamma^(count of e in milestones)   (also at e = 0)
+ *   multiplicative  lr_e = lr * factor when start <= e <= end and e % every == 0
+ *   step            lr_e = lr * gamma when e % step_size == 0
+ *   exponential     lr_e = lr * gamma
+ *   cosine          lr_e = (1 + cos(pi e/T)) / (1 + cos(pi (e-1)/T)) (lr - eta_min) + eta_min,
+ *                   or lr + (base - eta_min)(1 - cos(pi/T))/2 when (e - 1 - T) % 2T == 0
+ * clang-format off */
+#define OS_SCHEDULERS(X) \
+  X(CONSTANT,       "constant") \
+  X(MULTISTEP,      "multistep") \
+  X(MULTIPLICATIVE, "multiplicative") \
+  X(STEP,           "step") \
+  X(EXPONENTIAL,    "exponential") \
+  X(COSINE,         "cosine")
+/* clang-format on */
+
 enum {
-    OS_SCHED_CONSTANT,
-    OS_SCHED_MULTISTEP,
-    OS_SCHED_MULTIPLICATIVE,
-    OS_SCHED_STEP,
-    OS_SCHED_EXPONENTIAL,
-    OS_SCHED_COSINE,
+#define OS_X(ID, ...) OS_SCHED_##ID,
+    OS_SCHEDULERS(OS_X)
+#undef OS_X
     OS_SCHED_COUNT
 };
 

@@ -15,6 +15,33 @@
 /* |W| above this (or non-finite) counts as diverged and stops a training. */
 #define OS_DIVERGE_LIMIT 1e6
 
+/* What one training reports: the results table's measured columns. A
+ * backend fills everything but loss_gap and param_error, which
+ * os_result_finish derives on the host. */
+typedef struct os_result {
+    double final_wa, final_wb;
+    double final_loss, loss_gap, param_error;
+    int64_t steps_to_target; /* -1: ends above the target */
+    int64_t updates;
+    int diverged;
+    double best_loss;        /* lowest epoch training loss */
+    double final_lr;         /* the optimizer's lr at the end */
+    int64_t masked_batches;  /* updates whose minibatch had every point masked */
+    double oscillation;      /* relative spread of Wa, Wb over the last epoch */
+    double path_length;      /* sum of the effective step lengths */
+} os_result;
+
+/* final_loss rules: defined for a training that did not diverge and ends
+ * at finite parameters with Wa != 0; then the mean over the unmasked points
+ * of the whole dataset (float64, data order, canonical partials), NaN when
+ * every point is masked. */
+OS_HD static inline int os_final_loss_defined(double wa, double wb, int diverged)
+{
+    return !diverged && isfinite(wa) && isfinite(wb) && wa != 0;
+}
+
+OS_HD static inline double os_loss_mean(os_acc_f64 t) { return t.k ? t.l / t.k : NAN; }
+
 /* Everything one training needs besides its data (host-prepared, doubles
  * as Python would hold them). */
 typedef struct os_train_cfg {

@@ -90,3 +90,24 @@ OS_HD static inline void OS_FN(os_train_end_epoch)(OS_FN(os_train) *tr, const os
     os_metrics_end_epoch(&tr->m, (double)tr->wa, (double)tr->wb, c->ref_wa, c->ref_wb);
     if (c->sched_per_epoch) os_sched_step(c->sched, &tr->sched);
 }
+
+/* The results of a finished (or diverged) training, final_loss NaN until
+ * the backend's final-loss pass; loss_gap and param_error are the host's.
+ * steps_to_target: the first update after which param_error stays <= the
+ * target to the end (-1 when it ends above it, or diverged). */
+OS_HD static inline void OS_FN(os_train_result)(const OS_FN(os_train) *tr, os_result *r)
+{
+    r->final_wa = (double)tr->wa;
+    r->final_wb = (double)tr->wb;
+    r->final_loss = NAN;
+    r->loss_gap = NAN;
+    r->param_error = NAN;
+    r->diverged = tr->diverged;
+    r->updates = tr->updates;
+    r->steps_to_target = tr->diverged || tr->last_bad == tr->updates ? -1 : tr->last_bad + 1;
+    r->best_loss = tr->m.best_loss;
+    r->final_lr = tr->sched.lr;
+    r->masked_batches = tr->m.masked;
+    r->oscillation = tr->diverged ? NAN : tr->m.oscillation;
+    r->path_length = tr->m.path;
+}

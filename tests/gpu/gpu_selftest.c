@@ -3,7 +3,7 @@
  *   os_gpu_selftest [--quick]
  *
  * 1. Philox on the device: cuRAND's device API and our os_philox port give
- *    the known-answer words of shared/gpu-notes.md and the host port's.
+ *    the known-answer words of docs/gpu-notes.md and the host port's.
  * 2. Batch orders: os_perm_at on the device equals the host's.
  * 3. Parity: over a grid with every optimizer, scheduler, shuffle mode and
  *    dtype, diverging and fully masked trainings, os_cuda_run's results
@@ -20,9 +20,9 @@
 #include <unistd.h>
 
 #include "cuda_selftest.h"
-#include "orbitsweep/orbitsweep.h"
+#include "orbitsweep/backend.h"
 #include "orbitsweep/shuffle.h"
-#include "../tests/parity_grid.h" /* the grid the GoogleTest tests check too */
+#include "parity_grid.h" /* the grid the GoogleTest tests check too */
 
 static int g_checks, g_failed;
 
@@ -123,11 +123,10 @@ static void check_perm(int dev)
 /* ------------------------------------------------------------------------ */
 /* parity: the results table of the GPU = the CPU's                          */
 
-static void set_list(os_list *l, const char *text)
+static void set_list(os_spec *s, int axis, const char *text)
 {
     os_error err;
-    l->n = 0;
-    if (os_list_parse("list", text, l, &err)) fprintf(stderr, "gpu_selftest: %s\n", err.msg), exit(1);
+    if (os_spec_set_axis(s, axis, text, 1, &err)) fprintf(stderr, "gpu_selftest: %s\n", err.msg), exit(1);
 }
 
 /* The grid (tests/parity_grid.h): every optimizer and scheduler, a diverging
@@ -240,12 +239,10 @@ int main(int argc, char **argv)
     {
         os_spec s;
         grid_spec(&s, OS_DTYPE_F32, OS_SHUFFLE_TRIAL, 1);
-        const int opts[] = {OS_OPT_SGD, OS_OPT_MOMENTUM, OS_OPT_RMSPROP, OS_OPT_ADAM}; /* nesterov: no dampening */
-        s.n_optimizers = 4;
-        memcpy(s.optimizers, opts, sizeof opts);
+        set_list(&s, OS_AX_OPTIMIZER, "sgd,momentum,rmsprop,adam"); /* nesterov: no dampening */
         s.sched_per_epoch = 1;
-        set_list(&s.weight_decay, "0,0.01");
-        set_list(&s.dampening, "0,0.1");
+        set_list(&s, OS_AX_WEIGHT_DECAY, "0,0.01");
+        set_list(&s, OS_AX_DAMPENING, "0,0.1");
         s.n = 301;
         parity(&s, "float32 shuffle trial, per-epoch schedulers, weight decay, n 301", 1);
         s.dtype = OS_DTYPE_F64;
@@ -257,12 +254,11 @@ int main(int argc, char **argv)
     {
         os_spec s;
         grid_spec(&s, OS_DTYPE_F32, OS_SHUFFLE_SHARED, 1);
-        setenv("ORBITSWEEP_CUDA_CHUNK", "37", 1);
+        s.cuda_chunk = 37;
         parity(&s, "float32 shuffle shared in chunks of 37", 0);
-        unsetenv("ORBITSWEEP_CUDA_CHUNK");
-        setenv("ORBITSWEEP_CUDA_TABLE_MAX", "0", 1);
+        s.cuda_chunk = 0;
+        s.cuda_table_bytes = 0;
         parity(&s, "float32 shuffle shared, orders derived on the fly", 1);
-        unsetenv("ORBITSWEEP_CUDA_TABLE_MAX");
         os_spec_free(&s);
     }
 

@@ -1,0 +1,64 @@
+/* axes.h — the sweep axes: one row each, in results-table column order.
+ *
+ * This table drives the flags (`--<flag> LIST`), their defaults and valid
+ * ranges (os_spec_validate), the grid enumeration (an odometer over the rows
+ * in `nest` order, optimizer outermost, seed innermost), the configuration
+ * hash that keys `--shuffle trial` batch orders (rows in `hash` order, so
+ * reordering the table changes no hash), the results table's configuration
+ * columns, `summarize`'s grouping columns and `--help`.
+ *
+ * Columns of a row:
+ *   ID       OS_AX_<ID>
+ *   column   results column (and sweep-file key); flag  the command-line flag
+ *   type     OS_AXT_OPT (optimizer names), OS_AXT_SCHED (scheduler specs),
+ *            OS_AXT_REAL (doubles), OS_AXT_INT (integers)
+ *   member   where a training (os_trial) holds the value
+ *   dflt     the default, as typed on the command line
+ *   lo, hi, lo_open, hi_open, integer   the valid range; `range` says it in words
+ *   nest     position in the grid order (0 = outermost)
+ *   hash     position in the configuration hash (never reuse or renumber)
+ *   hp       1: an optimizer hyperparameter: only the optimizers whose row in
+ *            optim.h names it use it; for the others it does not multiply the
+ *            grid and its column is empty
+ *   help     one line for --help
+ *
+ * Adding a hyperparameter: a double in os_opt_hp (optim.h), one row here,
+ * and its bit in the rows of the optimizers that use it.
+ */
+#ifndef ORBITSWEEP_AXES_H
+#define ORBITSWEEP_AXES_H
+
+#include <math.h>
+
+enum { OS_AXT_OPT, OS_AXT_SCHED, OS_AXT_REAL, OS_AXT_INT };
+
+/* clang-format off */
+#define OS_AXES(X) \
+/*  ID            column          flag              type          member            dflt        lo    hi       lo_open hi_open integer range                                nest hash hp help */ \
+  X(OPTIMIZER,    "optimizer",    "--optimizer",    OS_AXT_OPT,   opt.kind,         "adam",     0,    0,       0, 0, 0, "",                                      0,  12, 0, "the optimizers (below)") \
+  X(LR,           "lr",           "--lr",           OS_AXT_REAL,  lr,               "0.01",     0,    INFINITY, 1, 1, 0, "must be > 0",                           2,   0, 0, "initial learning rate") \
+  X(SCHEDULER,    "scheduler",    "--scheduler",    OS_AXT_SCHED, sched,            "constant", 0,    0,       0, 0, 0, "",                                      1,  13, 0, "lr schedulers, one per flag (below)") \
+  X(MOMENTUM,     "momentum",     "--momentum",     OS_AXT_REAL,  opt.momentum,     "0.9",      0,    1,       0, 1, 0, "must be in [0, 1)",                     3,   1, 1, "momentum factor") \
+  X(DAMPENING,    "dampening",    "--dampening",    OS_AXT_REAL,  opt.dampening,    "0",        0,    1,       0, 0, 0, "must be in [0, 1]",                     4,   2, 1, "dampening of the momentum buffer") \
+  X(ALPHA,        "alpha",        "--alpha",        OS_AXT_REAL,  opt.alpha,        "0.99",     0,    1,       0, 1, 0, "must be in [0, 1)",                     5,   3, 1, "smoothing constant") \
+  X(BETA1,        "beta1",        "--beta1",        OS_AXT_REAL,  opt.beta1,        "0.9",      0,    1,       0, 1, 0, "must be in [0, 1)",                     6,   4, 1, "first-moment decay") \
+  X(BETA2,        "beta2",        "--beta2",        OS_AXT_REAL,  opt.beta2,        "0.999",    0,    1,       0, 1, 0, "must be in [0, 1)",                     7,   5, 1, "second-moment decay") \
+  X(EPS,          "eps",          "--eps",          OS_AXT_REAL,  opt.eps,          "1e-8",     0,    INFINITY, 0, 1, 0, "must be >= 0",                          8,   6, 1, "term added to the denominator") \
+  X(WEIGHT_DECAY, "weight_decay", "--weight-decay", OS_AXT_REAL,  opt.weight_decay, "0",        0,    INFINITY, 0, 1, 0, "must be >= 0",                          9,   7, 1, "L2 penalty, g += wd * p as in torch.optim") \
+  X(BATCH_SIZE,   "batch_size",   "--batch-size",   OS_AXT_INT,   batch_size,       "64",       1,    1e7,     0, 0, 1, "must be an integer >= 1",               10, 10, 0, "minibatch size") \
+  X(EPOCHS,       "epochs",       "--epochs",       OS_AXT_INT,   epochs,           "100",      1,    1e7,     0, 0, 1, "must be an integer in 1..10000000",     11, 11, 0, "passes over the data") \
+  X(INIT_WA,      "init_wa",      "--init-wa",      OS_AXT_REAL,  init_wa,          "0.1",      -1e6, 1e6,     0, 0, 0, "must be finite, |Wa| <= 1e6",           12,  8, 0, "starting Wa (the model divides by Wa)") \
+  X(INIT_WB,      "init_wb",      "--init-wb",      OS_AXT_REAL,  init_wb,          "1.8",      -1e6, 1e6,     0, 0, 0, "must be finite, |Wb| <= 1e6",           13,  9, 0, "starting Wb")
+/* clang-format on */
+
+enum {
+#define OS_X(ID, ...) OS_AX_##ID,
+    OS_AXES(OS_X)
+#undef OS_X
+    OS_AX_COUNT
+};
+
+/* The bit of an axis in an optimizer's row (optim.h). */
+#define OS_HP(ID) (1u << OS_AX_##ID)
+
+#endif

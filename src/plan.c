@@ -1,0 +1,275 @@
+/* plan.c — from a spec to the grid of trials, their datasets and results.
+ *
+ * Grid order (the row order of results.csv): an odometer over the axis
+ * table (axes.h) in its `nest` order — optimizer, scheduler, lr, momentum,
+ * dampening, alpha, beta1, beta2, eps, weight_decay, batch_size, epochs,
+ * init_wa, init_wb — then seed innermost, so the replicates of one
+ * configuration are adjacent. An axis an optimizer does not use (beta1 for
+ * sgd, ...) does not multiply its trainings and its column is left empty
+ * (NaN); an axis its row pins is 0.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "orbitsweep/orbitsweep.h"
+#include "orbitsweep/shuffle.h"
+
+/* ------------------------------------------------------------------------ */
+/* trials and their axes                                                     */
+
+double os_trial_axis(const os_trial *t, int axis)
+{
+    const char *p = (const char *)t + os_axes[axis].offset;
+    switch (os_axes[axis].type) {
+    case OS_AXT_OPT:
+    case OS_AXT_INT: return (double)*(const int *)p;
+    case OS_AXT_SCHED: return (double)*(const uint32_t *)p;
+    default: return *(const double *)p;
+    }
+}
+
+static void trial_set_axis(os_trial *t, int axis, double v)
+{
+    char *p = (char *)t + os_axes[axis].offset;
+    switch (os_axes[axis].type) {
+    case OS_AXT_OPT:
+    case OS_AXT_INT: *(int *)p = (int)v; break;
+    case OS_AXT_SCHED: *(uint32_t *)p = (uint32_t)v; break;
+    default: *(double *)p = v; break;
+    }
+}
+
+/* FNV-1a over bytes. */
+static uint64_t fnv1a(uint64_t h, const void *p, size_t n)
+{
+    const unsigned char *b = p;
+    for (size_t i = 0; i < n; ++i) h = (h ^ b[i]) * 0x100000001B3ULL;
+    return h;
+}
+
+uint64_t os_config_hash(const os_axis_def *table, size_t n, const os_trial *t, const os_spec *spec)
+{
+    uint64_t h = 0xCBF29CE484222325ULL;
+    for (int pos = 0; pos < OS_AX_COUNT; ++pos)
+        for (size_t r = 0; r < n; ++r) {
+            if (table[r].hash != pos) continue;
+            if (table[r].type == OS_AXT_SCHED) {
+                const char *name = spec->scheds[t->sched].name;
+                h = fnv1a(h, name, strlen(name));
+            } else {
+                double x = os_trial_axis(t, table[r].id);
+                if (isnan(x)) x = 0.0; /* one bit pattern for "unused" */
+                h = fnv1a(h, &x, sizeof x);
+            }
+        }
+    return h;
+}
+
+/* The axes in grid order, outermost first (the optimizer). */
+static void nest_order(int order[OS_AX_COUNT])
+{
+    for (int a = 0; a < OS_AX_COUNT; ++a) order[os_axes[a].nest] = a;
+}
+
+/* How many values axis a takes for optimizer kind: its list, or one. */
+static size_t axis_count(const os_spec *s, int a, int kind)
+{
+    return os_axis_used(a, kind) ? s->axis[a].n : 1;
+}
+
+/* The trials of one optimizer: an odometer over the other axes (innermost
+ * last in grid order), each configuration followed by its seeds. */
+static void plan_optimizer(const os_spec *s, int kind, const int order[OS_AX_COUNT], os_sweep *sw,
+                           uint32_t *cfg)
+{
+    const os_optimizer_def *od = &os_optimizers[kind];
+    size_t idx[OS_AX_COUNT] = {0};
+    for (;;) {
+        os_trial t;
+        memset(&t, 0, sizeof t);
+        for (int k = 0; k < OS_AX_COUNT; ++k) {
+            const int a = order[k];
+            double v = NAN;
+            if (a == OS_AX_OPTIMIZER)
+                v = kind;
+            else if (os_axis_used(a, kind))
+                v = s->axis[a].v[idx[a]];
+            else if (od->pinned & (1u << a))
+                v = 0.0;
+            trial_set_axis(&t, a, v);
+        }
+        t.cfg = (*cfg)++;
+        const uint64_t h = os_config_hash(os_axes, OS_AX_COUNT, &t, s);
+        for (uint32_t r = 0; r < (uint32_t)s->seeds; ++r) {
+            t.replicate = r;
+            t.seed = s->seed + r;
+            t.order_stream = s->shuffle == OS_SHUFFLE_TRIAL ? OS_STREAM_TRIAL_ORDER(h) : OS_STREAM_SHARED_ORDER;
+            sw->trials[sw->n_trials++] = t;
+        }
+        int k = OS_AX_COUNT - 1;
+        for (; k > 0; --k) { /* order[0] is the optimizer */
+            const int a = order[k];
+            if (++idx[a] < axis_count(s, a, kind)) break;
+            idx[a] = 0;
+        }
+        if (k == 0) return;
+    }
+}
+
+/* The number of trials, or OS_MAX_TRIALS + 1 when there are more. */
+static unsigned long long count_trials(const os_spec *s)
+{
+    unsigned long long total = 0;
+    const os_list *opts = &s->axis[OS_AX_OPTIMIZER];
+    for (size_t o = 0; o < opts->n && total <= OS_MAX_TRIALS; ++o) {
+        unsigned long long n = (unsigned long long)s->seeds;
+        for (int a = 0; a < OS_AX_COUNT && n <= OS_MAX_TRIALS; ++a)
+            if (a != OS_AX_OPTIMIZER) n *= axis_count(s, a, (int)opts->v[o]);
+        total += n;
+    }
+    return total > OS_MAX_TRIALS ? OS_MAX_TRIALS + 1 : total;
+}
+
+/* Scheduler steps the longest training takes (cosine tables' length). */
+static int64_t max_sched_steps(const os_sweep *sw)
+{
+    int64_t max_steps = 0;
+    for (size_t i = 0; i < sw->n_trials; ++i) {
+        const os_trial *t = &sw->trials[i];
+        const int64_t n = os_sweep_dataset(sw, i)->n, per_epoch = (n + t->batch_size - 1) / t->batch_size;
+        const int64_t steps = sw->spec->sched_per_epoch ? t->epochs : (int64_t)t->epochs * per_epoch;
+        max_steps = steps > max_steps ? steps : max_steps;
+    }
+    return max_steps;
+}
+
+static os_status plan_datasets(const os_spec *s, os_sweep *sw, os_error *err)
+{
+    sw->n_data = s->data_file ? 1 : (size_t)s->seeds;
+    sw->data = calloc(sw->n_data, sizeof *sw->data);
+    if (!sw->data) {
+        os_set_error(err, "out of memory for %zu datasets", sw->n_data);
+        return OS_ERUNTIME;
+    }
+    /* each dataset finds its own loss minimum: build them in parallel */
+    os_status first = OS_OK;
+#pragma omp parallel for schedule(dynamic, 1) num_threads(os_spec_threads(s))
+    for (long r = 0; r < (long)sw->n_data; ++r) {
+        os_error e;
+        const os_status rs = os_dataset_make(s, (uint32_t)r, &sw->data[r], &e);
+        if (rs) {
+#pragma omp critical
+            if (!first) first = rs, *err = e;
+        }
+    }
+    return first;
+}
+
+/* Each scheduler, the cosine ones with their table of cos(pi*e/t_max) up
+ * to the most scheduler steps any training takes (host libm: every backend
+ * gets the same bits). */
+static os_status plan_schedulers(const os_spec *s, os_sweep *sw, os_error *err)
+{
+    sw->scheds = calloc(s->n_scheds, sizeof *sw->scheds);
+    if (!sw->scheds) {
+        os_set_error(err, "out of memory");
+        return OS_ERUNTIME;
+    }
+    const int64_t max_steps = max_sched_steps(sw);
+    for (size_t i = 0; i < s->n_scheds; ++i) {
+        os_sched *sc = &sw->scheds[i];
+        *sc = s->scheds[i].s;
+        sc->cos_tab = NULL;
+        sc->cos_len = 0;
+        if (sc->kind != OS_SCHED_COSINE) continue;
+        double *tab = malloc((size_t)(max_steps + 1) * sizeof *tab);
+        if (!tab) {
+            os_set_error(err, "out of memory for a cosine table of %lld steps", (long long)max_steps);
+            return OS_ERUNTIME;
+        }
+        for (int64_t e = 0; e <= max_steps; ++e) tab[e] = cos(3.141592653589793 * (double)e / (double)sc->t_max);
+        sc->cos_tab = tab;
+        sc->cos_len = max_steps + 1;
+    }
+    return OS_OK;
+}
+
+os_status os_sweep_plan(const os_spec *s, os_sweep *sw, os_error *err)
+{
+    memset(sw, 0, sizeof *sw);
+    sw->spec = s;
+    os_status st = os_spec_validate(s, err);
+    if (st) return st;
+
+    /* count first, so a too-large grid is an input error, not an OOM */
+    const unsigned long long total = count_trials(s);
+    if (total > OS_MAX_TRIALS) {
+        os_set_error(err, "--seeds: the grid has more than %llu trainings", OS_MAX_TRIALS);
+        return OS_EINPUT;
+    }
+    sw->trials = malloc((size_t)total * sizeof *sw->trials);
+    if (!sw->trials) {
+        os_set_error(err, "out of memory for %llu trainings", total);
+        return OS_ERUNTIME;
+    }
+    int order[OS_AX_COUNT];
+    nest_order(order);
+    uint32_t cfg = 0;
+    const os_list *opts = &s->axis[OS_AX_OPTIMIZER];
+    for (size_t o = 0; o < opts->n; ++o) plan_optimizer(s, (int)opts->v[o], order, sw, &cfg);
+
+    if ((st = plan_datasets(s, sw, err)) || (st = plan_schedulers(s, sw, err))) {
+        os_sweep_free(sw);
+        return st;
+    }
+    return OS_OK;
+}
+
+const os_dataset *os_sweep_dataset(const os_sweep *sw, size_t i)
+{
+    return &sw->data[sw->n_data == 1 ? 0 : sw->trials[i].replicate];
+}
+
+os_train_cfg os_sweep_train_cfg(const os_sweep *sw, size_t i)
+{
+    const os_trial *t = &sw->trials[i];
+    const os_dataset *d = os_sweep_dataset(sw, i);
+    os_train_cfg c;
+    c.opt = t->opt;
+    c.sched = &sw->scheds[t->sched];
+    c.lr = t->lr;
+    c.sched_per_epoch = sw->spec->sched_per_epoch;
+    c.init_wa = t->init_wa;
+    c.init_wb = t->init_wb;
+    c.ref_wa = d->ref_wa;
+    c.ref_wb = d->ref_wb;
+    c.tol_wa = os_param_error_tolerance(d->ref_wa, sw->spec->target);
+    c.tol_wb = os_param_error_tolerance(d->ref_wb, sw->spec->target);
+    return c;
+}
+
+void os_result_finish(const os_sweep *sw, size_t i, os_result *r)
+{
+    const os_dataset *d = os_sweep_dataset(sw, i);
+    r->loss_gap = r->final_loss - d->min_loss;
+    r->param_error = os_param_error(r->final_wa, r->final_wb, d->ref_wa, d->ref_wb);
+}
+
+double os_sweep_evaluations(const os_sweep *sw)
+{
+    double e = 0;
+    for (size_t i = 0; i < sw->n_trials; ++i)
+        e += (double)sw->trials[i].epochs * os_sweep_dataset(sw, i)->n;
+    return e;
+}
+
+void os_sweep_free(os_sweep *sw)
+{
+    for (size_t i = 0; sw->scheds && i < sw->spec->n_scheds; ++i) free((void *)sw->scheds[i].cos_tab);
+    free(sw->scheds);
+    for (size_t r = 0; r < sw->n_data && sw->data; ++r) os_dataset_free(&sw->data[r]);
+    free(sw->data);
+    free(sw->trials);
+    memset(sw, 0, sizeof *sw);
+}
