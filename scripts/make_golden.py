@@ -21,10 +21,10 @@ Rerun from the repository root with Debian's PyTorch (CPU is enough, < 1 min):
 
 It needs only torch and numpy, and imports nothing from orbitsweep: the
 Philox generator, the dataset and the training loop are written here from the
-contracts (DESIGN.md, pytorch-semantics.md, gpu-notes.md); the optimizers and
+contracts (docs/design.md, docs/pytorch-semantics.md, docs/gpu-notes.md); the optimizers and
 schedulers are torch's own. Self-checks, any of which stops the script: the
 Philox known-answer vectors; every sched_lr.csv value equal to the recursive
-formulas of pytorch-semantics.md §3; every trace's (wa, wb) within 1e-6
+formulas of docs/pytorch-semantics.md §3; every trace's (wa, wb) within 1e-6
 relative of a plain-Python float re-implementation (analytic gradients,
 math.fsum reductions). Only the date in the comment lines changes on a rerun.
 """
@@ -120,7 +120,7 @@ def check_philox():
 
 
 # ---------------------------------------------------------------------------
-# Dataset (DESIGN.md §1): bit-exact float64 construction
+# Dataset (docs/design.md §1): bit-exact float64 construction
 # ---------------------------------------------------------------------------
 
 A_DEF = 1.261845
@@ -196,7 +196,7 @@ def make_scheduler(spec, opt):
 # Training traces (float64)
 # ---------------------------------------------------------------------------
 
-# orbitsweep's defaults (DESIGN.md §3)
+# orbitsweep's defaults (docs/design.md §3)
 DEFAULTS = dict(optimizer="adam", lr=0.01, momentum=0.9, dampening=0.0, alpha=0.99, eps=1e-8,
                 beta1=0.9, beta2=0.999, weight_decay=0.0, scheduler="constant", sched_step="update",
                 batch_size=64, epochs=100, init_wa=0.1, init_wb=1.8, n=512, noise=0.1, seed=0)
@@ -244,7 +244,7 @@ def make_optimizer(cfg, params):
 
 
 def forward(x, y, c, wa, wb, safe):
-    """Masked-MSE loss of DESIGN.md §1. `safe` keeps sqrt's backward away from
+    """Masked-MSE loss of docs/design.md §1. `safe` keeps sqrt's backward away from
     s == 0 at masked points (only needed if torch's where() leaked a NaN)."""
     d = x + c
     s = 1 - d ** 2 / wa ** 2
@@ -429,7 +429,7 @@ def configs_f32():
 # Cross-check: the same trainings in plain Python floats
 # ---------------------------------------------------------------------------
 # Analytic gradients with math.fsum reductions (a different summation order
-# from torch's), the optimizer formulas of pytorch-semantics.md §2 and the
+# from torch's), the optimizer formulas of docs/pytorch-semantics.md §2 and the
 # recursive schedules of §3. Agreement to 1e-6 relative in (wa, wb) at every
 # update shows the traces are well-conditioned enough for the C tests.
 

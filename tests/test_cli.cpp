@@ -1,4 +1,4 @@
-// test_cli.cpp — the orbitsweep command line end to end (DESIGN.md §3-§5).
+// test_cli.cpp — the orbitsweep command line end to end (docs/design.md §3-§5).
 // Every test runs the built binary (OS_BIN) with fork/exec in a fresh
 // temporary directory and checks exit status, stdout and stderr separately:
 //  * bad input: exit 2, one stderr line naming the flag and the value, empty

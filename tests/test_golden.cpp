@@ -2,7 +2,7 @@
 // scripts/make_golden.py wrote with Debian's PyTorch (float64):
 //  * every trace_*.csv: the `# args:` line is replayed with `orbitsweep
 //    trace`; every update must match. Tolerances: lr exact; wa, wb, loss
-//    1e-6 relative (DESIGN.md §1); gradients, steps and optimizer state
+//    1e-6 relative (docs/design.md §1); gradients, steps and optimizer state
 //    1e-5 relative — near the mask edge dWa is ill-conditioned (a 1e-8
 //    relative change of Wa moves it by up to 2.5e-6 relative) — with an
 //    absolute floor of 1e-12 for values that cancel to ~0.

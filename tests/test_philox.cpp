@@ -63,7 +63,7 @@ TEST(Philox, CurandStreamsMatchGolden)
     EXPECT_EQ(streams, 2);
 }
 
-// gpu-notes.md: the first curand_uniform of curand_init(0,0,0) is 0x3ecc4fd2.
+// docs/gpu-notes.md: the first curand_uniform of curand_init(0,0,0) is 0x3ecc4fd2.
 TEST(Philox, UniformBitsAndRange)
 {
     os_philox s;

@@ -2,7 +2,7 @@
  *
  * os_philox_init/next/uniform reproduce curand_init(seed, subsequence,
  * offset), curand() and curand_uniform() of curandStatePhilox4_32_10_t word
- * for word (see shared/gpu-notes.md for the layout and the known-answer
+ * for word (see docs/gpu-notes.md for the layout and the known-answer
  * vectors that tests/test_philox.cpp checks). On the GPU the kernels may use
  * cuRAND itself; this port is what the CPU backend and the dataset use.
  */

@@ -3,7 +3,7 @@
 What a strong PyTorch user writes for a sweep: the parameters of all T
 trainings live in one tensor P[2, T] (row 0 Wa, row 1 Wb), the learning rates
 in lr[T]; each update evaluates the minibatch for all trainings at once as
-[T, batch] tensors and forms the analytic gradient (DESIGN.md §1) under
+[T, batch] tensors and forms the analytic gradient (docs/design.md §1) under
 torch.no_grad(); the optimizers are torch.optim's update rules written with
 in-place tensor ops on each optimizer's slice of P. There is no Python loop
 over trainings, no .item() and no host synchronisation until the end, and

@@ -1,6 +1,6 @@
 """sweep.py - the benchmark sweep that orbitsweep and every peer train.
 
-One sweep is T trainings of the orbit regression of DESIGN.md §1 (N = 512
+One sweep is T trainings of the orbit regression of docs/design.md §1 (N = 512
 points, batch 64, start (0.1, 1.8), float32, one batch order per epoch shared
 by all trainings), split evenly over one or more optimizers; in each
 optimizer's group the learning rates are logspace(lo, hi, T/k). Every tool
@@ -16,7 +16,7 @@ import math
 from dataclasses import dataclass
 
 # ---------------------------------------------------------------------------
-# The problem (DESIGN.md §1)
+# The problem (docs/design.md §1)
 # ---------------------------------------------------------------------------
 
 ORBIT_A = 1.261845
@@ -27,7 +27,7 @@ NOISE = 0.1
 BATCH = 64
 INIT_WA, INIT_WB = 0.1, 1.8
 TARGET = 0.01        # param_error that counts as converged (orbitsweep's --target)
-DIVERGED_ABS = 1e6   # |parameter| above this counts as diverged (DESIGN.md §4)
+DIVERGED_ABS = 1e6   # |parameter| above this counts as diverged (docs/design.md §4)
 
 # Hyperparameters are torch.optim's defaults except SGD-with-momentum's 0.9.
 MOMENTUM = 0.9

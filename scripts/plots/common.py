@@ -10,7 +10,7 @@ import math
 import os
 import tempfile
 
-# The generating orbit (DESIGN.md §1): semi-axes A, B and the focus offset c.
+# The generating orbit (docs/design.md §1): semi-axes A, B and the focus offset c.
 ORBIT_A = 1.261845
 ORBIT_B = 1.234378
 ORBIT_C = math.sqrt(ORBIT_A ** 2 - ORBIT_B ** 2)

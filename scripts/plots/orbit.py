@@ -86,7 +86,7 @@ def dataset(args, seed):
 
 
 class Landscape:
-    """The full-data masked MSE of the model over (Wa, Wb), DESIGN.md §1."""
+    """The full-data masked MSE of the model over (Wa, Wb), docs/design.md §1."""
 
     def __init__(self, x, y, c=ORBIT_C):
         import numpy as np
