@@ -407,10 +407,8 @@ static os_status cu_device_run_any(const cu_plan &pl, int dev, size_t s0, size_t
 static os_status cu_run(const os_sweep *sw, os_result *res, os_progress_fn progress, void *ctx, os_error *err)
 {
     const os_spec *s = sw->spec;
-    if (s->tile != 0 && s->tile != 1 && s->tile != 2 && s->tile != 4 && s->tile != 8) {
-        os_set_error(err, "--tile: '%d' is not 0, 1, 2, 4 or 8", s->tile);
-        return OS_EINPUT;
-    }
+    os_status st = os_spec_validate(s, err); /* a spec changed since the plan (tile, devices) */
+    if (st) return st;
     os_device_info devs[OS_MAX_DEVICES];
     int bad = 0;
     os_error why;
@@ -428,7 +426,7 @@ static os_status cu_run(const os_sweep *sw, os_result *res, os_progress_fn progr
         return OS_OK;
     }
     cu_plan pl;
-    os_status st = cu_plan_make(sw, &pl, err);
+    st = cu_plan_make(sw, &pl, err);
     if (st) return st;
 
     /* contiguous slices of the launch order, balanced by epochs */

@@ -314,7 +314,11 @@ TEST(Cuda, BadTileIsAnInputError)
     s.tile = 3;
     os_sweep sw;
     os_error err;
+    EXPECT_EQ(os_sweep_plan(&s, &sw, &err), OS_EINPUT);  // os_spec_validate
+    EXPECT_NE(std::string(err.msg).find("--tile"), std::string::npos) << err.msg;
+    s.tile = 1;
     ASSERT_EQ(os_sweep_plan(&s, &sw, &err), OS_OK) << err.msg;
+    s.tile = 3;  // changed after the plan: the backend checks again, with the same rules
     std::vector<os_result> r(sw.n_trials);
     EXPECT_EQ(os_cuda_run(&sw, r.data(), nullptr, nullptr, &err), OS_EINPUT);
     EXPECT_NE(std::string(err.msg).find("--tile"), std::string::npos) << err.msg;
