@@ -10,9 +10,9 @@
  * the host. A result is the same bits as os_cpu_run's for any tile size,
  * chunk size or device count.
  *
- * Settings of the spec (os_spec): cuda_chunk (trainings per launch,
- * default 4194304), cuda_table_bytes (bytes of shared batch orders
- * precomputed on a GPU, default 1 GiB; 0: always derive them on the fly).
+ * Settings of the spec (--cuda-chunk, --cuda-table-bytes): trainings per
+ * launch (default 4194304) and bytes of shared batch orders precomputed on
+ * a GPU (default 1 GiB; 0: always derive them on the fly).
  */
 #include <math.h>
 #include <stdio.h>
@@ -31,8 +31,6 @@
 #include "cuda_plan.cuh"
 #include "cuda_train.cuh"
 
-#define CU_CHUNK_DEFAULT ((size_t)1 << 22)
-#define CU_TABLE_MAX_DEFAULT 1073741824.0
 
 /* ------------------------------------------------------------------------ */
 /* devices                                                                   */
@@ -294,7 +292,7 @@ static os_status cu_device_run(const cu_plan &pl, int dev, size_t s0, size_t s1,
     if (pl.shuffle == OS_SHUFFLE_SHARED) {
         const double bytes = (double)pl.reps * pl.max_ep * pl.n * sizeof(cu_point<T>);
         CU_TRY(cudaMemGetInfo(&free_b, &total_b));
-        const double limit = std::min((double)(s->cuda_table_bytes < 0 ? CU_TABLE_MAX_DEFAULT : s->cuda_table_bytes),
+        const double limit = std::min((double)s->cuda_table_bytes,
                                       (double)free_b / 4);
         if (bytes > 0 && bytes <= limit && cudaMalloc(&d_table, (size_t)bytes) == cudaSuccess) {
             const size_t total = (size_t)pl.reps * pl.max_ep * pl.n;
@@ -311,7 +309,7 @@ static os_status cu_device_run(const cu_plan &pl, int dev, size_t s0, size_t s1,
     }
 
     /* chunks and the tile size */
-    chunk = std::min(m, std::max<size_t>(1, (s->cuda_chunk ? s->cuda_chunk : CU_CHUNK_DEFAULT)));
+    chunk = std::min(m, std::max<size_t>(1, (size_t)s->cuda_chunk));
     n_chunks = (m + chunk - 1) / chunk;
     if (tile == 0) { /* the widest tile that still fits every training of a chunk on the GPU at once */
         tile = 1;

@@ -141,8 +141,8 @@ for dt in float32 float64; do
   done
 done
 parity_case f32-shared-knobs "${GRID[@]}" --shuffle shared -- \
-  "ORBITSWEEP_CUDA_CHUNK=37|--tile 0" "ORBITSWEEP_CUDA_CHUNK=500|--tile 1" \
-  "ORBITSWEEP_CUDA_TABLE_MAX=0|--tile 0" "ORBITSWEEP_CUDA_TABLE_MAX=0|--tile 8"
+  "|--cuda-chunk 37 --tile 0" "|--cuda-chunk 500 --tile 1" \
+  "|--cuda-table-bytes 0 --tile 0" "|--cuda-table-bytes 0 --tile 8"
 EPOCH=(--optimizer sgd,momentum,rmsprop,adam --lr 0.01,0.3,30 --scheduler step:step_size=2,gamma=0.5
        --scheduler cosine:t_max=3 --sched-step epoch --weight-decay 0,0.01 --dampening 0,0.1
        --batch-size 7,48,400 --epochs 3 --n 301 --seeds 2 --shuffle trial --quiet)

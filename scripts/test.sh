@@ -5,6 +5,8 @@ cd "$(dirname "$0")/.."
 
 scripts/setup.sh
 gen=(); command -v ninja >/dev/null 2>&1 && gen=(-G Ninja)
-cmake -S . -B build "${gen[@]}" -DCMAKE_BUILD_TYPE=Release -DOS_BUILD_TESTS=ON >/dev/null
+# OS_CMAKE_FLAGS: extra configure flags (CI: -DOS_WERROR=ON)
+# shellcheck disable=SC2086
+cmake -S . -B build "${gen[@]}" -DCMAKE_BUILD_TYPE=Release -DOS_BUILD_TESTS=ON ${OS_CMAKE_FLAGS:-} >/dev/null
 cmake --build build
 ctest --test-dir build --output-on-failure -j "$(nproc)"

@@ -269,8 +269,8 @@ os_status os_spec_init(os_spec *spec)
     spec->data_file = NULL;
     spec->backend = OS_BACKEND_AUTO;
     spec->threads = 0;
-    spec->cuda_chunk = 0;
-    spec->cuda_table_bytes = -1;
+    spec->cuda_chunk = 4194304;
+    spec->cuda_table_bytes = 1073741824.0;
     return OS_OK;
 }
 
@@ -374,6 +374,9 @@ os_status os_spec_validate(const os_spec *s, os_error *err)
     if ((st = check_int("--threads", s->threads, 0, 4096, err))) return st;
     if (!(s->tile == 0 || s->tile == 1 || s->tile == 2 || s->tile == 4 || s->tile == 8))
         return out_of_range(err, "--tile", s->tile, "0 (auto), 1, 2, 4 or 8");
+    if ((st = check_int("--cuda-chunk", s->cuda_chunk, 1, 2147483647, err))) return st;
+    if (!(s->cuda_table_bytes >= 0 && s->cuda_table_bytes <= 1e15))
+        return out_of_range(err, "--cuda-table-bytes", s->cuda_table_bytes, "bytes in 0..1e15");
     if (!s->data_file) {
         if ((st = check_int("--n", s->n, 2, 1e7, err))) return st;
         if (!(s->a > 0 && s->a <= 1e6)) return out_of_range(err, "--a", s->a, "must be in (0, 1e6]");

@@ -248,7 +248,7 @@ TEST(Cuda, ChunksAndOrdersOnTheFlyGiveTheSameTable)
     grid_spec(&s, OS_DTYPE_F32, OS_SHUFFLE_SHARED);
     s.cuda_chunk = 37;
     expect_parity(&s, {0, 1});
-    s.cuda_chunk = 0;
+    s.cuda_chunk = 4194304;
     s.cuda_table_bytes = 0;
     expect_parity(&s, {0, 2});
     os_spec_free(&s);

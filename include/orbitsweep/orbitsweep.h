@@ -130,9 +130,9 @@ typedef struct os_spec {
     int tile;       /* CUDA: lanes per training, 1, 2, 4 or 8 (0: chosen from the sweep size) */
     int n_devices;  /* CUDA: how many of devices[] to use (0: every usable GPU) */
     int devices[OS_MAX_DEVICES]; /* CUDA device numbers */
-    size_t cuda_chunk;       /* CUDA: trainings per launch (0: the default, 4194304) */
-    double cuda_table_bytes; /* CUDA: bytes of shared batch orders to precompute per GPU
-                                (< 0: the default, 1 GiB; 0: always derive them on the fly) */
+    int cuda_chunk;          /* CUDA: trainings per launch */
+    double cuda_table_bytes; /* CUDA: bytes of shared batch orders precomputed per GPU
+                                (0: always derive them on the fly) */
 } os_spec;
 
 /* Fill a spec with the defaults (docs/design.md §3). OS_ERUNTIME only when
