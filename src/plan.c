@@ -72,10 +72,25 @@ static void nest_order(int order[OS_AX_COUNT])
     for (int a = 0; a < OS_AX_COUNT; ++a) order[os_axes[a].nest] = a;
 }
 
-/* How many values axis a takes for optimizer kind: its list, or one. */
+/* The values axis a takes for optimizer kind: the given list, or the
+ * optimizer's own default (one value in *one), or the axis default; NULL
+ * when the optimizer does not use the axis. */
+static const double *axis_values(const os_spec *s, int a, int kind, double *one, size_t *n)
+{
+    *n = 1;
+    if (!os_axis_used(a, kind)) return NULL;
+    if (!s->given[a] && os_axes[a].hp && os_optimizer_default(kind, a, one)) return one;
+    *n = s->axis[a].n;
+    return s->axis[a].v;
+}
+
+/* How many values axis a takes for optimizer kind. */
 static size_t axis_count(const os_spec *s, int a, int kind)
 {
-    return os_axis_used(a, kind) ? s->axis[a].n : 1;
+    double one;
+    size_t n;
+    axis_values(s, a, kind, &one, &n);
+    return n;
 }
 
 /* The trials of one optimizer: an odometer over the other axes (innermost
@@ -84,7 +99,10 @@ static void plan_optimizer(const os_spec *s, int kind, const int order[OS_AX_COU
                            uint32_t *cfg)
 {
     const os_optimizer_def *od = &os_optimizers[kind];
-    size_t idx[OS_AX_COUNT] = {0};
+    size_t idx[OS_AX_COUNT] = {0}, count[OS_AX_COUNT];
+    double own[OS_AX_COUNT];
+    const double *vals[OS_AX_COUNT];
+    for (int a = 0; a < OS_AX_COUNT; ++a) vals[a] = axis_values(s, a, kind, &own[a], &count[a]);
     for (;;) {
         os_trial t;
         memset(&t, 0, sizeof t);
@@ -93,8 +111,8 @@ static void plan_optimizer(const os_spec *s, int kind, const int order[OS_AX_COU
             double v = NAN;
             if (a == OS_AX_OPTIMIZER)
                 v = kind;
-            else if (os_axis_used(a, kind))
-                v = s->axis[a].v[idx[a]];
+            else if (vals[a])
+                v = vals[a][idx[a]];
             else if (od->pinned & (1u << a))
                 v = 0.0;
             trial_set_axis(&t, a, v);
@@ -110,7 +128,7 @@ static void plan_optimizer(const os_spec *s, int kind, const int order[OS_AX_COU
         int k = OS_AX_COUNT - 1;
         for (; k > 0; --k) { /* order[0] is the optimizer */
             const int a = order[k];
-            if (++idx[a] < axis_count(s, a, kind)) break;
+            if (++idx[a] < count[a]) break;
             idx[a] = 0;
         }
         if (k == 0) return;

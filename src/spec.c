@@ -29,7 +29,8 @@ const os_axis_def os_axes[OS_AX_COUNT] = {
 };
 
 const os_optimizer_def os_optimizers[OS_OPT_COUNT] = {
-#define OS_X(ID, name, what, uses, pinned, positive, state) {OS_OPT_##ID, name, what, uses, pinned, positive, state},
+#define OS_X(ID, name, what, uses, pinned, positive, state, defaults) \
+    {OS_OPT_##ID, name, what, uses, pinned, positive, state, defaults},
     OS_OPTIMIZERS(OS_X)
 #undef OS_X
 };
@@ -49,6 +50,20 @@ const char *os_optimizer_name(int kind)
 int os_axis_used(int axis, int kind)
 {
     return !os_axes[axis].hp || (os_optimizers[kind].uses & (1u << axis)) != 0;
+}
+
+int os_optimizer_default(int kind, int axis, double *v)
+{
+    const char *col = os_axes[axis].column;
+    const size_t cl = strlen(col);
+    for (const char *p = os_optimizers[kind].defaults; p && *p;) {
+        const char *comma = strchr(p, ','), *end = comma ? comma : p + strlen(p);
+        const char *eq = memchr(p, '=', (size_t)(end - p));
+        if (eq && (size_t)(eq - p) == cl && strncmp(p, col, cl) == 0)
+            return os_parse_number(eq + 1, (size_t)(end - eq - 1), v);
+        p = comma ? comma + 1 : NULL;
+    }
+    return 0;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -328,6 +343,7 @@ static os_status check_optimizers(const os_spec *s, os_error *err)
     for (size_t o = 0; o < opts->n; ++o) {
         const os_optimizer_def *d = &os_optimizers[(int)opts->v[o]];
         for (int a = 0; a < OS_AX_COUNT; ++a) {
+            if (!s->given[a]) continue; /* its own default (tests/test_plan.cpp checks them) */
             const os_list *l = &s->axis[a];
             char why[128];
             for (size_t i = 0; i < l->n; ++i) {

@@ -305,6 +305,76 @@ TEST(Tables, OptimizerRowsNameOnlyHyperparameters)
     }
 }
 
+TEST(Tables, OptimizerDefaultsAreValidForTheirAxesAndRules)
+{
+    for (int o = 0; o < OS_OPT_COUNT; ++o) {
+        const os_optimizer_def &d = os_optimizers[o];
+        for (int a = 0; a < OS_AX_COUNT; ++a) {
+            double v;
+            const int has = os_optimizer_default(o, a, &v);
+            SCOPED_TRACE(std::string(d.name) + " " + os_axes[a].column);
+            if (!has) continue;
+            EXPECT_TRUE(d.uses & (1u << a)) << "a default for an axis it does not use";
+            Spec sp;  // the value must pass the axis's own check
+            sp.s.axis[a].v[0] = v;
+            os_error err;
+            EXPECT_EQ(os_spec_validate(&sp.s, &err), OS_OK) << err.msg;
+            if (d.positive & (1u << a)) {
+                EXPECT_GT(v, 0);
+            }
+        }
+    }
+    // every default in a row names a real axis
+    for (int o = 0; o < OS_OPT_COUNT; ++o) {
+        std::string defs = os_optimizers[o].defaults;
+        size_t named = 0;
+        for (int a = 0; a < OS_AX_COUNT; ++a) {
+            double v;
+            named += os_optimizer_default(o, a, &v);
+        }
+        EXPECT_EQ(named, (size_t)std::count(defs.begin(), defs.end(), '=') ) << defs;
+    }
+}
+
+// torch.optim's documented defaults (1.13): RMSprop(alpha=0.99, eps=1e-08),
+// Adam(betas=(0.9, 0.999), eps=1e-08), weight_decay=0 everywhere.
+TEST(Plan, EachOptimizerTrainsWithItsOwnDefaults)
+{
+    Spec sp;
+    set_list(&sp.s, OS_AX_OPTIMIZER, "sgd,momentum,nesterov,rmsprop,adam");
+    sp.s.n = 64;
+    Sweep p(&sp.s);
+    ASSERT_EQ(p.st, OS_OK) << p.err.msg;
+    ASSERT_EQ(p.sw.n_trials, 5u);
+    const os_opt_hp *h[5];
+    for (int i = 0; i < 5; ++i) h[i] = &p.sw.trials[i].opt;
+    EXPECT_EQ(h[1]->momentum, 0.9);
+    EXPECT_EQ(h[1]->dampening, 0.0);
+    EXPECT_EQ(h[2]->momentum, 0.9);
+    EXPECT_EQ(h[3]->alpha, 0.99);
+    EXPECT_EQ(h[3]->eps, 1e-8);
+    EXPECT_EQ(h[4]->beta1, 0.9);
+    EXPECT_EQ(h[4]->beta2, 0.999);
+    EXPECT_EQ(h[4]->eps, 1e-8);
+    for (int i = 0; i < 5; ++i) EXPECT_EQ(h[i]->weight_decay, 0.0);
+}
+
+TEST(Plan, AGivenValueAppliesToEveryOptimizerThatUsesIt)
+{
+    Spec sp;
+    set_list(&sp.s, OS_AX_OPTIMIZER, "sgd,rmsprop,adam");
+    set_list(&sp.s, OS_AX_EPS, "1e-6,1e-4");
+    sp.s.n = 64;
+    Sweep p(&sp.s);
+    ASSERT_EQ(p.st, OS_OK) << p.err.msg;
+    ASSERT_EQ(p.sw.n_trials, 5u);  // sgd 1, rmsprop 2, adam 2
+    EXPECT_TRUE(std::isnan(p.sw.trials[0].opt.eps));
+    EXPECT_EQ(p.sw.trials[1].opt.eps, 1e-6);
+    EXPECT_EQ(p.sw.trials[2].opt.eps, 1e-4);
+    EXPECT_EQ(p.sw.trials[3].opt.eps, 1e-6);
+    EXPECT_EQ(p.sw.trials[4].opt.eps, 1e-4);
+}
+
 TEST(Tables, DefaultsAreValidAndPlanOneTraining)
 {
     Spec sp;

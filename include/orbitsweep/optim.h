@@ -28,14 +28,22 @@
 
 /* Columns: ID, name, what it is (for --help), the hyperparameter axes it
  * uses, axes pinned to 0 (their column shows 0; a given value must be 0),
- * axes that must be > 0 for it, its state.
+ * axes that must be > 0 for it, its state, and its defaults: the value of
+ * each hyperparameter it uses when the flag is not given (PyTorch's, but
+ * momentum 0.9 for the momentum optimizers; a given flag applies to every
+ * optimizer that uses it).
  * clang-format off */
 #define OS_OPTIMIZERS(X) \
-  X(SGD,      "sgd",      "SGD without momentum",                  OS_HP(WEIGHT_DECAY), 0, 0, 0) \
-  X(MOMENTUM, "momentum", "SGD with momentum (and dampening)",     OS_HP(MOMENTUM) | OS_HP(DAMPENING) | OS_HP(WEIGHT_DECAY), 0, OS_HP(MOMENTUM), OS_STATE_M) \
-  X(NESTEROV, "nesterov", "SGD with Nesterov momentum",            OS_HP(MOMENTUM) | OS_HP(WEIGHT_DECAY), OS_HP(DAMPENING), OS_HP(MOMENTUM), OS_STATE_M) \
-  X(RMSPROP,  "rmsprop",  "RMSprop (momentum 0, not centered)",    OS_HP(ALPHA) | OS_HP(EPS) | OS_HP(WEIGHT_DECAY), 0, 0, OS_STATE_V) \
-  X(ADAM,     "adam",     "Adam (L2 weight decay, no amsgrad)",    OS_HP(BETA1) | OS_HP(BETA2) | OS_HP(EPS) | OS_HP(WEIGHT_DECAY), 0, 0, OS_STATE_M | OS_STATE_V)
+  X(SGD,      "sgd",      "SGD without momentum",                  OS_HP(WEIGHT_DECAY), 0, 0, 0, \
+    "weight_decay=0") \
+  X(MOMENTUM, "momentum", "SGD with momentum (and dampening)",     OS_HP(MOMENTUM) | OS_HP(DAMPENING) | OS_HP(WEIGHT_DECAY), 0, OS_HP(MOMENTUM), OS_STATE_M, \
+    "momentum=0.9,dampening=0,weight_decay=0") \
+  X(NESTEROV, "nesterov", "SGD with Nesterov momentum",            OS_HP(MOMENTUM) | OS_HP(WEIGHT_DECAY), OS_HP(DAMPENING), OS_HP(MOMENTUM), OS_STATE_M, \
+    "momentum=0.9,weight_decay=0") \
+  X(RMSPROP,  "rmsprop",  "RMSprop (momentum 0, not centered)",    OS_HP(ALPHA) | OS_HP(EPS) | OS_HP(WEIGHT_DECAY), 0, 0, OS_STATE_V, \
+    "alpha=0.99,eps=1e-8,weight_decay=0") \
+  X(ADAM,     "adam",     "Adam (L2 weight decay, no amsgrad)",    OS_HP(BETA1) | OS_HP(BETA2) | OS_HP(EPS) | OS_HP(WEIGHT_DECAY), 0, 0, OS_STATE_M | OS_STATE_V, \
+    "beta1=0.9,beta2=0.999,eps=1e-8,weight_decay=0")
 /* clang-format on */
 
 enum {

@@ -78,6 +78,7 @@ typedef struct os_optimizer_def {
     const char *name, *what;
     unsigned uses, pinned, positive; /* OS_HP bits */
     int state;                       /* OS_STATE_* bits */
+    const char *defaults;            /* "axis=value,...": its hyperparameters' defaults */
 } os_optimizer_def;
 
 extern const os_optimizer_def os_optimizers[OS_OPT_COUNT];
@@ -88,6 +89,10 @@ const char *os_optimizer_name(int kind);
 
 /* 1 if optimizer `kind` uses axis `axis` (non-hyperparameter axes: always). */
 int os_axis_used(int axis, int kind);
+
+/* Optimizer `kind`'s default for axis `axis` into *v: 1 if its row has
+ * one, else 0 (then the axis table's default applies). */
+int os_optimizer_default(int kind, int axis, double *v);
 
 /* ---- spec (src/spec.c) ---- */
 
@@ -106,8 +111,9 @@ typedef struct os_sched_spec {
 typedef struct os_spec {
     /* The sweep axes, one list per row of axes.h: axis[OS_AX_OPTIMIZER]
      * holds optimizer kinds, axis[OS_AX_SCHEDULER] indices into scheds[],
-     * the others their values. given[a]: set on the command line (else
-     * the row's default). */
+     * the others their values. given[a]: set (os_spec_set_axis); else the
+     * list holds the axis table's default and each optimizer uses its own
+     * default for the hyperparameters its row gives one. */
     os_list axis[OS_AX_COUNT];
     int given[OS_AX_COUNT];
     os_sched_spec *scheds;
