@@ -37,25 +37,31 @@ typedef struct bench_opts {
     int epochs;
 } bench_opts;
 
-static const char *const backends[] = {"auto", "cpu", "cuda", NULL};
-static const char *const dtypes[] = {"float32", "float64", NULL};
-static const char *const shuffles[] = {"shared", "trial", "none", NULL};
+/* bench's flags: its own, and these settings of the spec */
+static const char *const bench_settings[] = {"--backend", "--dtype", "--shuffle", "--tile", "--devices", "--threads"};
+#define N_BENCH_SETTINGS (sizeof bench_settings / sizeof bench_settings[0])
+#define N_BENCH_FLAGS_MAX (2 + N_BENCH_SETTINGS)
 
-#define B(field) offsetof(bench_opts, spec.field)
-static const os_flag bench_flags[] = {
-    {"--backend", OS_F_CHOICE, B(backend), backends, 0, -1, NULL, "NAME", "auto, cpu or cuda", "auto"},
-    {"--sizes", OS_F_LIST, offsetof(bench_opts, sizes), NULL, 0, -1, NULL, "LIST",
-     "trainings per run, at most 32 sizes", "1e3,1e4,1e5 (GPU: and 1e6)"},
-    {"--epochs", OS_F_INT, offsetof(bench_opts, epochs), NULL, 0, -1, NULL, "N", "epochs, 1..100000", "100"},
-    {"--dtype", OS_F_CHOICE, B(dtype), dtypes, 0, -1, NULL, "TYPE", "float32 or float64", "float32"},
-    {"--shuffle", OS_F_CHOICE, B(shuffle), shuffles, 0, -1, NULL, "MODE", "shared, trial or none", "shared"},
-    {"--tile", OS_F_INT, B(tile), NULL, 0, -1, NULL, "N", "CUDA: lanes per training (0: auto)", "0"},
-    {"--devices", OS_F_DEVICES, offsetof(bench_opts, spec), NULL, 0, -1, NULL, "LIST", "CUDA: the GPUs", "all"},
-    {"--threads", OS_F_INT, B(threads), NULL, 0, -1, NULL, "N", "CPU threads (0: all cores)", "0"},
-};
-#define N_BENCH_FLAGS (sizeof bench_flags / sizeof bench_flags[0])
-
-void os_bench_help(FILE *f) { os_flags_help(f, bench_flags, N_BENCH_FLAGS); }
+static size_t bench_flags(os_flag *f)
+{
+    size_t n = 0;
+    f[n++] = (os_flag){"--sizes", OS_F_LIST, offsetof(bench_opts, sizes), 0, NULL, NULL, "LIST",
+                       "trainings per run, at most 32 sizes", "1e3,1e4,1e5 (GPU: and 1e6)"};
+    f[n++] = (os_flag){"--epochs", OS_F_VALUE, offsetof(bench_opts, epochs), OS_V_INT, NULL, NULL, "N",
+                       "epochs, 1..100000", "100"};
+    for (size_t i = 0; i < N_BENCH_SETTINGS; ++i) {
+        const int k = os_setting_find(bench_settings[i]);
+        const os_setting_def *s = &os_settings[k];
+        f[n++] = (os_flag){s->flag, OS_F_SETTING, offsetof(bench_opts, spec), k, NULL, NULL, s->arg, s->help,
+                           s->shown ? s->shown : s->dflt};
+    }
+    return n;
+}
+void os_bench_help(FILE *f)
+{
+    os_flag flags[N_BENCH_FLAGS_MAX];
+    os_flags_help(f, flags, bench_flags(flags));
+}
 
 static int bench_fail(const os_error *err, os_status st)
 {
@@ -71,7 +77,9 @@ static int bench_parse(int argc, char **argv, bench_opts *o)
     if (st) return fprintf(stderr, "orbitsweep: bench: out of memory\n"), 1;
     o->epochs = 100;
     int n_pos = 0;
-    if ((st = os_flags_parse(bench_flags, N_BENCH_FLAGS, o, argc, argv, NULL, 0, &n_pos, &err)) ||
+    os_flag flags[N_BENCH_FLAGS_MAX];
+    const size_t n_flags = bench_flags(flags);
+    if ((st = os_flags_parse(flags, n_flags, o, argc, argv, NULL, 0, &n_pos, &err)) ||
         (st = os_spec_validate(&o->spec, &err)))
         return bench_fail(&err, st);
     if (o->epochs < 1 || o->epochs > 100000) {
@@ -179,7 +187,8 @@ int os_cli_bench(int argc, char **argv)
     }
     const int cuda = bc.backend == OS_BACKEND_CUDA;
     printf("orbitsweep bench: adam, lr logspace(-4,-0.5,min(S,1000)) x seeds, 512 points, batch 64, "
-           "%d epochs, %s, shuffle %s\n", o.epochs, dtypes[o.spec.dtype], shuffles[o.spec.shuffle]);
+           "%d epochs, %s, shuffle %s\n", o.epochs, o.spec.dtype == OS_DTYPE_F32 ? "float32" : "float64",
+           o.spec.shuffle == OS_SHUFFLE_SHARED ? "shared" : o.spec.shuffle == OS_SHUFFLE_TRIAL ? "trial" : "none");
     printf("backend %s on %s\n", cuda ? "cuda" : "cpu", bc.where);
     if (cuda) { /* context creation and module load, untimed */
         const int ep = o.epochs;

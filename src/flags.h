@@ -16,27 +16,26 @@
 #include "orbitsweep/orbitsweep.h"
 
 enum {
-    OS_F_AXIS,    /* a sweep axis: the spec at `off`, axis `axis` (os_spec_set_axis) */
-    OS_F_INT,     /* an int; "1e3" is 1000, "1.5" is an error */
-    OS_F_U64,     /* a uint64_t, digits only */
-    OS_F_DOUBLE,  /* a finite double */
-    OS_F_CHOICE,  /* an int: the index of the value in `choices` */
-    OS_F_STRING,  /* a malloc'd char * (non-empty) */
-    OS_F_BOOL,    /* an int set to 1; takes no value */
-    OS_F_DEVICES, /* GPU numbers 0,1,...: the spec at `off` (devices, n_devices) */
-    OS_F_LIST,    /* an os_list of numbers (os_list_parse) */
+    OS_F_AXIS,    /* a sweep axis: the os_spec at `off`, axis `id` (os_spec_set_axis) */
+    OS_F_SETTING, /* a setting: the os_spec at `off`, os_settings[id] (os_spec_set) */
+    OS_F_VALUE,   /* a value of kind `id` (OS_V_INT, ..., util.h) at `off` */
+    OS_F_BOOL,    /* an int at `off` set to 1; takes no value */
+    OS_F_LIST,    /* an os_list of numbers at `off` (os_list_parse) */
 };
 
 typedef struct os_flag {
     const char *name;
     int kind;
-    size_t off;                 /* the value's place in the command's options struct */
-    const char *const *choices; /* OS_F_CHOICE: NULL-terminated */
-    int axis;                   /* OS_F_AXIS */
-    long mark;                  /* >= 0: an int at this offset is set to 1 when the flag is given */
+    size_t off;                 /* its place in the command's options struct */
+    int id;                     /* the axis, setting or kind of value */
+    const char *const *choices; /* OS_F_VALUE with OS_V_CHOICE: NULL-terminated */
     const char *section;        /* --help: the group it is listed under */
     const char *arg, *help, *dflt;
 } os_flag;
+
+/* The flag of every sweep axis and setting of an os_spec at `spec_off`,
+ * into out (room for OS_AX_COUNT + os_n_settings rows); returns how many. */
+size_t os_flags_for_spec(os_flag *out, size_t spec_off);
 
 /* Read argv[0..argc) into opts. Arguments that are not flags go to
  * pos[0..max_pos) (*n_pos of them); more is an error. OS_EINPUT with a

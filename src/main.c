@@ -19,6 +19,7 @@
 #include "flags.h"
 #include "orbitsweep/orbitsweep.h"
 #include "summarize.h"
+#include "util.h"
 
 /* ------------------------------------------------------------------------ */
 /* flags of run, trace and data                                              */
@@ -29,52 +30,19 @@ typedef struct cli {
     int quiet;
 } cli;
 
-static const char *const shuffle_names[] = {"shared", "trial", "none", NULL};
-static const char *const dtype_names[] = {"float32", "float64", NULL};
-static const char *const backend_names[] = {"auto", "cpu", "cuda", NULL};
-static const char *const sched_step_names[] = {"update", "epoch", NULL};
-static const char *const simd_names[] = {"on", "off", NULL};
+#define N_RUN_FLAGS_MAX (OS_AX_COUNT + 64)
 
-#define S(field) offsetof(cli, spec.field)
-#define SPEC offsetof(cli, spec)
-static const os_flag run_flags[] = {
-#define OS_X(ID, col, flag, type, member, dflt, lo, hi, lo_open, hi_open, integer, range, nest, hash, hp, help) \
-    {flag, OS_F_AXIS, SPEC, NULL, OS_AX_##ID, -1, "training (every axis takes a list; run trains the grid)", \
-     type == OS_AXT_SCHED ? "SPEC" : "LIST", help, dflt},
-    OS_AXES(OS_X)
-#undef OS_X
-    {"--sched-step", OS_F_CHOICE, S(sched_per_epoch), sched_step_names, 0, -1, NULL, "WHEN",
-     "scheduler.step() after every update or every epoch", "update"},
-    {"--seeds", OS_F_INT, S(seeds), NULL, 0, -1, NULL, "K", "replicates seed..seed+K-1 (data noise, order)", "1"},
-    {"--seed", OS_F_U64, S(seed), NULL, 0, -1, NULL, "S", "the first seed", "0"},
-    {"--shuffle", OS_F_CHOICE, S(shuffle), shuffle_names, 0, -1, NULL, "MODE",
-     "batch orders: shared by a seed's trainings, per trial, or none", "shared"},
-    {"--dtype", OS_F_CHOICE, S(dtype), dtype_names, 0, -1, NULL, "TYPE", "float32 or float64", "float32"},
-    {"--target", OS_F_DOUBLE, S(target), NULL, 0, -1, NULL, "X", "param_error that counts as converged", "0.01"},
-    {"--n", OS_F_INT, S(n), NULL, 0, -1, "data", "N", "points of the generated dataset", "512"},
-    {"--a", OS_F_DOUBLE, S(a), NULL, 0, -1, "data", "A", "semi-major axis of the true orbit", "1.261845"},
-    {"--b", OS_F_DOUBLE, S(b), NULL, 0, -1, "data", "B", "semi-minor axis", "1.234378"},
-    {"--offset", OS_F_DOUBLE, S(offset), NULL, 0, (long)S(offset_set), "data", "C", "the model's offset c",
-     "sqrt(a^2-b^2)"},
-    {"--noise", OS_F_DOUBLE, S(noise), NULL, 0, -1, "data", "X", "uniform noise amplitude", "0.1"},
-    {"--data", OS_F_STRING, S(data_file), NULL, 0, -1, "data", "FILE", "load x,y from a CSV file instead", NULL},
-    {"--backend", OS_F_CHOICE, S(backend), backend_names, 0, -1, "execution", "NAME",
-     "auto (a GPU when one is usable), cpu or cuda", "auto"},
-    {"--devices", OS_F_DEVICES, SPEC, NULL, 0, -1, "execution", "LIST", "CUDA: the GPUs to split the sweep across",
-     "all"},
-    {"--tile", OS_F_INT, S(tile), NULL, 0, -1, "execution", "N", "CUDA: lanes per training, 1 2 4 8 (0: auto)", "0"},
-    {"--cuda-chunk", OS_F_INT, S(cuda_chunk), NULL, 0, -1, "execution", "N", "CUDA: trainings per launch",
-     "4194304"},
-    {"--cuda-table-bytes", OS_F_DOUBLE, S(cuda_table_bytes), NULL, 0, -1, "execution", "B",
-     "CUDA: shared batch orders precomputed per GPU (0: on the fly)", "1073741824"},
-    {"--threads", OS_F_INT, S(threads), NULL, 0, -1, "execution", "N", "CPU threads (0: all cores)", "0"},
-    {"--simd", OS_F_CHOICE, S(cpu_scalar), simd_names, 0, -1, "execution", "on|off",
-     "CPU: trainings side by side in SIMD lanes", "on"},
-    {"-o", OS_F_STRING, offsetof(cli, out), NULL, 0, -1, "execution", "FILE",
-     "output file (run: results.csv; trace, data: stdout; - is stdout)", NULL},
-    {"--quiet", OS_F_BOOL, offsetof(cli, quiet), NULL, 0, -1, "execution", NULL, "no summary or progress", NULL},
-};
-#define N_RUN_FLAGS (sizeof run_flags / sizeof run_flags[0])
+/* The flags of run, trace and data: every axis and setting of the spec
+ * (their tables), then -o and --quiet. */
+static size_t run_flags(os_flag *f)
+{
+    size_t n = os_flags_for_spec(f, offsetof(cli, spec));
+    f[n++] = (os_flag){"-o", OS_F_VALUE, offsetof(cli, out), OS_V_STRING, NULL, "execution", "FILE",
+                       "output file (run: results.csv; trace, data: stdout; - is stdout)", NULL};
+    f[n++] = (os_flag){"--quiet", OS_F_BOOL, offsetof(cli, quiet), 0, NULL, "execution", NULL,
+                       "no summary or progress", NULL};
+    return n;
+}
 
 typedef struct summarize_opts {
     char *out;
@@ -83,10 +51,10 @@ typedef struct summarize_opts {
 } summarize_opts;
 
 static const os_flag summarize_flags[] = {
-    {"-o", OS_F_STRING, offsetof(summarize_opts, out), NULL, 0, -1, NULL, "FILE", "output file", "stdout"},
-    {"--target", OS_F_DOUBLE, offsetof(summarize_opts, target), NULL, 0, -1, NULL, "X",
+    {"-o", OS_F_VALUE, offsetof(summarize_opts, out), OS_V_STRING, NULL, NULL, "FILE", "output file", "stdout"},
+    {"--target", OS_F_VALUE, offsetof(summarize_opts, target), OS_V_DOUBLE, NULL, NULL, "X",
      "param_error that counts as success", "0.01"},
-    {"--quiet", OS_F_BOOL, offsetof(summarize_opts, quiet), NULL, 0, -1, NULL, NULL, "no summary line", NULL},
+    {"--quiet", OS_F_BOOL, offsetof(summarize_opts, quiet), 0, NULL, NULL, NULL, "no summary line", NULL},
 };
 #define N_SUMMARIZE_FLAGS (sizeof summarize_flags / sizeof summarize_flags[0])
 
@@ -107,7 +75,8 @@ static void usage(FILE *f)
           "linspace(a,b,n)  geomspace(a,b,n); a flag may be repeated to extend it.\n"
           "\n"
           "run, trace and data options\n", f);
-    os_flags_help(f, run_flags, N_RUN_FLAGS);
+    os_flag flags[N_RUN_FLAGS_MAX];
+    os_flags_help(f, flags, run_flags(flags));
     fputs("\noptimizers (--optimizer)\n", f);
     for (int o = 0; o < OS_OPT_COUNT; ++o) fprintf(f, "  %-20s %s\n", os_optimizers[o].name, os_optimizers[o].what);
     fputs("\nschedulers (--scheduler NAME[:key=value,...], list values joined by /)\n", f);
@@ -133,7 +102,9 @@ static int parse_args(cli *c, int argc, char **argv)
     os_error err;
     os_status st = os_spec_init(&c->spec);
     int n_pos = 0;
-    if (!st) st = os_flags_parse(run_flags, N_RUN_FLAGS, c, argc, argv, NULL, 0, &n_pos, &err);
+    os_flag flags[N_RUN_FLAGS_MAX];
+    const size_t n_flags = run_flags(flags);
+    if (!st) st = os_flags_parse(flags, n_flags, c, argc, argv, NULL, 0, &n_pos, &err);
     else os_set_error(&err, "out of memory");
     return st ? fail(&err, st) : 0;
 }

@@ -5,7 +5,10 @@
  * of comma-separated values and numpy-style ranges. Bad input becomes an
  * OS_EINPUT error whose one-line message names the flag and the value.
  */
+#include <ctype.h>
+#include <errno.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -255,38 +258,101 @@ os_status os_spec_set_axis(os_spec *spec, int axis, const char *text, int first,
 }
 
 /* ------------------------------------------------------------------------ */
+/* the settings table                                                        */
+
+static const char *const shuffle_names[] = {"shared", "trial", "none", NULL};
+static const char *const dtype_names[] = {"float32", "float64", NULL};
+static const char *const backend_names[] = {"auto", "cpu", "cuda", NULL};
+static const char *const sched_step_names[] = {"update", "epoch", NULL};
+static const char *const simd_names[] = {"on", "off", NULL};
+
+#define F(field) offsetof(os_spec, field)
+/* clang-format off */
+const os_setting_def os_settings[] = {
+    {"sched_step", "--sched-step", OS_V_CHOICE, F(sched_per_epoch), sched_step_names, -1, "update", NULL,
+     NULL, "WHEN", "scheduler.step() after every update or every epoch"},
+    {"seeds", "--seeds", OS_V_INT, F(seeds), NULL, -1, "1", NULL, NULL, "K", "replicates seed..seed+K-1 (data noise, order)"},
+    {"seed", "--seed", OS_V_U64, F(seed), NULL, -1, "0", NULL, NULL, "S", "the first seed"},
+    {"shuffle", "--shuffle", OS_V_CHOICE, F(shuffle), shuffle_names, -1, "shared", NULL, NULL, "MODE",
+     "batch orders: shared by a seed's trainings, per trial, or none"},
+    {"dtype", "--dtype", OS_V_CHOICE, F(dtype), dtype_names, -1, "float32", NULL, NULL, "TYPE", "float32 or float64"},
+    {"target", "--target", OS_V_DOUBLE, F(target), NULL, -1, "0.01", NULL, NULL, "X", "param_error that counts as converged"},
+    {"n", "--n", OS_V_INT, F(n), NULL, -1, "512", NULL, "data", "N", "points of the generated dataset"},
+    {"a", "--a", OS_V_DOUBLE, F(a), NULL, -1, "1.261845", NULL, "data", "A", "semi-major axis of the true orbit"},
+    {"b", "--b", OS_V_DOUBLE, F(b), NULL, -1, "1.234378", NULL, "data", "B", "semi-minor axis"},
+    {"offset", "--offset", OS_V_DOUBLE, F(offset), NULL, (long)F(offset_set), NULL, "sqrt(a^2-b^2)", "data", "C",
+     "the model's offset c"},
+    {"noise", "--noise", OS_V_DOUBLE, F(noise), NULL, -1, "0.1", NULL, "data", "X", "uniform noise amplitude"},
+    {"data", "--data", OS_V_STRING, F(data_file), NULL, -1, NULL, NULL, "data", "FILE", "load x,y from a CSV file instead"},
+    {"backend", "--backend", OS_V_CHOICE, F(backend), backend_names, -1, "auto", NULL, "execution", "NAME",
+     "auto (a GPU when one is usable), cpu or cuda"},
+    {"devices", "--devices", OS_V_DEVICES, 0, NULL, -1, NULL, "all", "execution", "LIST",
+     "CUDA: the GPUs to split the sweep across"},
+    {"tile", "--tile", OS_V_INT, F(tile), NULL, -1, "0", NULL, "execution", "N", "CUDA: lanes per training, 1 2 4 8 (0: auto)"},
+    {"cuda_chunk", "--cuda-chunk", OS_V_INT, F(cuda_chunk), NULL, -1, "4194304", NULL, "execution", "N",
+     "CUDA: trainings per launch"},
+    {"cuda_table_bytes", "--cuda-table-bytes", OS_V_DOUBLE, F(cuda_table_bytes), NULL, -1, "1073741824", NULL,
+     "execution", "B", "CUDA: shared batch orders precomputed per GPU (0: on the fly)"},
+    {"threads", "--threads", OS_V_INT, F(threads), NULL, -1, "0", NULL, "execution", "N", "CPU threads (0: all cores)"},
+    {"simd", "--simd", OS_V_CHOICE, F(cpu_scalar), simd_names, -1, "on", NULL, "execution", "on|off",
+     "CPU: trainings side by side in SIMD lanes"},
+};
+/* clang-format on */
+const int os_n_settings = (int)(sizeof os_settings / sizeof os_settings[0]);
+
+int os_setting_find(const char *name)
+{
+    for (int i = 0; i < os_n_settings; ++i)
+        if (strcmp(name, os_settings[i].key) == 0 || strcmp(name, os_settings[i].flag) == 0) return i;
+    return -1;
+}
+
+/* --devices: GPU numbers 0,1,... */
+static os_status set_devices(os_spec *s, const char *flag, const char *val, os_error *err)
+{
+    s->n_devices = 0;
+    for (const char *tok = val;;) {
+        char *end;
+        errno = 0;
+        const long d = isdigit((unsigned char)*tok) ? strtol(tok, &end, 10) : -1;
+        if (d < 0 || errno == ERANGE || d >= 1000000 || (*end && *end != ',')) {
+            os_set_error(err, "%s: '%s' is not a list of GPU numbers (0,1,...)", flag, val);
+            return OS_EINPUT;
+        }
+        if (s->n_devices == OS_MAX_DEVICES) {
+            os_set_error(err, "%s: '%s' lists more than %d GPUs", flag, val, OS_MAX_DEVICES);
+            return OS_EINPUT;
+        }
+        s->devices[s->n_devices++] = (int)d;
+        if (!*end) return OS_OK;
+        tok = end + 1;
+    }
+}
+
+os_status os_spec_set(os_spec *spec, int setting, const char *text, os_error *err)
+{
+    const os_setting_def *d = &os_settings[setting];
+    if (d->mark >= 0) *(int *)((char *)spec + d->mark) = 1;
+    if (d->kind == OS_V_DEVICES) return set_devices(spec, d->flag, text, err);
+    return os_value_parse(d->kind, d->flag, text, (char *)spec + d->offset, d->choices, err);
+}
+
+/* ------------------------------------------------------------------------ */
 /* defaults and validation                                                   */
 
 os_status os_spec_init(os_spec *spec)
 {
     memset(spec, 0, sizeof *spec);
-    for (int a = 0; a < OS_AX_COUNT; ++a) {
-        os_error err;
-        os_status st = os_spec_set_axis(spec, a, os_axes[a].dflt, 1, &err);
-        if (st) { /* the table's defaults parse: only memory can fail */
-            os_spec_free(spec);
-            return st;
-        }
+    os_error err;
+    os_status st = OS_OK;
+    for (int a = 0; a < OS_AX_COUNT && !st; ++a) {
+        st = os_spec_set_axis(spec, a, os_axes[a].dflt, 1, &err);
         spec->given[a] = 0;
     }
-    spec->sched_per_epoch = 0;
-    spec->seed = 0;
-    spec->seeds = 1;
-    spec->shuffle = OS_SHUFFLE_SHARED;
-    spec->dtype = OS_DTYPE_F32;
-    spec->target = 0.01;
-    spec->n = 512;
-    spec->a = 1.261845;
-    spec->b = 1.234378;
-    spec->offset = 0;
-    spec->offset_set = 0;
-    spec->noise = 0.1;
-    spec->data_file = NULL;
-    spec->backend = OS_BACKEND_AUTO;
-    spec->threads = 0;
-    spec->cuda_chunk = 4194304;
-    spec->cuda_table_bytes = 1073741824.0;
-    return OS_OK;
+    for (int i = 0; i < os_n_settings && !st; ++i)
+        if (os_settings[i].dflt) st = os_spec_set(spec, i, os_settings[i].dflt, &err);
+    if (st) os_spec_free(spec); /* the tables' defaults parse: only memory can fail */
+    return st;
 }
 
 void os_spec_free(os_spec *spec)
@@ -336,7 +402,8 @@ static os_status check_axis(const os_axis_def *a, const os_list *l, os_error *er
     return OS_OK;
 }
 
-/* The optimizers' own rules: pinned axes must be 0, some must be > 0. */
+/* The optimizers' own rules on the values given for their axes: pinned
+ * axes must be 0, some must be > 0. */
 static os_status check_optimizers(const os_spec *s, os_error *err)
 {
     const os_list *opts = &s->axis[OS_AX_OPTIMIZER];
@@ -344,17 +411,13 @@ static os_status check_optimizers(const os_spec *s, os_error *err)
         const os_optimizer_def *d = &os_optimizers[(int)opts->v[o]];
         for (int a = 0; a < OS_AX_COUNT; ++a) {
             if (!s->given[a]) continue; /* its own default (tests/test_plan.cpp checks them) */
-            const os_list *l = &s->axis[a];
-            char why[128];
-            for (size_t i = 0; i < l->n; ++i) {
-                if ((d->pinned & (1u << a)) && l->v[i] != 0) {
-                    snprintf(why, sizeof why, "%s needs %s 0", d->name, os_axes[a].column);
-                    return out_of_range(err, os_axes[a].flag, l->v[i], why);
-                }
-                if ((d->positive & (1u << a)) && !(l->v[i] > 0)) {
-                    snprintf(why, sizeof why, "%s needs %s > 0", d->name, os_axes[a].column);
-                    return out_of_range(err, os_axes[a].flag, l->v[i], why);
-                }
+            const int pinned = (d->pinned >> a) & 1, positive = (d->positive >> a) & 1;
+            for (size_t i = 0; i < s->axis[a].n && (pinned || positive); ++i) {
+                const double v = s->axis[a].v[i];
+                if (pinned ? v == 0 : v > 0) continue;
+                char why[128];
+                snprintf(why, sizeof why, "%s needs %s %s", d->name, os_axes[a].column, pinned ? "0" : "> 0");
+                return out_of_range(err, os_axes[a].flag, v, why);
             }
         }
     }

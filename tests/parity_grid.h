@@ -50,4 +50,12 @@ static inline os_status os_parity_grid(os_spec *s, int dtype, int shuffle, int q
     return OS_OK;
 }
 
+/* "float32_shared": a parity case's name, for test names and reports. */
+static inline const char *os_parity_label(int dtype, int shuffle)
+{
+    static const char *const names[2][3] = {{"float32_shared", "float32_trial", "float32_none"},
+                                            {"float64_shared", "float64_trial", "float64_none"}};
+    return names[dtype == OS_DTYPE_F64][shuffle == OS_SHUFFLE_TRIAL ? 1 : shuffle == OS_SHUFFLE_NONE ? 2 : 0];
+}
+
 #endif

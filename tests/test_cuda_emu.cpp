@@ -149,11 +149,7 @@ struct EmuCase {
 };
 
 // "float32_shared": the test name's suffix, and how ctest shows the parameter.
-std::string dtype_shuffle(const EmuCase &c)
-{
-    const char *sh = c.shuffle == OS_SHUFFLE_SHARED ? "shared" : c.shuffle == OS_SHUFFLE_TRIAL ? "trial" : "none";
-    return std::string(c.dtype == OS_DTYPE_F32 ? "float32_" : "float64_") + sh;
-}
+std::string dtype_shuffle(const EmuCase &c) { return os_parity_label(c.dtype, c.shuffle); }
 
 void PrintTo(const EmuCase &c, std::ostream *os) { *os << dtype_shuffle(c); }
 

@@ -141,6 +141,33 @@ typedef struct os_spec {
                                 (0: always derive them on the fly) */
 } os_spec;
 
+/* The spec's settings (everything that is not a sweep axis): one row each,
+ * in --help order. A row names its flag and sweep-file key, where the spec
+ * holds it, its kind of value and its default; os_spec_init applies the
+ * defaults, os_spec_set parses a value, os_spec_validate checks them. */
+enum { OS_V_INT, OS_V_U64, OS_V_DOUBLE, OS_V_CHOICE, OS_V_STRING, OS_V_DEVICES };
+
+typedef struct os_setting_def {
+    const char *key;             /* sweep-file key: "sched_step" */
+    const char *flag;            /* "--sched-step" */
+    int kind;                    /* OS_V_* */
+    size_t offset;               /* its place in os_spec */
+    const char *const *choices;  /* OS_V_CHOICE: NULL-terminated */
+    long mark;                   /* >= 0: an int in os_spec set to 1 when given */
+    const char *dflt;            /* the default as typed (NULL: zero / none) */
+    const char *shown;           /* the default as --help shows it (NULL: dflt) */
+    const char *section, *arg, *help;
+} os_setting_def;
+
+extern const os_setting_def os_settings[];
+extern const int os_n_settings;
+
+/* Set setting `setting` (an index into os_settings) from its text. */
+os_status os_spec_set(os_spec *spec, int setting, const char *text, os_error *err);
+
+/* The index of the setting with this key or flag, or -1. */
+int os_setting_find(const char *name);
+
 /* Fill a spec with the defaults (docs/design.md §3). OS_ERUNTIME only when
  * out of memory. */
 os_status os_spec_init(os_spec *spec);
