@@ -49,11 +49,11 @@ OS_HD static inline void OS_FN(os_opt_step)(const os_opt_hp *hp, OS_FN(os_opt_st
         OS_T g = g_in[i];
         if (hp->weight_decay != 0) g = OS_FMA(wd, p[i], g);
         switch (hp->kind) {
-        case OS_OPT_SGD:
+        case OS_OPT_SGD: /* p <- p - lr g */
             p[i] = OS_FMA((OS_T)(-lr), g, p[i]);
             break;
-        case OS_OPT_MOMENTUM:
-        case OS_OPT_NESTEROV: {
+        case OS_OPT_MOMENTUM: /* m <- mu m + (1-dampening) g (m <- g at t = 1); p <- p - lr m */
+        case OS_OPT_NESTEROV: /* the same m; p <- p - lr (g + mu m) */ {
             const OS_T mu = (OS_T)hp->momentum;
             if (first)
                 st->m[i] = g;
@@ -63,13 +63,13 @@ OS_HD static inline void OS_FN(os_opt_step)(const os_opt_hp *hp, OS_FN(os_opt_st
             p[i] = OS_FMA((OS_T)(-lr), g, p[i]);
             break;
         }
-        case OS_OPT_RMSPROP: {
+        case OS_OPT_RMSPROP: /* v <- alpha v + (1-alpha) g^2; p <- p - lr g / (sqrt(v) + eps) */ {
             st->v[i] = OS_FMA((OS_T)(1.0 - hp->alpha) * g, g, st->v[i] * (OS_T)hp->alpha);
             OS_T avg = OS_SQRT(st->v[i]) + (OS_T)hp->eps;
             p[i] = p[i] + ((OS_T)(-lr) * g) / avg;
             break;
         }
-        case OS_OPT_ADAM: {
+        case OS_OPT_ADAM: /* m, v as moving averages; p <- p - lr/(1-b1^t) m / (sqrt(v)/sqrt(1-b2^t) + eps) */ {
             st->m[i] = OS_FMA((OS_T)(1.0 - hp->beta1), g, st->m[i] * (OS_T)hp->beta1);
             st->v[i] = OS_FMA((OS_T)(1.0 - hp->beta2) * g, g, st->v[i] * (OS_T)hp->beta2);
             OS_T d = OS_SQRT(st->v[i]) / (OS_T)bc2s + (OS_T)hp->eps;

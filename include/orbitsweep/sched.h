@@ -95,17 +95,17 @@ OS_HD static inline double os_sched_cos(const os_sched *s, int64_t e)
 OS_HD static inline double os_sched_next_lr(const os_sched *s, double base, double lr, int64_t e)
 {
     switch (s->kind) {
-    case OS_SCHED_MULTISTEP:
+    case OS_SCHED_MULTISTEP: /* lr gamma^(times e is a milestone) */
         return os_sched_multistep(s, lr, e);
-    case OS_SCHED_MULTIPLICATIVE: {
+    case OS_SCHED_MULTIPLICATIVE: { /* lr factor, when start <= e <= end and every | e */
         int hit = e >= s->start && (s->end < 0 || e <= s->end) && e % s->every == 0;
         return lr * (hit ? s->factor : 1.0);
     }
-    case OS_SCHED_STEP:
+    case OS_SCHED_STEP: /* lr gamma, when step_size | e */
         return e % s->step_size == 0 ? lr * s->gamma : lr;
-    case OS_SCHED_EXPONENTIAL:
+    case OS_SCHED_EXPONENTIAL: /* lr gamma */
         return lr * s->gamma;
-    case OS_SCHED_COSINE: {
+    case OS_SCHED_COSINE: { /* eta_min + (lr - eta_min) (1 + cos(pi e/T)) / (1 + cos(pi (e-1)/T)) */
         int64_t t = s->t_max, k = (e - 1 - t) % (2 * t);
         if (k == 0) /* Python's % is never negative; k == 0 is the same test */
             return lr + (base - s->eta_min) * (1.0 - os_sched_cos(s, 1)) / 2.0;
