@@ -397,3 +397,52 @@ TEST(Dataset, MinimumIsMinimal)
     os_dataset_free(&d);
     os_spec_free(&spec);
 }
+
+// Number formatting: the shortest decimal that reads back, as Python's repr
+// finds it (David Gay's algorithm), written in printf's %g style. Known
+// answers from CPython 3 (repr, and the shortest float32 by search).
+TEST(Format, ShortestRoundTripDigits)
+{
+    const struct {
+        double v;
+        const char *text;
+    } doubles[] = {
+        {0x1.999999999999ap-4, "0.1"},
+        {0x1.5555555555555p-2, "0.3333333333333333"},
+        {0x1.3333333333334p-2, "0.30000000000000004"},
+        {0x1.5555555555555p-1, "0.6666666666666666"},
+        {0x1.5798ee2308c3ap-27, "1e-08"},
+        {0x1.ff7ced916872bp-1, "0.999"},
+        {0x1.4308461f9f01cp+0, "1.261845"},
+        {0x1.921fb54442d18p+1, "3.141592653589793"},
+        {0x1.b4dfc092518b2p+993, "1.4285714285714286e+299"},
+        {0x1.e240c9fbe76c9p+16, "123456.789"},
+        {0x1.0000000000000p-30, "9.313225746154785e-10"},
+        {0x1.fffffffffffffp-1, "0.9999999999999999"},
+        {0x1.8777e75094fc3p-16, "2.3333333333333332e-05"},
+        {0x1.227bf22ad7891p+21, "2379646.2709189137"},
+        {0x1.cd1e4c655e918p-38, "6.552885923981311e-12"},
+        {0x1.6301d70b745d0p+16, "90881.84001853247"},
+        {0x1.0ff3d0276ca85p-12, "0.00025935401432800764"},
+        {-0x1.4308461f9f01cp+0, "-1.261845"},
+        {INFINITY, "inf"},
+        {-INFINITY, "-inf"},
+        {NAN, "nan"},
+    };
+    char buf[64];
+    for (const auto &c : doubles) {
+        os_fmt_double(buf, sizeof buf, c.v);
+        EXPECT_STREQ(buf, c.text);
+    }
+    const struct {
+        float v;
+        const char *text;
+    } floats[] = {
+        {0.1f, "0.1"},       {0.3333333432674408f, "0.33333334"}, {0.3f, "0.3"},
+        {1.261845f, "1.261845"}, {4.857142716340486e+37f, "4.8571427e+37"}, {1e-07f, "1e-07"},
+    };
+    for (const auto &c : floats) {
+        os_fmt_float(buf, sizeof buf, c.v);
+        EXPECT_STREQ(buf, c.text);
+    }
+}
