@@ -18,6 +18,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -77,6 +78,9 @@ struct Case {
     double a = kA, b = kB, target = 0.01;
     int n = 512, bs = 64, epochs = 100;
     bool f32 = true;
+    // the scheduler's step e (the recursive form): the lr after e steps
+    // from the lr after e - 1 (constant by default)
+    std::function<double(double lr, long e)> step = [](double lr, long) { return lr; };
 };
 
 class columns : public ProgramTest {
@@ -166,6 +170,12 @@ void columns::check(const Case &c)
     EXPECT_EQ(r.at(0, "steps_to_target"), steps < 0 ? "" : std::to_string(steps));
     EXPECT_EQ(r.at(0, "epochs_to_target"), steps < 0 ? "" : std::to_string((steps + per_epoch - 1) / per_epoch));
 
+    // final_lr: the lr after the last scheduler step (a diverged training
+    // stops before its scheduler steps again)
+    const double lr_last = std::strtod(tr.at((size_t)updates - 1, "lr").c_str(), nullptr);
+    const double final_lr = diverged ? lr_last : c.step(lr_last, updates);
+    EXPECT_TRUE(same_bits(r.num(0, "final_lr"), final_lr)) << "final_lr " << r.at(0, "final_lr");
+
     // masked_batches, path_length: over the updates taken
     long masked = 0;
     double path = 0;
@@ -227,6 +237,7 @@ TEST_F(columns, EveryColumnFromTheTraceAndTheData)
     m->epochs = 12, m->f32 = false;
     Case *a = add("adam_step", "--optimizer adam --lr 0.05 --init-wa 1 --init-wb 1 --epochs 15 --scheduler step:step_size=20,gamma=0.5 --dtype float64");
     a->epochs = 15, a->f32 = false;
+    a->step = [](double lr, long e) { return e % 20 == 0 ? lr * 0.5 : lr; };
     Case *r = add("rmsprop_short_batches", "--optimizer rmsprop --lr 0.01 --batch-size 48 --epochs 10 --seed 3");
     r->epochs = 10, r->bs = 48;
     Case *ne = add("nesterov_wd_trial", "--optimizer nesterov --lr 0.003 --weight-decay 0.01 --epochs 10 --dtype float64 --shuffle trial --target 0.05");
@@ -237,6 +248,9 @@ TEST_F(columns, EveryColumnFromTheTraceAndTheData)
     dv32->epochs = 4;
     Case *mk = add("masked_start", "--optimizer adam --lr 0.05 --init-wa 0.001 --epochs 3");
     mk->epochs = 3;
+    Case *ex = add("sgd_exponential", "--optimizer sgd --lr 0.05 --scheduler exponential:gamma=0.99 --epochs 6 --seed 2");
+    ex->epochs = 6;
+    ex->step = [](double lr, long) { return lr * 0.99; };
     Case *o = add("other_orbit", "--optimizer momentum --lr 0.003 --n 100 --noise 0.3 --a 2 --b 1.5 --batch-size 16 --epochs 25 --init-wa 1.5");
     o->n = 100, o->a = 2, o->b = 1.5, o->bs = 16, o->epochs = 25;
     Case *ne32 = add("adam_negative_wa_f32", "--optimizer adam --lr 0.03 --init-wa -0.5 --epochs 30 --seed 7");
