@@ -6,46 +6,64 @@
 #include <stdlib.h>
 #include <string.h>
 
-int os_csv_open(os_csv *r, const char *path)
+int os_csv_open(os_csv *r, const char *path, size_t max_bytes)
 {
     memset(r, 0, sizeof *r);
     FILE *f = fopen(path, "rb");
     if (!f) return 0;
     size_t cap = 1 << 16, len = 0;
     char *buf = malloc(cap);
-    for (;;) {
-        if (!buf) break;
+    int failed = !buf;
+    while (!failed) {
         if (len + 1 >= cap) {
-            char *nb = realloc(buf, cap *= 2);
+            char *nb = cap <= max_bytes ? realloc(buf, cap *= 2) : NULL;
             if (!nb) {
-                free(buf);
-                buf = NULL;
+                failed = 1;
+                if (cap > max_bytes) snprintf(r->problem, sizeof r->problem, "larger than %zu bytes", max_bytes);
                 break;
             }
             buf = nb;
         }
-        size_t got = fread(buf + len, 1, cap - len - 1, f);
+        const size_t got = fread(buf + len, 1, cap - len - 1, f);
+        const char *nul = memchr(buf + len, 0, got);
+        if (nul) { /* not text: say where, before reading any further (/dev/zero) */
+            int line = 1;
+            for (const char *p = buf; p < nul; ++p) line += *p == '\n';
+            snprintf(r->problem, sizeof r->problem, "line %d: a NUL byte (not a text file)", line);
+            failed = 1;
+            break;
+        }
         len += got;
+        if (len > max_bytes) {
+            snprintf(r->problem, sizeof r->problem, "larger than %zu bytes", max_bytes);
+            failed = 1;
+        }
         if (got == 0) break;
     }
-    int failed = ferror(f) || !buf;
+    failed |= ferror(f);
+    const int saved = errno;
     fclose(f);
     if (failed) {
         free(buf);
-        errno = errno ? errno : EIO;
+        errno = saved ? saved : EIO;
+        if (!r->problem[0] && !buf) errno = ENOMEM;
         return 0;
     }
     buf[len] = 0;
     r->buf = buf;
     r->len = len;
+    if (len >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0) r->pos = 3; /* a UTF-8 byte order mark */
     r->scratch = malloc(len + 1);
     if (!r->scratch) {
         free(buf);
+        r->buf = NULL;
         errno = ENOMEM;
         return 0;
     }
     return 1;
 }
+
+const char *os_csv_why(const os_csv *r) { return r->problem[0] ? r->problem : strerror(errno); }
 
 static int push_field(os_csv *r, char *f)
 {
@@ -83,7 +101,10 @@ int os_csv_next(os_csv *r)
         if (c == '"') {
             ++i;
             for (;;) {
-                if (i >= r->len) return OS_CSV_MALFORMED;
+                if (i >= r->len) {
+                    snprintf(r->problem, sizeof r->problem, "line %d: an unterminated quoted field", r->line);
+                    return OS_CSV_MALFORMED;
+                }
                 if (r->buf[i] == '"') {
                     if (r->buf[i + 1] == '"') {
                         *out++ = '"';
@@ -91,6 +112,12 @@ int os_csv_next(os_csv *r)
                         continue;
                     }
                     ++i;
+                    const char n = r->buf[i];
+                    if (!(n == ',' || n == '\n' || n == 0 || (n == '\r' && (r->buf[i + 1] == '\n' || r->buf[i + 1] == 0)))) {
+                        snprintf(r->problem, sizeof r->problem, "line %d: text after a closing quote",
+                                 r->line + extra_lines);
+                        return OS_CSV_MALFORMED;
+                    }
                     break;
                 }
                 if (r->buf[i] == '\n') ++extra_lines;

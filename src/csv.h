@@ -16,12 +16,21 @@ typedef struct os_csv {
     char **fields; /* fields of the record last returned (point into scratch) */
     int n_fields, cap_fields;
     char *scratch;
+    char problem[128]; /* why the file, or the record last read, is not CSV */
 } os_csv;
 
-/* Opens path; returns 0 and sets errno on failure. */
-int os_csv_open(os_csv *r, const char *path);
+/* The most a table may hold. */
+#define OS_CSV_MAX_BYTES ((size_t)1 << 30)
+
+/* Opens path and reads it whole (at most max_bytes; a NUL byte anywhere
+ * is refused, since the file is then not text; a UTF-8 byte order mark is
+ * skipped). Returns 0 on failure: os_csv_why says why. */
+int os_csv_open(os_csv *r, const char *path, size_t max_bytes);
+/* Why os_csv_open or os_csv_next failed (r->problem, else errno's text). */
+const char *os_csv_why(const os_csv *r);
 /* Next record into r->fields / r->n_fields: 1 = a record, 0 = end of file,
- * OS_CSV_MALFORMED (an unterminated quote) or OS_CSV_NOMEM (out of memory).
+ * OS_CSV_MALFORMED (an unterminated quote, text after a closing quote: see
+ * r->problem) or OS_CSV_NOMEM (out of memory).
  * Blank lines are skipped. */
 #define OS_CSV_MALFORMED (-1)
 #define OS_CSV_NOMEM (-2)

@@ -68,46 +68,55 @@ static int parse_full_double(const char *s, double *out)
     return 1;
 }
 
+/* A header name without the blanks around it ("x, y" names x and y). */
+static int is_name(const char *field, const char *name)
+{
+    while (*field == ' ' || *field == '\t') ++field;
+    const size_t n = strlen(name);
+    if (strncmp(field, name, n) != 0) return 0;
+    for (field += n; *field == ' ' || *field == '\t'; ++field) {
+    }
+    return *field == 0;
+}
+
 os_status os_dataset_load(const char *path, double offset, os_dataset *d, os_error *err)
 {
     memset(d, 0, sizeof *d);
     os_csv r;
-    if (!os_csv_open(&r, path)) {
-        os_set_error(err, "--data: '%s': %s", path, strerror(errno));
+    /* 10^7 points of two doubles take well under 1 GiB of text */
+    if (!os_csv_open(&r, path, OS_CSV_MAX_BYTES)) {
+        os_set_error(err, "--data: '%s': %s", path, os_csv_why(&r));
         return OS_EINPUT;
     }
-    int xcol = 0, ycol = 1, cap = 0, rc, first = 1;
+    int xcol = -1, ycol = -1, cap = 0, rc;
     os_status st = OS_OK;
-    while ((rc = os_csv_next(&r)) == 1) {
-        if (first) {
-            first = 0;
-            double tmp;
-            if (!(r.n_fields >= 2 && parse_full_double(r.fields[0], &tmp))) { /* a header */
-                xcol = ycol = -1;
-                for (int i = 0; i < r.n_fields; ++i) {
-                    if (strcmp(r.fields[i], "x") == 0) xcol = i;
-                    if (strcmp(r.fields[i], "y") == 0) ycol = i;
-                }
-                if (xcol < 0 || ycol < 0) {
-                    os_set_error(err, "--data: '%s': line %d: the header needs columns x and y",
-                                 path, r.line);
-                    st = OS_EINPUT;
-                    break;
-                }
-                continue;
-            }
+    if ((rc = os_csv_next(&r)) == 1) { /* the header: columns x and y, by name */
+        for (int i = 0; i < r.n_fields; ++i) {
+            if (is_name(r.fields[i], "x")) xcol = i;
+            if (is_name(r.fields[i], "y")) ycol = i;
         }
-        int need = (xcol > ycol ? xcol : ycol) + 1;
+        if (xcol < 0 || ycol < 0) {
+            os_set_error(err, "--data: '%s': line %d: the first line must be a header naming the columns x and y "
+                              "(found '%.40s%s')", path, r.line, r.fields[0], r.n_fields > 1 ? ",..." : "");
+            st = OS_EINPUT;
+        }
+    }
+    while (!st && (rc = os_csv_next(&r)) == 1) {
+        const int need = (xcol > ycol ? xcol : ycol) + 1;
         double x, y;
         if (r.n_fields < need) {
-            os_set_error(err, "--data: '%s': line %d: expected %d fields, got %d", path, r.line,
-                         need, r.n_fields);
+            os_set_error(err, "--data: '%s': line %d: expected %d fields, got %d", path, r.line, need, r.n_fields);
             st = OS_EINPUT;
             break;
         }
         if (!parse_full_double(r.fields[xcol], &x) || !parse_full_double(r.fields[ycol], &y)) {
             os_set_error(err, "--data: '%s': line %d: '%s,%s' is not a pair of numbers with |v| <= 1e15",
                          path, r.line, r.fields[xcol], r.fields[ycol]);
+            st = OS_EINPUT;
+            break;
+        }
+        if (d->n == OS_MAX_POINTS) {
+            os_set_error(err, "--data: '%s': more than %d points (line %d)", path, OS_MAX_POINTS, r.line);
             st = OS_EINPUT;
             break;
         }
@@ -132,7 +141,7 @@ os_status os_dataset_load(const char *path, double offset, os_dataset *d, os_err
         st = OS_ERUNTIME;
     }
     if (st == OS_OK && rc < 0) {
-        os_set_error(err, "--data: '%s': line %d: unterminated quoted field", path, r.line);
+        os_set_error(err, "--data: '%s': %s", path, r.problem);
         st = OS_EINPUT;
     }
     if (st == OS_OK && d->n < 2) {

@@ -6,6 +6,7 @@
  * 0 ok, 1 runtime failure, 2 bad input (one line on stderr naming the flag
  * and the value; no output file is left behind).
  */
+#include <errno.h>
 #include <math.h>
 #include <signal.h>
 #include <stddef.h>
@@ -110,45 +111,89 @@ static int parse_args(cli *c, int argc, char **argv)
 }
 
 /* ------------------------------------------------------------------------ */
-/* output files: a temporary file renamed when complete, removed on ^C       */
+/* output files, and what a terminating signal leaves                        */
 
-static os_atomic_file *g_pending;
+/* What a signal handler needs, prepared beforehand (it may only unlink and
+ * write): the temporary to remove and the line to print. */
+static struct {
+    char tmp[4096];
+    char what[4200]; /* "results.csv was left as it was" */
+} g_out;
 
 static void on_signal(int sig)
 {
-    if (g_pending && g_pending->tmp) unlink(g_pending->tmp);
+    if (g_out.tmp[0]) unlink(g_out.tmp);
+    const char *name = sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : sig == SIGHUP ? "SIGHUP" : "a signal";
+    char line[4400];
+    size_t n = 0;
+    const char *parts[] = {"orbitsweep: interrupted by ", name, "; ", g_out.what[0] ? g_out.what : "nothing was written",
+                           "\n"};
+    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; ++i) {
+        const size_t l = strlen(parts[i]);
+        if (n + l < sizeof line) memcpy(line + n, parts[i], l), n += l;
+    }
+    if (write(2, line, n) < 0) { /* nothing more to be done */
+    }
     signal(sig, SIG_DFL);
     raise(sig);
+}
+
+/* Every terminating signal cleans up and says so (main, before any work). */
+static void catch_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
+    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; ++i) sigaction(sigs[i], &sa, NULL);
+}
+
+/* -o checked before any work (exit 2): not a directory, writable, not an input. */
+static int check_output(const char *path, const char *input)
+{
+    if (!path || strcmp(path, "-") == 0) return 0;
+    os_error err;
+    const char *inputs[] = {input};
+    const os_status st = os_output_check(path, inputs, 1, &err);
+    return st ? fail(&err, st) : 0;
 }
 
 static int open_output(os_atomic_file *af, const char *path, FILE **f)
 {
     if (!path || strcmp(path, "-") == 0) {
         *f = stdout;
+        snprintf(g_out.what, sizeof g_out.what, "the output on stdout is incomplete");
         return 0;
     }
     os_error err;
-    if (os_atomic_open(af, path, &err)) return fprintf(stderr, "orbitsweep: %s\n", err.msg), 2;
-    g_pending = af;
-    signal(SIGINT, on_signal);
-    signal(SIGTERM, on_signal);
+    const os_status st = os_atomic_open(af, path, &err);
+    if (st) return fail(&err, st);
+    snprintf(g_out.tmp, sizeof g_out.tmp, "%s", af->tmp ? af->tmp : "");
+    if (af->tmp)
+        snprintf(g_out.what, sizeof g_out.what, "'%s' was left as it was", path);
+    else
+        snprintf(g_out.what, sizeof g_out.what, "'%s' got an incomplete output", path);
     *f = af->f;
     return 0;
 }
 
+/* ok: the output is complete. Returns 0 or the exit code, having said why. */
 static int close_output(os_atomic_file *af, FILE *f, int ok)
 {
     os_error err;
+    g_out.tmp[0] = 0;
+    g_out.what[0] = 0;
     if (f == stdout) {
-        if (fflush(stdout) != 0) return fprintf(stderr, "orbitsweep: write failed\n"), 1;
+        if (fflush(stdout) != 0 || ferror(stdout))
+            return fprintf(stderr, "orbitsweep: -o -: write failed: %s\n", strerror(errno)), 1;
         return ok ? 0 : 1;
     }
-    g_pending = NULL;
     if (!ok) {
         os_atomic_abort(af);
         return 1;
     }
-    if (os_atomic_commit(af, &err)) return fprintf(stderr, "orbitsweep: %s\n", err.msg), 1;
+    if (os_atomic_commit(af, &err)) return fail(&err, OS_ERUNTIME);
     return 0;
 }
 
@@ -186,23 +231,24 @@ static void show_progress(void *ctx, size_t done, size_t total)
     fflush(stderr);
 }
 
-static void print_summary(const os_sweep *sw, const os_result *res, double secs, const char *out,
+/* The human summary of a run, on out (stderr when the table is on stdout). */
+static void print_summary(FILE *out, const os_sweep *sw, const os_result *res, double secs, const char *path,
                           const char *where)
 {
     const os_spec *s = sw->spec;
     double ev = os_sweep_evaluations(sw);
-    printf("orbitsweep: %zu trainings on %s, %s\n", sw->n_trials, where,
+    fprintf(out, "orbitsweep: %zu trainings on %s, %s\n", sw->n_trials, where,
            s->dtype == OS_DTYPE_F32 ? "float32" : "float64");
-    printf("time %.3f s, %.3g sample evaluations, %.3g evaluations/s\n", secs, ev,
+    fprintf(out, "time %.3f s, %.3g sample evaluations, %.3g evaluations/s\n", secs, ev,
            secs > 0 ? ev / secs : 0.0);
     size_t conv = 0, div = 0;
     for (size_t i = 0; i < sw->n_trials; ++i) {
         conv += !res[i].diverged && res[i].param_error <= s->target;
         div += res[i].diverged != 0;
     }
-    printf("converged (param_error <= %g at the end): %zu of %zu; diverged: %zu\n", s->target, conv,
+    fprintf(out, "converged (param_error <= %g at the end): %zu of %zu; diverged: %zu\n", s->target, conv,
            sw->n_trials, div);
-    printf("best training per optimizer (lowest final param_error):\n");
+    fprintf(out, "best training per optimizer (lowest final param_error):\n");
     for (size_t o = 0; o < s->axis[OS_AX_OPTIMIZER].n; ++o) {
         const int kind = (int)s->axis[OS_AX_OPTIMIZER].v[o];
         long best = -1;
@@ -212,18 +258,18 @@ static void print_summary(const os_sweep *sw, const os_result *res, double secs,
                 (best < 0 || res[i].param_error < res[best].param_error))
                 best = (long)i;
         if (best < 0) {
-            printf("  %-9s all diverged\n", os_optimizer_name(kind));
+            fprintf(out, "  %-9s all diverged\n", os_optimizer_name(kind));
             continue;
         }
         const os_trial *t = &sw->trials[best];
         char steps[32] = "-";
         if (res[best].steps_to_target >= 0)
             snprintf(steps, sizeof steps, "%lld", (long long)res[best].steps_to_target);
-        printf("  %-9s trial %ld  lr %.4g  %s  seed %llu  param_error %.3g  steps_to_target %s\n",
+        fprintf(out, "  %-9s trial %ld  lr %.4g  %s  seed %llu  param_error %.3g  steps_to_target %s\n",
                os_optimizer_name(t->opt.kind), best, t->lr, s->scheds[t->sched].name,
                (unsigned long long)t->seed, res[best].param_error, steps);
     }
-    printf("results: %s\n", out);
+    fprintf(out, "results: %s\n", path);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -239,10 +285,10 @@ static int plan(cli *c, os_sweep *sw)
 
 static int cmd_run(cli *c)
 {
-    os_sweep sw;
-    int rc = plan(c, &sw);
-    if (rc) return rc;
     const char *out = c->out ? c->out : "results.csv";
+    os_sweep sw;
+    int rc = check_output(out, c->spec.data_file);
+    if (rc || (rc = plan(c, &sw))) return rc;
     os_atomic_file af;
     FILE *f;
     os_backend_choice bc;
@@ -266,10 +312,11 @@ static int cmd_run(cli *c)
         fprintf(stderr, "orbitsweep: %s\n", err.msg);
         close_output(&af, f, 0);
     } else {
-        int ok = os_write_results(f, &sw, res) == 0;
-        if (!ok) fprintf(stderr, "orbitsweep: -o '%s': write failed\n", out);
-        rc = close_output(&af, f, ok);
-        if (!rc && !c->quiet) print_summary(&sw, res, secs, f == stdout ? "stdout" : out, bc.where);
+        const int written = os_write_results(f, &sw, res) == 0;
+        if (!written && !ferror(f)) fprintf(stderr, "orbitsweep: out of memory while formatting the results table\n");
+        rc = close_output(&af, f, written || ferror(f)); /* a failed write: the commit says why */
+        if (!rc && !c->quiet)
+            print_summary(f == stdout ? stderr : stdout, &sw, res, secs, f == stdout ? "stdout" : out, bc.where);
     }
     free(res);
     os_sweep_free(&sw);
@@ -279,8 +326,8 @@ static int cmd_run(cli *c)
 static int cmd_trace(cli *c)
 {
     os_sweep sw;
-    int rc = plan(c, &sw);
-    if (rc) return rc;
+    int rc = check_output(c->out, c->spec.data_file);
+    if (rc || (rc = plan(c, &sw))) return rc;
     if (sw.n_trials != 1) {
         fprintf(stderr, "orbitsweep: trace: the options give %zu trainings; give one value per "
                         "axis and --seeds 1\n", sw.n_trials);
@@ -292,21 +339,23 @@ static int cmd_trace(cli *c)
     os_error err;
     os_status st = os_sweep_trace(&sw, f, &err);
     if (st) fprintf(stderr, "orbitsweep: %s\n", err.msg);
-    rc = close_output(&af, f, st == OS_OK);
+    rc = close_output(&af, f, st == OS_OK); /* a failed write: the commit says why */
     os_sweep_free(&sw);
-    return st ? (int)st : rc;
+    return rc ? rc : (int)st;
 }
 
 static int cmd_data(cli *c)
 {
     os_error err;
+    int rc = check_output(c->out, c->spec.data_file);
+    if (rc) return rc;
     if (os_spec_validate(&c->spec, &err)) return fprintf(stderr, "orbitsweep: %s\n", err.msg), 2;
     os_dataset d;
     os_status st = os_dataset_make(&c->spec, 0, &d, &err);
     if (st) return fprintf(stderr, "orbitsweep: %s\n", err.msg), (int)st;
     os_atomic_file af;
     FILE *f;
-    int rc = open_output(&af, c->out, &f);
+    rc = open_output(&af, c->out, &f);
     if (rc) return os_dataset_free(&d), rc;
     fputs("x,y\n", f);
     char bx[40], by[40];
@@ -315,7 +364,7 @@ static int cmd_data(cli *c)
         os_fmt_double(by, sizeof by, d.y[i]);
         fprintf(f, "%s,%s\n", bx, by);
     }
-    rc = close_output(&af, f, !ferror(f));
+    rc = close_output(&af, f, 1);
     if (!rc && !c->quiet && f != stdout)
         fprintf(stderr, "orbitsweep: %d points; loss minimum %.6g at Wa %.6g, Wb %.6g\n", d.n,
                 d.min_loss, d.min_wa, d.min_wb);
@@ -338,6 +387,8 @@ static int cmd_summarize(int argc, char **argv)
     const char *out = o.out;
     const int quiet = o.quiet;
     const double target = o.target;
+    if (strcmp(in, "-") == 0) in = "/dev/stdin"; /* run -o - | orbitsweep summarize - */
+    if ((rc = check_output(out, in))) return free(o.out), rc;
     os_summary s;
     st = os_summary_load(in, target, &s, &err);
     if (st) return free(o.out), fail(&err, st);
@@ -345,9 +396,8 @@ static int cmd_summarize(int argc, char **argv)
     FILE *f;
     rc = open_output(&af, out, &f);
     if (!rc) {
-        int ok = os_summary_write(f, &s) == 0;
-        if (!ok) fprintf(stderr, "orbitsweep: summarize: write failed\n");
-        rc = close_output(&af, f, ok);
+        os_summary_write(f, &s); /* a failed write: the commit says why */
+        rc = close_output(&af, f, 1);
         if (!rc && !quiet && f != stdout)
             printf("%zu configurations from %zu trainings -> %s\n", s.n_groups, s.n_trainings, out);
     }
@@ -421,6 +471,7 @@ int main(int argc, char **argv)
     }
     for (int i = 2; i < argc; ++i)
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) return usage(stdout), 0;
+    catch_signals();
     if (commands[k].argv_cmd) return commands[k].argv_cmd(argc - 2, argv + 2);
     cli c;
     memset(&c, 0, sizeof c);

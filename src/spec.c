@@ -457,7 +457,7 @@ os_status os_spec_validate(const os_spec *s, os_error *err)
     if (!(s->cuda_table_bytes >= 0 && s->cuda_table_bytes <= 1e15))
         return out_of_range(err, "--cuda-table-bytes", s->cuda_table_bytes, "bytes in 0..1e15");
     if (!s->data_file) {
-        if ((st = check_int("--n", s->n, 2, 1e7, err))) return st;
+        if ((st = check_int("--n", s->n, 2, OS_MAX_POINTS, err))) return st;
         if (!(s->a > 0 && s->a <= 1e6)) return out_of_range(err, "--a", s->a, "must be in (0, 1e6]");
         if (!(s->b > 0 && s->b <= 1e6)) return out_of_range(err, "--b", s->b, "must be in (0, 1e6]");
         if (!s->offset_set && s->b > s->a)

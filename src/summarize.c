@@ -270,8 +270,7 @@ static os_status read_rows(loader *ld, os_error *err)
     }
     if (rc == OS_CSV_NOMEM) return oom(ld, err);
     if (rc < 0) {
-        os_set_error(err, "summarize: '%s': line %d: unterminated quoted field", ld->path,
-                     ld->r.line);
+        os_set_error(err, "summarize: '%s': %s", ld->path, ld->r.problem);
         return OS_EINPUT;
     }
     if (ld->n_rows == 0) {
@@ -349,8 +348,8 @@ os_status os_summary_load(const char *path, double target, os_summary *out, os_e
     loader ld;
     memset(&ld, 0, sizeof ld);
     ld.path = path;
-    if (!os_csv_open(&ld.r, path)) {
-        os_set_error(err, "summarize: '%s': %s", path, strerror(errno));
+    if (!os_csv_open(&ld.r, path, (size_t)-1)) { /* a results table may be large: memory is the limit */
+        os_set_error(err, "summarize: '%s': %s", path, os_csv_why(&ld.r));
         return OS_EINPUT;
     }
     os_status st = read_rows(&ld, err);

@@ -150,7 +150,7 @@ TEST(GoldenFiles, EnoughTraces) { EXPECT_GE(golden_traces().size(), 40u); }
 TEST(GoldenSchedules, LrSequencesExact)
 {
     os_csv r;
-    ASSERT_TRUE(os_csv_open(&r, OS_GOLDEN_DIR "/sched_lr.csv"));
+    ASSERT_TRUE(os_csv_open(&r, OS_GOLDEN_DIR "/sched_lr.csv", OS_CSV_MAX_BYTES));
     int rows = 0, header = 0;
     std::string cur_spec;
     double cur_base = NAN;

@@ -33,7 +33,7 @@ std::vector<Row> run_csv(const std::string &args)
     EXPECT_EQ(std::system(cmd.c_str()), 0) << cmd;
     std::vector<Row> rows;
     os_csv r;
-    EXPECT_TRUE(os_csv_open(&r, path));
+    EXPECT_TRUE(os_csv_open(&r, path, OS_CSV_MAX_BYTES));
     std::vector<std::string> header;
     while (os_csv_next(&r) == 1) {
         if (header.empty()) {

@@ -200,6 +200,9 @@ double os_spec_offset(const os_spec *spec);
 
 /* ---- datasets (src/dataset.c) ---- */
 
+/* The most points a dataset may have (--n, and --data files). */
+#define OS_MAX_POINTS 10000000
+
 /* The data one replicate trains on, and its loss minimum. */
 typedef struct os_dataset {
     int n;
@@ -310,7 +313,7 @@ os_status os_sweep_run(const os_sweep *sw, os_result *results, os_progress_fn pr
                        void *ctx, os_error *err);
 
 /* Train trial 0 of sw alone on the CPU and write its trace
- * (docs/design.md §5) to f. */
+ * (docs/design.md §5) to f. Write errors stay on f (ferror) for its owner. */
 os_status os_sweep_trace(const os_sweep *sw, FILE *f, os_error *err);
 
 /* The GPUs of this machine: fills up to max entries of out and returns how
@@ -323,11 +326,22 @@ int os_gpu_devices(os_device_info *out, int max, os_error *why);
 /* The results table (docs/design.md §4), header first. */
 int os_write_results(FILE *f, const os_sweep *sw, const os_result *results);
 
-/* Opens path.tmp.XXXXXX for writing; os_atomic_commit renames it over path. */
+/* An output file (src/atomic.c): a regular file or a new path is written
+ * to TARGET.tmp.XXXXXX and renamed over its target (the path, or where its
+ * symlinks lead) by os_atomic_commit; anything else that exists (a device,
+ * a pipe) is written directly and never replaced; a directory is refused. */
 typedef struct os_atomic_file {
     FILE *f;
-    char *path, *tmp;
+    char *path;   /* as given */
+    char *target; /* the file it names */
+    char *tmp;    /* the temporary (NULL: written directly) */
 } os_atomic_file;
+
+/* Whether path can take an output before any work starts: not a
+ * directory, writable (for a new or regular file: its directory too), and
+ * none of inputs[0..n_inputs) (NULL entries are skipped). OS_EINPUT with
+ * the reason. */
+os_status os_output_check(const char *path, const char *const *inputs, int n_inputs, os_error *err);
 os_status os_atomic_open(os_atomic_file *af, const char *path, os_error *err);
 os_status os_atomic_commit(os_atomic_file *af, os_error *err);
 void os_atomic_abort(os_atomic_file *af);
