@@ -54,6 +54,7 @@ int os_parse_number(const char *s, size_t len, double *out)
     if (len == 0 || len >= sizeof buf) return 0;
     memcpy(buf, s, len);
     buf[len] = 0;
+    if (strpbrk(buf, "xXpP")) return 0; /* decimal only: strtod would take 0x10 as 16 */
     char *end;
     errno = 0;
     double v = strtod(buf, &end);

@@ -209,25 +209,40 @@ static double now_s(void)
 
 typedef struct progress {
     double t0, last, evals_per_trial;
-    int tty;
+    int on;    /* 0: --quiet */
+    int tty;   /* a bar redrawn in place; else a line every PROGRESS_LINE_S (logs, batch jobs) */
+    int lines; /* lines printed (not a tty) */
+    int ended; /* the last frame is out */
 } progress;
+
+#define PROGRESS_LINE_S 5.0
 
 static void show_progress(void *ctx, size_t done, size_t total)
 {
     progress *p = ctx;
-    double t = now_s();
-    if (!p->tty || (t - p->last < 0.1 && done < total)) return;
+    const double t = now_s();
+    if (!p->on || p->ended || (t - p->last < (p->tty ? 0.1 : PROGRESS_LINE_S) && done < total)) return;
+    p->ended = done >= total;
+    if (!p->tty && done >= total && !p->lines) return; /* a short run: the summary says it all */
     p->last = t;
-    double frac = total ? (double)done / (double)total : 1, el = t - p->t0;
-    double rate = el > 0 ? (double)done * p->evals_per_trial / el : 0;
-    double eta = done ? el * (double)(total - done) / (double)done : 0;
-    char bar[31];
-    int fill = (int)(frac * 30);
-    for (int i = 0; i < 30; ++i) bar[i] = i < fill ? '#' : '.';
-    bar[30] = 0;
-    fprintf(stderr, "\r[%s] %3.0f%% %zu/%zu trainings  %.2e eval/s  ETA %.0fs ", bar, 100 * frac,
-            done, total, rate, eta);
-    if (done >= total) fputc('\n', stderr);
+    const double frac = total ? (double)done / (double)total : 1, el = t - p->t0;
+    const double rate = el > 0 ? (double)done * p->evals_per_trial / el : 0;
+    char eta[32] = "-"; /* nothing done yet: no estimate */
+    if (done && done < total) snprintf(eta, sizeof eta, "%.0fs", el * (double)(total - done) / (double)done);
+    if (done >= total) snprintf(eta, sizeof eta, "done in %.1fs", el);
+    if (p->tty) {
+        char bar[31];
+        const int fill = (int)(frac * 30);
+        for (int i = 0; i < 30; ++i) bar[i] = i < fill ? '#' : '.';
+        bar[30] = 0;
+        fprintf(stderr, "\r[%s] %3.0f%% %zu/%zu trainings  %.2e eval/s  ETA %s ", bar, 100 * frac, done, total,
+                rate, eta);
+        if (done >= total) fputc('\n', stderr);
+    } else {
+        fprintf(stderr, "orbitsweep: %zu/%zu trainings (%.0f%%), %.2e evaluations/s, ETA %s\n", done, total,
+                100 * frac, rate, eta);
+        p->lines += 1;
+    }
     fflush(stderr);
 }
 
@@ -279,8 +294,9 @@ static int plan(cli *c, os_sweep *sw)
 {
     os_error err;
     os_status st = os_sweep_plan(&c->spec, sw, &err);
-    if (st) fprintf(stderr, "orbitsweep: %s\n", err.msg);
-    return (int)st;
+    if (st) return fail(&err, st);
+    for (int i = 0; i < sw->n_warnings; ++i) fprintf(stderr, "orbitsweep: warning: %s\n", sw->warnings[i]);
+    return 0;
 }
 
 static int cmd_run(cli *c)
@@ -304,8 +320,9 @@ static int cmd_run(cli *c)
         close_output(&af, f, 0);
         return os_sweep_free(&sw), 1;
     }
-    progress p = {now_s(), 0, sw.n_trials ? os_sweep_evaluations(&sw) / (double)sw.n_trials : 0,
-                  !c->quiet && isatty(2)};
+    const double t0 = now_s();
+    progress p = {t0, t0, sw.n_trials ? os_sweep_evaluations(&sw) / (double)sw.n_trials : 0, !c->quiet, isatty(2),
+                  0, 0};
     os_status st = os_sweep_run(&sw, res, show_progress, &p, &err);
     double secs = now_s() - p.t0;
     if (st) {

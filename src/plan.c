@@ -9,11 +9,14 @@
  * (NaN); an axis its row pins is 0.
  */
 #include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "orbitsweep/orbitsweep.h"
 #include "orbitsweep/shuffle.h"
+#include "util.h"
 
 /* ------------------------------------------------------------------------ */
 /* trials and their axes                                                     */
@@ -135,18 +138,18 @@ static void plan_optimizer(const os_spec *s, int kind, const int order[OS_AX_COU
     }
 }
 
-/* The number of trials, or OS_MAX_TRIALS + 1 when there are more. */
-static unsigned long long count_trials(const os_spec *s)
+/* The number of trials (a double: it may be far beyond any limit). */
+static double count_trials(const os_spec *s)
 {
-    unsigned long long total = 0;
+    double total = 0;
     const os_list *opts = &s->axis[OS_AX_OPTIMIZER];
-    for (size_t o = 0; o < opts->n && total <= OS_MAX_TRIALS; ++o) {
-        unsigned long long n = (unsigned long long)s->seeds;
-        for (int a = 0; a < OS_AX_COUNT && n <= OS_MAX_TRIALS; ++a)
-            if (a != OS_AX_OPTIMIZER) n *= axis_count(s, a, (int)opts->v[o]);
+    for (size_t o = 0; o < opts->n; ++o) {
+        double n = s->seeds;
+        for (int a = 0; a < OS_AX_COUNT; ++a)
+            if (a != OS_AX_OPTIMIZER) n *= (double)axis_count(s, a, (int)opts->v[o]);
         total += n;
     }
-    return total > OS_MAX_TRIALS ? OS_MAX_TRIALS + 1 : total;
+    return total;
 }
 
 /* Scheduler steps the longest training takes (cosine tables' length). */
@@ -213,6 +216,92 @@ static os_status plan_schedulers(const os_spec *s, os_sweep *sw, os_error *err)
     return OS_OK;
 }
 
+double os_sweep_memory(double n_trials, double n_data, double n)
+{
+    const double per_trial = (double)(sizeof(os_trial) + sizeof(os_result)) + 64; /* + a backend's plan */
+    const double per_point = 2 * 8 + 2 * 8 + 2 * 4 + 8; /* x, y; d2, y in double and float; the minimum's scan */
+    return n_trials * per_trial + n_data * (n * per_point + 4096) + 64.0 * 1048576; /* + the table's buffers */
+}
+
+/* The sweep's memory against --max-memory, or what the machine has. */
+static os_status check_memory(const os_spec *s, double total, os_error *err)
+{
+    const double n_data = s->data_file ? 1 : s->seeds, n = s->data_file ? 0 : s->n;
+    const double need = os_sweep_memory(total, n_data, n);
+    const double have = s->max_memory > 0 ? s->max_memory : os_memory_available();
+    if (have < 0 || need <= have) return OS_OK;
+    os_set_error(err, "the sweep needs about %.3g GB of memory (%.4g trainings, %.4g datasets of %.4g points); "
+                      "%s %.3g GB", need / 1e9, total, n_data, n,
+                 s->max_memory > 0 ? "--max-memory allows" : "this machine has available", have / 1e9);
+    return OS_EINPUT;
+}
+
+static void warn(os_sweep *sw, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void warn(os_sweep *sw, const char *fmt, ...)
+{
+    if (sw->n_warnings == (int)(sizeof sw->warnings / sizeof sw->warnings[0])) return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(sw->warnings[sw->n_warnings++], sizeof sw->warnings[0], fmt, ap);
+    va_end(ap);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    const double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Pseudo-replication and settings that do nothing: warnings, not errors. */
+static void plan_warnings(const os_spec *s, os_sweep *sw)
+{
+    for (int a = 0; a < OS_AX_COUNT; ++a) { /* a value given twice trains the same thing twice */
+        const os_list *l = &s->axis[a];
+        double *v = malloc(l->n * sizeof *v), dup = NAN;
+        if (!v) return;
+        if (os_axes[a].type == OS_AXT_SCHED)
+            for (size_t i = 0; i < l->n; ++i)
+                for (size_t j = 0; j < i; ++j)
+                    if (strcmp(s->scheds[(size_t)l->v[i]].name, s->scheds[(size_t)l->v[j]].name) == 0) dup = l->v[i];
+        if (os_axes[a].type != OS_AXT_SCHED) {
+            memcpy(v, l->v, l->n * sizeof *v);
+            qsort(v, l->n, sizeof *v, cmp_double);
+            for (size_t i = 1; i < l->n; ++i)
+                if (v[i] == v[i - 1]) dup = v[i];
+        }
+        free(v);
+        if (isnan(dup)) continue;
+        char text[300];
+        if (os_axes[a].type == OS_AXT_SCHED)
+            snprintf(text, sizeof text, "%s", s->scheds[(size_t)dup].name);
+        else if (os_axes[a].type == OS_AXT_OPT)
+            snprintf(text, sizeof text, "%s", os_optimizer_name((int)dup));
+        else
+            os_fmt_double(text, sizeof text, dup);
+        warn(sw, "%s lists '%s' more than once: those trainings run twice and count twice in summaries",
+             os_axes[a].flag, text);
+    }
+    if (s->seeds > 1 && s->shuffle == OS_SHUFFLE_NONE && (s->data_file || s->noise == 0))
+        warn(sw, "--seeds %d: with --shuffle none and %s, every seed trains exactly the same thing", s->seeds,
+             s->data_file ? "a --data file" : "--noise 0");
+    if (s->data_file && (os_spec_given(s, "--n") || os_spec_given(s, "--noise")))
+        warn(sw, "--n and --noise shape the generated data; they do nothing with --data");
+}
+
+/* A --data file the model cannot fit well: most often the wrong --offset. */
+static void data_warning(const os_spec *s, os_sweep *sw)
+{
+    if (!s->data_file || !sw->n_data) return;
+    const os_dataset *d = &sw->data[0];
+    double lo = INFINITY, hi = -INFINITY;
+    for (int i = 0; i < d->n; ++i) lo = fmin(lo, d->y[i]), hi = fmax(hi, d->y[i]);
+    const double rms = sqrt(d->min_loss);
+    if (!(rms <= 0.05 * (hi - lo)))
+        warn(sw, "--data '%s': the best fit (Wa %.6g, Wb %.6g) leaves a root-mean-square error of %.3g, %.0f%% of "
+                 "y's range, with the offset c = %.6g: is --offset right?",
+             s->data_file, d->min_wa, d->min_wb, rms, 100 * rms / (hi - lo), d->c);
+}
+
 os_status os_sweep_plan(const os_spec *s, os_sweep *sw, os_error *err)
 {
     memset(sw, 0, sizeof *sw);
@@ -221,14 +310,16 @@ os_status os_sweep_plan(const os_spec *s, os_sweep *sw, os_error *err)
     if (st) return st;
 
     /* count first, so a too-large grid is an input error, not an OOM */
-    const unsigned long long total = count_trials(s);
-    if (total > OS_MAX_TRIALS) {
-        os_set_error(err, "--seeds: the grid has more than %llu trainings", OS_MAX_TRIALS);
+    const double total = count_trials(s);
+    if (total > (double)OS_MAX_TRIALS) {
+        os_set_error(err, "the grid has %.4g trainings (its axes' values times --seeds), more than the limit of "
+                          "%llu", total, OS_MAX_TRIALS);
         return OS_EINPUT;
     }
+    if ((st = check_memory(s, total, err))) return st;
     sw->trials = malloc((size_t)total * sizeof *sw->trials);
     if (!sw->trials) {
-        os_set_error(err, "out of memory for %llu trainings", total);
+        os_set_error(err, "out of memory for %.0f trainings", total);
         return OS_ERUNTIME;
     }
     int order[OS_AX_COUNT];
@@ -241,6 +332,8 @@ os_status os_sweep_plan(const os_spec *s, os_sweep *sw, os_error *err)
         os_sweep_free(sw);
         return st;
     }
+    plan_warnings(s, sw);
+    data_warning(s, sw);
     return OS_OK;
 }
 

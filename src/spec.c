@@ -142,7 +142,11 @@ static os_status parse_item(const char *flag, const char *s, size_t len, os_list
                     if (i == 0) v = arg[0];
                     if (i == n - 1 && n > 1) v = arg[1];
                 }
-                if (!isfinite(v)) goto bad_range;
+                if (!isfinite(v) || (f != 1 && v == 0)) {
+                    os_set_error(err, "%s: '%.*s': its values %s a double", flag, (int)len, s,
+                                 v == 0 ? "underflow" : "overflow");
+                    return OS_EINPUT;
+                }
                 if (os_list_push(out, v, err)) return OS_ERUNTIME;
             }
             return OS_OK;
@@ -294,11 +298,20 @@ const os_setting_def os_settings[] = {
     {"cuda_table_bytes", "--cuda-table-bytes", OS_V_DOUBLE, F(cuda_table_bytes), NULL, -1, "1073741824", NULL,
      "execution", "B", "CUDA: shared batch orders precomputed per GPU (0: on the fly)"},
     {"threads", "--threads", OS_V_INT, F(threads), NULL, -1, "0", NULL, "execution", "N", "CPU threads (0: all cores)"},
+    {"max_memory", "--max-memory", OS_V_DOUBLE, F(max_memory), NULL, -1, "0", NULL, "execution", "BYTES",
+     "refuse a sweep that needs more memory (0: what the machine has available)"},
     {"simd", "--simd", OS_V_CHOICE, F(cpu_scalar), simd_names, -1, "on", NULL, "execution", "on|off",
      "CPU: trainings side by side in SIMD lanes"},
 };
 /* clang-format on */
 const int os_n_settings = (int)(sizeof os_settings / sizeof os_settings[0]);
+_Static_assert(sizeof os_settings / sizeof os_settings[0] <= 64, "settings_given has 64 bits");
+
+int os_spec_given(const os_spec *spec, const char *name)
+{
+    const int k = os_setting_find(name);
+    return k >= 0 && (spec->settings_given >> k & 1);
+}
 
 int os_setting_find(const char *name)
 {
@@ -332,6 +345,7 @@ static os_status set_devices(os_spec *s, const char *flag, const char *val, os_e
 os_status os_spec_set(os_spec *spec, int setting, const char *text, os_error *err)
 {
     const os_setting_def *d = &os_settings[setting];
+    spec->settings_given |= (uint64_t)1 << setting;
     if (d->mark >= 0) *(int *)((char *)spec + d->mark) = 1;
     if (d->kind == OS_V_DEVICES) return set_devices(spec, d->flag, text, err);
     return os_value_parse(d->kind, d->flag, text, (char *)spec + d->offset, d->choices, err);
@@ -351,6 +365,7 @@ os_status os_spec_init(os_spec *spec)
     }
     for (int i = 0; i < os_n_settings && !st; ++i)
         if (os_settings[i].dflt) st = os_spec_set(spec, i, os_settings[i].dflt, &err);
+    spec->settings_given = 0;
     if (st) os_spec_free(spec); /* the tables' defaults parse: only memory can fail */
     return st;
 }
@@ -450,18 +465,33 @@ os_status os_spec_validate(const os_spec *s, os_error *err)
         if (wa->v[i] == 0) return out_of_range(err, "--init-wa", 0, "the model divides by Wa");
     if ((st = check_optimizers(s, err))) return st;
     if ((st = check_int("--seeds", s->seeds, 1, 1e6, err))) return st;
+    if (s->seed > UINT64_MAX - (uint64_t)(s->seeds - 1)) {
+        os_set_error(err, "--seeds: '%d' with --seed %llu passes the last seed, 18446744073709551615", s->seeds,
+                     (unsigned long long)s->seed);
+        return OS_EINPUT;
+    }
     if ((st = check_int("--threads", s->threads, 0, 4096, err))) return st;
     if (!(s->tile == 0 || s->tile == 1 || s->tile == 2 || s->tile == 4 || s->tile == 8))
         return out_of_range(err, "--tile", s->tile, "0 (auto), 1, 2, 4 or 8");
     if ((st = check_int("--cuda-chunk", s->cuda_chunk, 1, 2147483647, err))) return st;
+    if (!(s->max_memory >= 0)) return out_of_range(err, "--max-memory", s->max_memory, "bytes >= 0");
     if (!(s->cuda_table_bytes >= 0 && s->cuda_table_bytes <= 1e15))
         return out_of_range(err, "--cuda-table-bytes", s->cuda_table_bytes, "bytes in 0..1e15");
     if (!s->data_file) {
         if ((st = check_int("--n", s->n, 2, OS_MAX_POINTS, err))) return st;
         if (!(s->a > 0 && s->a <= 1e6)) return out_of_range(err, "--a", s->a, "must be in (0, 1e6]");
         if (!(s->b > 0 && s->b <= 1e6)) return out_of_range(err, "--b", s->b, "must be in (0, 1e6]");
-        if (!s->offset_set && s->b > s->a)
-            return out_of_range(err, "--b", s->b, "must be <= --a unless --offset is given");
+        if (!s->offset_set && s->b > s->a) { /* blame the one the user gave */
+            char why[96], other[40];
+            if (os_spec_given(s, "--a") && !os_spec_given(s, "--b")) {
+                os_fmt_double(other, sizeof other, s->b);
+                snprintf(why, sizeof why, "must be >= --b (%s) unless --offset is given", other);
+                return out_of_range(err, "--a", s->a, why);
+            }
+            os_fmt_double(other, sizeof other, s->a);
+            snprintf(why, sizeof why, "must be <= --a (%s) unless --offset is given", other);
+            return out_of_range(err, "--b", s->b, why);
+        }
         if (!(s->noise >= 0 && s->noise <= 1e6))
             return out_of_range(err, "--noise", s->noise, "must be in [0, 1e6]");
     }

@@ -21,4 +21,8 @@ int os_parse_int64(const char *s, size_t len, int64_t *out);
 os_status os_value_parse(int kind, const char *flag, const char *text, void *dst, const char *const *choices,
                          os_error *err);
 
+/* Bytes of memory this machine can still give (MemAvailable), or -1 when
+ * it cannot tell. (src/memory.c) */
+double os_memory_available(void);
+
 #endif

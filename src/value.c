@@ -40,9 +40,8 @@ os_status os_value_parse(int kind, const char *flag, const char *val, void *dst,
         return OS_OK;
     }
     case OS_V_DOUBLE: {
-        char *end;
-        const double v = *val ? strtod(val, &end) : NAN;
-        if (!*val || *end || !isfinite(v)) return bad(err, flag, val, "is not a number");
+        double v;
+        if (!os_parse_number(val, strlen(val), &v)) return bad(err, flag, val, "is not a (finite, decimal) number");
         *(double *)dst = v;
         return OS_OK;
     }

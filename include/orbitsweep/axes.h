@@ -45,7 +45,7 @@ enum { OS_AXT_OPT, OS_AXT_SCHED, OS_AXT_REAL, OS_AXT_INT };
   X(BETA2,        "beta2",        "--beta2",        OS_AXT_REAL,  opt.beta2,        "0.999",    0,    1,       0, 1, 0, "must be in [0, 1)",                     7,   5, 1, "second-moment decay") \
   X(EPS,          "eps",          "--eps",          OS_AXT_REAL,  opt.eps,          "1e-8",     0,    INFINITY, 0, 1, 0, "must be >= 0",                          8,   6, 1, "term added to the denominator") \
   X(WEIGHT_DECAY, "weight_decay", "--weight-decay", OS_AXT_REAL,  opt.weight_decay, "0",        0,    INFINITY, 0, 1, 0, "must be >= 0",                          9,   7, 1, "L2 penalty, g += wd * p as in torch.optim") \
-  X(BATCH_SIZE,   "batch_size",   "--batch-size",   OS_AXT_INT,   batch_size,       "64",       1,    1e7,     0, 0, 1, "must be an integer >= 1",               10, 10, 0, "minibatch size") \
+  X(BATCH_SIZE,   "batch_size",   "--batch-size",   OS_AXT_INT,   batch_size,       "64",       1,    1e7,     0, 0, 1, "must be an integer in 1..10000000",     10, 10, 0, "minibatch size") \
   X(EPOCHS,       "epochs",       "--epochs",       OS_AXT_INT,   epochs,           "100",      1,    1e7,     0, 0, 1, "must be an integer in 1..10000000",     11, 11, 0, "passes over the data") \
   X(INIT_WA,      "init_wa",      "--init-wa",      OS_AXT_REAL,  init_wa,          "0.1",      -1e6, 1e6,     0, 0, 0, "must be finite, |Wa| <= 1e6",           12,  8, 0, "starting Wa (the model divides by Wa)") \
   X(INIT_WB,      "init_wb",      "--init-wb",      OS_AXT_REAL,  init_wb,          "1.8",      -1e6, 1e6,     0, 0, 0, "must be finite, |Wb| <= 1e6",           13,  9, 0, "starting Wb")

@@ -116,6 +116,7 @@ typedef struct os_spec {
      * default for the hyperparameters its row gives one. */
     os_list axis[OS_AX_COUNT];
     int given[OS_AX_COUNT];
+    uint64_t settings_given; /* bit k: os_settings[k] was set (os_spec_set) */
     os_sched_spec *scheds;
     size_t n_scheds;
     /* training settings */
@@ -136,6 +137,7 @@ typedef struct os_spec {
     int tile;       /* CUDA: lanes per training, 1, 2, 4 or 8 (0: chosen from the sweep size) */
     int n_devices;  /* CUDA: how many of devices[] to use (0: every usable GPU) */
     int devices[OS_MAX_DEVICES]; /* CUDA device numbers */
+    double max_memory;       /* bytes a sweep may need (0: what the machine has available) */
     int cuda_chunk;          /* CUDA: trainings per launch */
     double cuda_table_bytes; /* CUDA: bytes of shared batch orders precomputed per GPU
                                 (0: always derive them on the fly) */
@@ -167,6 +169,9 @@ os_status os_spec_set(os_spec *spec, int setting, const char *text, os_error *er
 
 /* The index of the setting with this key or flag, or -1. */
 int os_setting_find(const char *name);
+
+/* 1 if the setting with this key or flag was set (not left at its default). */
+int os_spec_given(const os_spec *spec, const char *name);
 
 /* Fill a spec with the defaults (docs/design.md §3). OS_ERUNTIME only when
  * out of memory. */
@@ -249,12 +254,25 @@ typedef struct os_sweep {
     size_t n_trials;
     os_dataset *data; /* one per replicate (all the same for --data files) */
     size_t n_data;
+    /* what the plan noticed and a user should hear: duplicate values that
+     * train the same thing twice, seeds that cannot differ, settings that
+     * do not apply, a --data file the model fits poorly */
+    char warnings[4][320];
+    int n_warnings;
 } os_sweep;
 
 /* The largest grid a sweep may have. */
 #define OS_MAX_TRIALS 200000000ULL
 
+/* The grid of spec: validates it, refuses (OS_EINPUT) a grid beyond
+ * OS_MAX_TRIALS or one whose memory (os_sweep_memory) exceeds
+ * spec->max_memory or the machine's available memory, then builds it. */
 os_status os_sweep_plan(const os_spec *spec, os_sweep *out, os_error *err);
+
+/* Bytes a sweep of n_trials trainings over n_data datasets of n points
+ * needs while it runs and writes its table: trials, results, the backend's
+ * plan, datasets with their copies in each dtype. */
+double os_sweep_memory(double n_trials, double n_data, double n);
 void os_sweep_free(os_sweep *sw);
 
 /* Axis `axis` of a trial as a double (the optimizer kind, the scheduler
