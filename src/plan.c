@@ -312,8 +312,8 @@ os_status os_sweep_plan(const os_spec *s, os_sweep *sw, os_error *err)
     /* count first, so a too-large grid is an input error, not an OOM */
     const double total = count_trials(s);
     if (total > (double)OS_MAX_TRIALS) {
-        os_set_error(err, "the grid has %.4g trainings (its axes' values times --seeds), more than the limit of "
-                          "%llu", total, OS_MAX_TRIALS);
+        os_set_error(err, "the grid has %.4g trainings (every axis's values and seeds multiplied), more than the "
+                          "limit of %llu", total, OS_MAX_TRIALS);
         return OS_EINPUT;
     }
     if ((st = check_memory(s, total, err))) return st;

@@ -322,6 +322,25 @@ TEST(Sched, RecursiveMatchesClosedForms)
 }
 
 // Canonical scheduler names, and the parser's defaults.
+// MultiStepLR's constructor takes its initial step to last_epoch 0, where a
+// milestone at 0 already applies (docs/pytorch-semantics.md §3): lr 0.1,
+// milestones 0/0/2, gamma 0.5 gives 0.025 before the first update, then
+// 0.025, 0.0125, 0.0125, ... (exact in binary).
+TEST(Sched, MultistepMilestoneAtZeroAppliesAtConstruction)
+{
+    os_sched_spec spec;
+    os_error err;
+    ASSERT_EQ(os_sched_parse("multistep:milestones=0/0/2,gamma=0.5", &spec, &err), OS_OK) << err.msg;
+    os_sched_state st;
+    os_sched_init(&spec.s, &st, 0.1);
+    EXPECT_EQ(st.lr, 0.1 * 0.5 * 0.5);
+    const double want[] = {0.025, 0.0125, 0.0125, 0.0125};
+    for (double w : want) {
+        os_sched_step(&spec.s, &st);
+        EXPECT_EQ(st.lr, w) << "e = " << st.e;
+    }
+}
+
 TEST(Sched, CanonicalNames)
 {
     const char *io[][2] = {
