@@ -244,6 +244,13 @@ TEST_F(columns, EveryColumnFromTheTraceAndTheData)
     ne->epochs = 10, ne->f32 = false, ne->target = 0.05;
     Case *dv = add("sgd_diverges", "--optimizer sgd --lr 50 --init-wa 1 --init-wb 1 --dtype float64 --shuffle none --epochs 5");
     dv->epochs = 5, dv->f32 = false;
+    // just past the limit: |Wb| reaches 2.7e6, finite (the limit is 1e6, not merely non-finite)
+    Case *dg = add("sgd_diverges_gently", "--optimizer sgd --lr 2 --init-wa 1 --init-wb 1 --dtype float64 --shuffle none --epochs 5");
+    dg->epochs = 5, dg->f32 = false;
+    // batches that do not start at a multiple of 8: the trace (one training at a
+    // time) and the run (SIMD lanes) must both sum by batch position
+    Case *odd = add("odd_batches", "--optimizer momentum --lr 0.003 --batch-size 100 --epochs 6 --seed 4");
+    odd->epochs = 6, odd->bs = 100;
     Case *dv32 = add("sgd_diverges_f32", "--optimizer sgd --lr 50 --init-wa 1 --init-wb 1 --epochs 4");
     dv32->epochs = 4;
     Case *mk = add("masked_start", "--optimizer adam --lr 0.05 --init-wa 0.001 --epochs 3");
