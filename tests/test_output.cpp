@@ -257,6 +257,22 @@ TEST_F(output, HostileDataFilesAreRefused)
     EXPECT_TRUE(has(p.err, "NUL")) << p.err;
 }
 
+// --n is capped at 10^7 points; a --data file is held to the same cap while
+// it is read (the eleven-millionth line is not even parsed).
+TEST_F(output, DataFilesAreCappedAtTenMillionPoints)
+{
+    {
+        FILE *f = fopen(path("big.csv").c_str(), "w");
+        ASSERT_NE(f, nullptr);
+        fputs("x,y\n", f);
+        for (int i = 0; i < 10000001; ++i) fputs("0,1\n", f);
+        fclose(f);
+    }
+    Proc p = run({"run", "--data", "big.csv", "-o", "r.csv", "--epochs", "1"});
+    EXPECT_EQ(p.status, 2);
+    EXPECT_TRUE(has(p.err, "--data") && has(p.err, "more than 10000000 points")) << p.err;
+}
+
 TEST_F(output, ByteOrderMarkAndSpacedHeaderAreFine)
 {
     spit(path("bom.csv"), "\xEF\xBB\xBFx, y\n-1.1,0.4\n-0.5,1.0\n0,1.2\n0.5,1.0\n1.1,0.4\n");
@@ -315,6 +331,9 @@ TEST_F(output, PseudoReplicationIsWarnedAbout)
     EXPECT_TRUE(has(p.err, "warning") && has(p.err, "same thing")) << p.err;
     p = run({"run", "--epochs", "1", "--n", "64", "-o", "r.csv", "--quiet"});
     EXPECT_EQ(p.err, "") << "no warning for an ordinary sweep";
+    spit(path("d.csv"), "x,y\n-1.1,0.4\n-0.5,1.0\n0,1.2\n0.5,1.0\n1.1,0.4\n");
+    p = run({"run", "--data", "d.csv", "--n", "64", "--offset", "0", "--epochs", "1", "-o", "r.csv", "--quiet"});
+    EXPECT_TRUE(has(p.err, "warning") && has(p.err, "--n") && has(p.err, "--data")) << p.err;
 }
 
 TEST_F(output, PoorlyFittingDataFileIsWarnedAbout)
