@@ -253,6 +253,10 @@ TEST_F(columns, EveryColumnFromTheTraceAndTheData)
     odd->epochs = 6, odd->bs = 100;
     Case *dv32 = add("sgd_diverges_f32", "--optimizer sgd --lr 50 --init-wa 1 --init-wb 1 --epochs 4");
     dv32->epochs = 4;
+    // Wa 0.003: only the two points nearest the centre are unmasked, one in each of two
+    // batches of 16: batches with a single point count as unmasked
+    Case *one = add("single_point_batches", "--optimizer adam --lr 0.0001 --init-wa 0.003 --epochs 2 --shuffle none --batch-size 16");
+    one->epochs = 2, one->bs = 16;
     Case *mk = add("masked_start", "--optimizer adam --lr 0.05 --init-wa 0.001 --epochs 3");
     mk->epochs = 3;
     Case *ex = add("sgd_exponential", "--optimizer sgd --lr 0.05 --scheduler exponential:gamma=0.99 --epochs 6 --seed 2");
