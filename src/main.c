@@ -167,23 +167,29 @@ static int open_output(os_atomic_file *af, const char *path, FILE **f)
         return 0;
     }
     os_error err;
+    /* no signal between creating the temporary and telling the handler */
+    sigset_t block, old;
+    sigemptyset(&block);
+    sigaddset(&block, SIGINT), sigaddset(&block, SIGTERM), sigaddset(&block, SIGHUP);
+    sigprocmask(SIG_BLOCK, &block, &old);
     const os_status st = os_atomic_open(af, path, &err);
-    if (st) return fail(&err, st);
-    snprintf(g_out.tmp, sizeof g_out.tmp, "%s", af->tmp ? af->tmp : "");
-    if (af->tmp)
-        snprintf(g_out.what, sizeof g_out.what, "'%s' was left as it was", path);
-    else
-        snprintf(g_out.what, sizeof g_out.what, "'%s' got an incomplete output", path);
-    *f = af->f;
-    return 0;
+    if (!st) {
+        snprintf(g_out.tmp, sizeof g_out.tmp, "%s", af->tmp ? af->tmp : "");
+        if (af->tmp)
+            snprintf(g_out.what, sizeof g_out.what, "'%s' was left as it was", path);
+        else
+            snprintf(g_out.what, sizeof g_out.what, "'%s' got an incomplete output", path);
+        *f = af->f;
+    }
+    sigprocmask(SIG_SETMASK, &old, NULL);
+    return st ? fail(&err, st) : 0;
 }
 
 /* ok: the output is complete. Returns 0 or the exit code, having said why. */
 static int close_output(os_atomic_file *af, FILE *f, int ok)
 {
     os_error err;
-    g_out.tmp[0] = 0;
-    g_out.what[0] = 0;
+    g_out.what[0] = 0; /* the temporary stays known until it is renamed or removed */
     if (f == stdout) {
         if (fflush(stdout) != 0 || ferror(stdout))
             return fprintf(stderr, "orbitsweep: -o -: write failed: %s\n", strerror(errno)), 1;
@@ -191,10 +197,12 @@ static int close_output(os_atomic_file *af, FILE *f, int ok)
     }
     if (!ok) {
         os_atomic_abort(af);
+        g_out.tmp[0] = 0;
         return 1;
     }
-    if (os_atomic_commit(af, &err)) return fail(&err, OS_ERUNTIME);
-    return 0;
+    const os_status st = os_atomic_commit(af, &err);
+    g_out.tmp[0] = 0;
+    return st ? fail(&err, OS_ERUNTIME) : 0;
 }
 
 /* ------------------------------------------------------------------------ */

@@ -465,3 +465,23 @@ TEST(Format, ShortestRoundTripDigits)
         EXPECT_STREQ(buf, c.text);
     }
 }
+
+// numpy.linspace(start, stop, n) ends exactly at stop: for n = 36, 71, 80,
+// ... (119 of the n below 3000 with the default orbit) the formula
+// i*step + start would miss it by an ulp.
+TEST(Dataset, GeneratedXEndsExactlyAtStop)
+{
+    for (int n : {36, 71, 80, 138, 141, 512, 2999}) {
+        os_spec spec;
+        ASSERT_EQ(os_spec_init(&spec), OS_OK);
+        spec.n = n;
+        os_dataset d;
+        os_error err;
+        ASSERT_EQ(os_dataset_generate(&spec, 0, &d, &err), OS_OK) << err.msg;
+        const double c = std::sqrt(spec.a * spec.a - spec.b * spec.b);
+        EXPECT_EQ(d.x[0], -(spec.a + c)) << "n " << n;
+        EXPECT_EQ(d.x[n - 1], spec.a - c) << "n " << n;
+        os_dataset_free(&d);
+        os_spec_free(&spec);
+    }
+}

@@ -91,6 +91,32 @@ TEST(Philox, CounterCarry)
 }
 
 // Every epoch's order is a permutation of [0, n), for awkward n too.
+// Known answers of os_perm_at from an independent Python port of the
+// documented bijection (key: the first Philox4x32-10 block of counter
+// (epoch, 0, stream lo, stream hi) and key (seed lo, seed hi); four rounds
+// of add key[r], multiply by key[r+1]|1, xor-shift by half the bits, mod
+// 2^bits; cycle-walked into [0, n)).
+TEST(BatchOrder, KnownAnswers)
+{
+    struct Case {
+        uint64_t seed, stream;
+        uint32_t epoch, n;
+        std::vector<uint32_t> first;
+    };
+    const Case cases[] = {
+        {0, 1, 0, 10, {1, 6, 4, 5, 3, 8, 0, 2, 9, 7}},
+        {7, 1, 3, 100, {83, 43, 51, 41, 10, 20, 18, 59, 19, 99, 96, 34}},
+        {5, (1ULL << 63) | 0x0123456789ABCDEFULL, 2, 512, {183, 325, 448, 58, 304, 202, 5, 491, 147, 313, 272, 81}},
+        {UINT64_MAX, 1, 1000, 1, {0}},
+    };
+    for (const Case &c : cases) {
+        os_perm p;
+        os_perm_init(&p, c.seed, c.stream, c.epoch, c.n);
+        for (size_t i = 0; i < c.first.size(); ++i)
+            EXPECT_EQ(os_perm_at(&p, (uint32_t)i), c.first[i]) << "seed " << c.seed << " n " << c.n << " i " << i;
+    }
+}
+
 TEST(BatchOrder, IsAPermutation)
 {
     for (uint32_t n : {1u, 2u, 3u, 7u, 64u, 100u, 511u, 512u, 513u, 1000u, 65537u}) {
