@@ -21,6 +21,7 @@ description ("(equivalent: why)"), 1 otherwise, 2 on a bad list.
 import argparse
 import os
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -68,11 +69,17 @@ def check(mutants):
 
 
 def run(cmd, timeout):
+    """(exit status, output); 124 when it ran past timeout (the whole process
+    group is killed: a hung test binary must not outlive its ctest)."""
+    p = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                         start_new_session=True)
     try:
-        p = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=timeout)
-        return p.returncode, p.stdout + p.stderr
-    except subprocess.TimeoutExpired as e:
-        return 124, (e.stdout or b"").decode(errors="replace") if isinstance(e.stdout, bytes) else (e.stdout or "")
+        out, _ = p.communicate(timeout=timeout)
+        return p.returncode, out
+    except subprocess.TimeoutExpired:
+        os.killpg(p.pid, signal.SIGKILL)
+        out, _ = p.communicate()
+        return 124, out
 
 
 def main():
@@ -128,10 +135,13 @@ def main():
             if brc != 0:
                 verdict, by = "killed", "the build (does not compile)"
             else:
-                trc, tout = run(ctest, 1800)
+                trc, tout = run(ctest, 300)
                 failed = re.findall(r"^\s*\d+ - (\S+)", tout, re.M)
                 if trc == 0:
                     verdict, by = "SURVIVED", ""
+                elif trc == 124:
+                    running = re.findall(r"Start +\d+: (\S+)", tout)
+                    verdict, by = "killed", "a test hangs (" + (running[-1] if running else "?") + ")"
                 else:
                     verdict, by = "killed", failed[0] if failed else f"ctest exit {trc}"
         finally:
