@@ -5,8 +5,9 @@
  * temporary file beside it and renamed over it only when complete; through
  * a symlink, beside and over the link's target (the link stays a link).
  * Anything else that exists — a device such as /dev/null, a named pipe, a
- * terminal, a socket — is written directly, and its write errors are
- * reported; it is never replaced. A directory is refused.
+ * terminal, a socket, and any path under /dev or /proc (/dev/stdout) — is
+ * written directly, and its write errors are reported; it is never
+ * replaced. A directory is refused.
  */
 #define _XOPEN_SOURCE 700 /* realpath */
 #include <errno.h>
@@ -72,7 +73,8 @@ os_status os_output_check(const char *path, const char *const *inputs, int n_inp
             os_set_error(err, "-o: '%s': %s", path, strerror(errno));
             return OS_EINPUT;
         }
-        if (!S_ISREG(st.st_mode)) return OS_OK; /* written directly */
+        if (!S_ISREG(st.st_mode) || strncmp(path, "/dev/", 5) == 0 || strncmp(path, "/proc/", 6) == 0)
+            return OS_OK; /* written directly */
     } else if (errno != ENOENT) {
         os_set_error(err, "-o: '%s': %s", path, strerror(errno));
         return OS_EINPUT;
@@ -101,20 +103,21 @@ os_status os_atomic_open(os_atomic_file *af, const char *path, os_error *err)
 {
     memset(af, 0, sizeof *af);
     af->path = strdup(path);
-    af->target = resolve(path);
-    if (!af->path || !af->target) {
-        os_atomic_abort(af);
+    if (!af->path) {
         os_set_error(err, "-o: out of memory");
         return OS_ERUNTIME;
     }
     struct stat st;
-    if (stat(af->target, &st) == 0 && S_ISDIR(st.st_mode)) {
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
         os_set_error(err, "-o: '%s': is a directory", path);
         os_atomic_abort(af);
         return OS_EINPUT;
     }
-    if (stat(af->target, &st) == 0 && !S_ISREG(st.st_mode)) { /* a device, pipe, ...: write to it */
-        const int fd = open(af->target, O_WRONLY | O_CLOEXEC);
+    /* a device, a pipe, or anything under /dev or /proc (/dev/stdout, /dev/fd/N even when they lead
+     * to a regular file: renaming over that would lose the output): write to it */
+    const int special = strncmp(path, "/dev/", 5) == 0 || strncmp(path, "/proc/", 6) == 0;
+    if (stat(path, &st) == 0 && (!S_ISREG(st.st_mode) || special)) {
+        const int fd = open(path, O_WRONLY | O_CLOEXEC);
         af->f = fd >= 0 ? fdopen(fd, "w") : NULL;
         if (!af->f) {
             os_set_error(err, "-o: '%s': %s", path, strerror(errno));
@@ -123,6 +126,12 @@ os_status os_atomic_open(os_atomic_file *af, const char *path, os_error *err)
             return OS_EINPUT;
         }
         return OS_OK;
+    }
+    af->target = resolve(path);
+    if (!af->target) {
+        os_atomic_abort(af);
+        os_set_error(err, "-o: out of memory");
+        return OS_ERUNTIME;
     }
     const size_t len = strlen(af->target);
     af->tmp = malloc(len + 16);

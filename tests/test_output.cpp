@@ -115,6 +115,15 @@ TEST_F(output, NamedPipeIsWrittenThrough)
     EXPECT_TRUE(S_ISFIFO(st.st_mode)) << "the pipe was replaced by a file";
 }
 
+// /dev/stdout leads to whatever stdout is (here a regular file): written to,
+// not renamed over.
+TEST_F(output, DevStdoutIsStdout)
+{
+    Proc p = run({"trace", "--epochs", "1", "--n", "64", "-o", "/dev/stdout"});
+    EXPECT_EQ(p.status, 0) << p.err;
+    EXPECT_EQ(read_table(p.out, false).rows.size(), 2u) << p.out;
+}
+
 TEST_F(output, SymlinkIsWrittenThroughAndStaysALink)
 {
     spit(path("target.csv"), "old\n");
