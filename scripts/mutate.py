@@ -136,7 +136,10 @@ def main():
                 verdict, by = "killed", "the build (does not compile)"
             else:
                 trc, tout = run(ctest, 300)
-                failed = re.findall(r"^\s*\d+ - (\S+)", tout, re.M)
+                # the first test to fail, in the order they finished (the summary
+                # list is sorted by number and also holds tests stopped by --stop-on-failure)
+                failed = re.findall(r"Test +#\d+: (\S+) \.*\*\*\*(?:Failed|Exception|Timeout)", tout) or \
+                    re.findall(r"^\s*\d+ - (\S+)", tout, re.M)
                 if trc == 0:
                     verdict, by = "SURVIVED", ""
                 elif trc == 124:
