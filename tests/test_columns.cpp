@@ -15,6 +15,7 @@
 //    and loss_gap is final_loss minus the dataset's loss minimum.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -71,6 +72,41 @@ double full_loss(const std::vector<double> &x, const std::vector<double> &y, dou
     const double l = ((p[0] + p[1]) + (p[2] + p[3])) + ((p[4] + p[5]) + (p[6] + p[7]));
     const int kk = k[0] + k[1] + k[2] + k[3] + k[4] + k[5] + k[6] + k[7];
     return kk ? l / kk : NAN;
+}
+
+// One minibatch's loss and gradients in dtype T, as docs/design.md §1 and
+// §6 define them: per point (batch position k into partial k mod 8)
+// s = 1 - d2 (1/Wa^2) with d2 = ((T)x + (T)c)^2, masked when s < 0, r = sqrt(s),
+// e = Wb r - y; sums of e^2, e d2 / r, e r; the partials combined by the
+// fixed tree; loss = sum/K, dWa = (2/K) (sum_a (Wb / Wa^3)), dWb = (2/K) sum_b.
+template <typename T> struct Grad {
+    T loss, gwa, gwb;
+};
+
+template <typename T>
+Grad<T> batch_grad(const std::vector<double> &x, const std::vector<double> &y, double c, size_t lo, size_t hi,
+                   T wa, T wb)
+{
+    T l[8] = {0, 0, 0, 0, 0, 0, 0, 0}, a[8] = {0, 0, 0, 0, 0, 0, 0, 0}, b[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    int k = 0;
+    const T inv = (T)1 / (wa * wa);
+    for (size_t j = lo; j < hi; ++j) {
+        const T xc = (T)x[j] + (T)c, d2 = xc * xc, s = (T)1 - d2 * inv;
+        if (s < 0) continue;
+        const T r = std::sqrt(s), e = wb * r - (T)y[j];
+        const size_t p = (j - lo) % 8;
+        l[p] += e * e;
+        a[p] += (e * d2) / r;
+        b[p] += e * r;
+        ++k;
+    }
+    auto tree = [](const T *v) { return ((v[0] + v[1]) + (v[2] + v[3])) + ((v[4] + v[5]) + (v[6] + v[7])); };
+    const T kk = (T)(k ? k : 1), two_k = (T)2 / kk;
+    Grad<T> g;
+    g.loss = k ? tree(l) / kk : (T)NAN;
+    g.gwa = k ? two_k * (tree(a) * (wb / (wa * wa * wa))) : (T)0;
+    g.gwb = k ? two_k * tree(b) : (T)0;
+    return g;
 }
 
 struct Case {
@@ -136,6 +172,25 @@ void columns::check(const Case &c)
     // the parameters after u updates, from the trace
     auto wa_after = [&](long u) { return param(tr.at((size_t)u, "wa"), c.f32); };
     auto wb_after = [&](long u) { return param(tr.at((size_t)u, "wb"), c.f32); };
+
+    // with the data in its own order (--shuffle none), every update's loss and
+    // gradients from the batch's points and the parameters before it
+    if (c.args.find("--shuffle none") != std::string::npos) {
+        for (long u = 0; u < updates; ++u) {
+            const size_t lo = (size_t)(u % per_epoch) * (size_t)c.bs, hi = std::min(lo + (size_t)c.bs, x.size());
+            double loss, gwa, gwb;
+            if (c.f32) {
+                const Grad<float> g = batch_grad<float>(x, y, cc, lo, hi, (float)wa_after(u), (float)wb_after(u));
+                loss = g.loss, gwa = g.gwa, gwb = g.gwb;
+            } else {
+                const Grad<double> g = batch_grad<double>(x, y, cc, lo, hi, wa_after(u), wb_after(u));
+                loss = g.loss, gwa = g.gwa, gwb = g.gwb;
+            }
+            EXPECT_TRUE(same_bits(param(tr.at((size_t)u, "loss"), c.f32), loss)) << "update " << u << " loss";
+            EXPECT_TRUE(same_bits(param(tr.at((size_t)u, "dwa"), c.f32), gwa)) << "update " << u << " dWa";
+            EXPECT_TRUE(same_bits(param(tr.at((size_t)u, "dwb"), c.f32), gwb)) << "update " << u << " dWb";
+        }
+    }
 
     // final_wa, final_wb: the trace's last parameters, the same text
     EXPECT_EQ(r.at(0, "final_wa"), tr.at(last, "wa"));
@@ -256,6 +311,8 @@ TEST_F(columns, EveryColumnFromTheTraceAndTheData)
     // only would not tell: the tree gives the same sum with its halves swapped)
     Case *odd = add("odd_batches", "--optimizer momentum --lr 0.003 --batch-size 50 --epochs 6 --seed 4");
     odd->epochs = 6, odd->bs = 50;
+    Case *oddn = add("odd_batches_data_order", "--optimizer adam --lr 0.01 --batch-size 50 --epochs 3 --shuffle none");
+    oddn->epochs = 3, oddn->bs = 50;
     Case *dv32 = add("sgd_diverges_f32", "--optimizer sgd --lr 50 --init-wa 1 --init-wb 1 --epochs 4");
     dv32->epochs = 4;
     // Wa 0.003: only the two points nearest the centre are unmasked, one in each of two
