@@ -43,6 +43,15 @@ static char *resolve(const char *path)
     return cur;
 }
 
+/* Whether an existing path (st: its stat) is written directly rather than
+ * replaced: anything but a regular file, and anything under /dev or /proc
+ * (/dev/stdout, /dev/fd/N lead to whatever the descriptor is, even a
+ * regular file: renaming over that would lose the output). */
+static int writes_directly(const char *path, const struct stat *st)
+{
+    return !S_ISREG(st->st_mode) || strncmp(path, "/dev/", 5) == 0 || strncmp(path, "/proc/", 6) == 0;
+}
+
 /* The directory part of path ("." for a bare name). */
 static char *dir_of(const char *path)
 {
@@ -73,8 +82,7 @@ os_status os_output_check(const char *path, const char *const *inputs, int n_inp
             os_set_error(err, "-o: '%s': %s", path, strerror(errno));
             return OS_EINPUT;
         }
-        if (!S_ISREG(st.st_mode) || strncmp(path, "/dev/", 5) == 0 || strncmp(path, "/proc/", 6) == 0)
-            return OS_OK; /* written directly */
+        if (writes_directly(path, &st)) return OS_OK;
     } else if (errno != ENOENT) {
         os_set_error(err, "-o: '%s': %s", path, strerror(errno));
         return OS_EINPUT;
@@ -108,15 +116,13 @@ os_status os_atomic_open(os_atomic_file *af, const char *path, os_error *err)
         return OS_ERUNTIME;
     }
     struct stat st;
-    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+    const int exists = stat(path, &st) == 0;
+    if (exists && S_ISDIR(st.st_mode)) {
         os_set_error(err, "-o: '%s': is a directory", path);
         os_atomic_abort(af);
         return OS_EINPUT;
     }
-    /* a device, a pipe, or anything under /dev or /proc (/dev/stdout, /dev/fd/N even when they lead
-     * to a regular file: renaming over that would lose the output): write to it */
-    const int special = strncmp(path, "/dev/", 5) == 0 || strncmp(path, "/proc/", 6) == 0;
-    if (stat(path, &st) == 0 && (!S_ISREG(st.st_mode) || special)) {
+    if (exists && writes_directly(path, &st)) {
         const int fd = open(path, O_WRONLY | O_CLOEXEC);
         af->f = fd >= 0 ? fdopen(fd, "w") : NULL;
         if (!af->f) {
