@@ -1,6 +1,5 @@
-/* fmt.c — numbers as the shortest decimal that reads back to the same
- * value (so tables are exact and diffable); nan, inf, -inf for non-finite
- * values. Depends on nothing. */
+/* fmt.c — reading numbers: decimal text to a double or an integer (their
+ * writing is src/shortest.cpp). Depends on nothing. */
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
@@ -10,38 +9,6 @@
 
 #include "orbitsweep/orbitsweep.h"
 #include "util.h"
-
-static int fmt_special(char *buf, size_t size, double v)
-{
-    if (isnan(v)) return snprintf(buf, size, "nan"), 1;
-    if (isinf(v)) return snprintf(buf, size, v > 0 ? "inf" : "-inf"), 1;
-    return 0;
-}
-
-/* The fewest significant digits that read back exactly. A value whose
- * shortest form has p <= 15 digits (a double carries 15.95) prints as just
- * that under %.15g, since %g drops trailing zeros; otherwise it needs 16 or
- * 17. So at most three tries — formatting is a large share of the time of
- * a big table. Floats likewise from 6 digits (a float carries 7.2). */
-void os_fmt_double(char *buf, size_t size, double v)
-{
-    if (fmt_special(buf, size, v)) return;
-    for (int p = 15; p < 17; ++p) {
-        snprintf(buf, size, "%.*g", p, v);
-        if (strtod(buf, NULL) == v) return;
-    }
-    snprintf(buf, size, "%.17g", v);
-}
-
-void os_fmt_float(char *buf, size_t size, float v)
-{
-    if (fmt_special(buf, size, v)) return;
-    for (int p = 6; p < 9; ++p) {
-        snprintf(buf, size, "%.*g", p, (double)v);
-        if (strtof(buf, NULL) == v) return;
-    }
-    snprintf(buf, size, "%.9g", (double)v);
-}
 
 /* ------------------------------------------------------------------------ */
 /* reading numbers                                                           */

@@ -49,9 +49,11 @@ void os_set_error(os_error *err, const char *fmt, ...)
     ;
 
 /* Shortest decimal that reads back as the same double (or float); nan,
- * inf, -inf for the non-finite values. */
-void os_fmt_double(char *buf, size_t size, double v);
-void os_fmt_float(char *buf, size_t size, float v);
+ * inf, -inf for the non-finite values (src/shortest.cpp). Writes at most
+ * size bytes with the NUL and returns the length of the whole text (at
+ * most 24 characters; snprintf's convention). */
+int os_fmt_double(char *buf, size_t size, double v);
+int os_fmt_float(char *buf, size_t size, float v);
 
 /* ---- the description tables (src/spec.c, src/sched_spec.c) ---- */
 

@@ -1,0 +1,146 @@
+/* shortest.cpp — numbers as the shortest decimal that reads back to the
+ * same value (so tables are exact and diffable); nan, inf, -inf for the
+ * non-finite values. Depends on nothing but the C++17 library.
+ *
+ * The bytes are those of the rule the tables have always used: the first
+ * of printf's %.15g, %.16g, %.17g (for floats %.6g .. %.9g) that reads back
+ * as the same value. std::to_chars (libstdc++: Ryu) gives the shortest
+ * digits k directly, and two facts make the rule cheap:
+ *   - %.pg cannot read back for p < k (k is the shortest), so the search
+ *     starts at p = max(k, 15);
+ *   - for a normal double with k <= 15, %.15g prints exactly those digits:
+ *     a double's rounding interval (at most 2^-52 of the value wide) holds
+ *     at most one 15-digit decimal (their spacing is at least 10^-15 of the
+ *     value), so the correctly rounded 15 digits are the shortest digits
+ *     padded with zeros, which %g strips. (Floats: 2^-23 against 10^-6.)
+ * So most values are laid out from to_chars' digits with no second
+ * conversion; the rest (16 or 17 digits, subnormals) run the rule with
+ * to_chars(general, p) — printf's %.pg, exactly — and from_chars, both
+ * correctly rounded. tests/test_format.cpp checks every byte against
+ * snprintf + strtod on millions of values.
+ */
+#include <cfloat>
+#include <charconv>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <system_error>
+
+#include "orbitsweep/orbitsweep.h"
+
+namespace {
+
+/* The digits (no sign, no trailing zeros) and decimal exponent of the
+ * shortest round-trip form: value = d[0].d[1..k) x 10^x. Returns k. */
+template <class T> int shortest_digits(T v, char d[32], int *x)
+{
+    char buf[64];
+    const auto r = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::scientific);
+    *r.ptr = 0;
+    const char *p = buf, *end = r.ptr;
+    if (*p == '-') ++p;
+    int k = 0;
+    for (; p < end && *p != 'e'; ++p)
+        if (*p != '.') d[k++] = *p;
+    while (k > 1 && d[k - 1] == '0') --k;
+    *x = std::atoi(p + 1); /* "e+05", "e-310" */
+    return k;
+}
+
+/* printf's %.Pg layout of the digits d[0..k) (k <= P, no trailing zeros)
+ * with exponent x, and its length. */
+int layout_g(char *out, bool neg, const char *d, int k, int x, int precision)
+{
+    char *o = out;
+    if (neg) *o++ = '-';
+    if (x < -4 || x >= precision) {
+        *o++ = d[0];
+        if (k > 1) {
+            *o++ = '.';
+            std::memcpy(o, d + 1, (size_t)(k - 1));
+            o += k - 1;
+        }
+        *o++ = 'e';
+        *o++ = x < 0 ? '-' : '+';
+        const int ax = x < 0 ? -x : x;
+        if (ax >= 100) *o++ = (char)('0' + ax / 100);
+        *o++ = (char)('0' + ax / 10 % 10);
+        *o++ = (char)('0' + ax % 10);
+    } else if (x >= 0) {
+        const int whole = x + 1; /* digits before the point */
+        if (k <= whole) {
+            std::memcpy(o, d, (size_t)k);
+            o += k;
+            for (int i = k; i < whole; ++i) *o++ = '0';
+        } else {
+            std::memcpy(o, d, (size_t)whole);
+            o += whole;
+            *o++ = '.';
+            std::memcpy(o, d + whole, (size_t)(k - whole));
+            o += k - whole;
+        }
+    } else {
+        *o++ = '0';
+        *o++ = '.';
+        for (int i = 0; i < -x - 1; ++i) *o++ = '0';
+        std::memcpy(o, d, (size_t)k);
+        o += k;
+    }
+    *o = 0;
+    return (int)(o - out);
+}
+
+/* The rule itself from precision p on: the first %.pg (p < last) that
+ * reads back as v, else %.{last}g. */
+template <class T> int search(char *out, T v, int p, int last)
+{
+    for (;; ++p) {
+        const auto r = std::to_chars(out, out + 39, (double)v, std::chars_format::general, p);
+        *r.ptr = 0;
+        if (p == last) return (int)(r.ptr - out);
+        T back;
+        const auto b = std::from_chars(out, r.ptr, back);
+        if (b.ec == std::errc() && back == v) return (int)(r.ptr - out);
+    }
+}
+
+int special(char *out, double v)
+{
+    const char *s = std::isnan(v) ? "nan" : v > 0 ? "inf" : "-inf";
+    std::strcpy(out, s);
+    return (int)std::strlen(s);
+}
+
+template <class T> int format(char *buf, size_t size, T v, int first, int last, T min_normal)
+{
+    char out[40];
+    int len;
+    if (!std::isfinite(v)) {
+        len = special(out, (double)v);
+    } else {
+        char d[32];
+        int x;
+        const int k = shortest_digits(v, d, &x);
+        if (k <= first && (v == 0 || std::fabs(v) >= min_normal))
+            len = layout_g(out, std::signbit(v), d, k, x, first);
+        else
+            len = search(out, v, k > first ? k : first, last);
+    }
+    if (size == 0) return len;
+    const size_t n = (size_t)len < size ? (size_t)len : size - 1;
+    std::memcpy(buf, out, n);
+    buf[n] = 0;
+    return len;
+}
+
+} // namespace
+
+extern "C" int os_fmt_double(char *buf, size_t size, double v)
+{
+    return format<double>(buf, size, v, 15, 17, DBL_MIN);
+}
+
+extern "C" int os_fmt_float(char *buf, size_t size, float v)
+{
+    return format<float>(buf, size, v, 6, 9, FLT_MIN);
+}
