@@ -254,43 +254,64 @@ static void show_progress(void *ctx, size_t done, size_t total)
     fflush(stderr);
 }
 
+/* What the human summary of a run needs, gathered block by block. */
+typedef struct tally {
+    size_t conv, div;
+    struct {
+        long trial; /* the best of the optimizer so far (-1: none yet) */
+        os_trial t;
+        os_result r;
+    } best[OS_OPT_COUNT];
+} tally;
+
+static void tally_init(tally *y)
+{
+    memset(y, 0, sizeof *y);
+    for (int k = 0; k < OS_OPT_COUNT; ++k) y->best[k].trial = -1;
+}
+
+static void tally_block(tally *y, const os_sweep *blk, const os_result *res)
+{
+    for (size_t i = 0; i < blk->n_trials; ++i) {
+        const os_result *r = &res[i];
+        y->conv += !r->diverged && r->param_error <= blk->spec->target;
+        y->div += r->diverged != 0;
+        const int kind = blk->trials[i].opt.kind;
+        if (r->diverged || r->param_error != r->param_error) continue;
+        if (y->best[kind].trial < 0 || r->param_error < y->best[kind].r.param_error) {
+            y->best[kind].trial = (long)(blk->first + i);
+            y->best[kind].t = blk->trials[i];
+            y->best[kind].r = *r;
+        }
+    }
+}
+
 /* The human summary of a run, on out (stderr when the table is on stdout). */
-static void print_summary(FILE *out, const os_sweep *sw, const os_result *res, double secs, const char *path,
-                          const char *where)
+static void print_summary(FILE *out, const os_sweep *sw, const tally *y, double secs, double write_s,
+                          const char *path, const char *where)
 {
     const os_spec *s = sw->spec;
     double ev = os_sweep_evaluations(sw);
     fprintf(out, "orbitsweep: %zu trainings on %s, %s\n", sw->n_trials, where,
            s->dtype == OS_DTYPE_F32 ? "float32" : "float64");
-    fprintf(out, "time %.3f s, %.3g sample evaluations, %.3g evaluations/s\n", secs, ev,
-           secs > 0 ? ev / secs : 0.0);
-    size_t conv = 0, div = 0;
-    for (size_t i = 0; i < sw->n_trials; ++i) {
-        conv += !res[i].diverged && res[i].param_error <= s->target;
-        div += res[i].diverged != 0;
-    }
-    fprintf(out, "converged (param_error <= %g at the end): %zu of %zu; diverged: %zu\n", s->target, conv,
-           sw->n_trials, div);
+    fprintf(out, "time %.3f s, %.3g sample evaluations, %.3g evaluations/s (and %.3f s writing the table)\n",
+            secs, ev, secs > 0 ? ev / secs : 0.0, write_s);
+    fprintf(out, "converged (param_error <= %g at the end): %zu of %zu; diverged: %zu\n", s->target, y->conv,
+           sw->n_trials, y->div);
     fprintf(out, "best training per optimizer (lowest final param_error):\n");
     for (size_t o = 0; o < s->axis[OS_AX_OPTIMIZER].n; ++o) {
         const int kind = (int)s->axis[OS_AX_OPTIMIZER].v[o];
-        long best = -1;
-        for (size_t i = 0; i < sw->n_trials; ++i)
-            if (sw->trials[i].opt.kind == kind && !res[i].diverged &&
-                res[i].param_error == res[i].param_error &&
-                (best < 0 || res[i].param_error < res[best].param_error))
-                best = (long)i;
-        if (best < 0) {
+        if (y->best[kind].trial < 0) {
             fprintf(out, "  %-9s all diverged\n", os_optimizer_name(kind));
             continue;
         }
-        const os_trial *t = &sw->trials[best];
+        const os_trial *t = &y->best[kind].t;
+        const os_result *r = &y->best[kind].r;
         char steps[32] = "-";
-        if (res[best].steps_to_target >= 0)
-            snprintf(steps, sizeof steps, "%lld", (long long)res[best].steps_to_target);
+        if (r->steps_to_target >= 0) snprintf(steps, sizeof steps, "%lld", (long long)r->steps_to_target);
         fprintf(out, "  %-9s trial %ld  lr %.4g  %s  seed %llu  param_error %.3g  steps_to_target %s\n",
-               os_optimizer_name(t->opt.kind), best, t->lr, s->scheds[t->sched].name,
-               (unsigned long long)t->seed, res[best].param_error, steps);
+               os_optimizer_name(t->opt.kind), y->best[kind].trial, t->lr, s->scheds[t->sched].name,
+               (unsigned long long)t->seed, r->param_error, steps);
     }
     fprintf(out, "results: %s\n", path);
 }
@@ -307,45 +328,59 @@ static int plan(cli *c, os_sweep *sw)
     return 0;
 }
 
+/* A run's table, written as its blocks finish. */
+typedef struct run_out {
+    FILE *f;
+    tally y;
+    double write_s; /* formatting and writing the table */
+} run_out;
+
+static os_status write_block(void *ctx, const os_sweep *blk, const os_result *res, os_error *err)
+{
+    run_out *ro = ctx;
+    const double t0 = now_s();
+    tally_block(&ro->y, blk, res);
+    const int bad = os_write_rows(ro->f, blk, res);
+    ro->write_s += now_s() - t0;
+    if (!bad) return OS_OK;
+    if (ferror(ro->f)) os_set_error(err, "cannot write the results table: %s", strerror(errno));
+    else os_set_error(err, "out of memory while formatting the results table");
+    return OS_ERUNTIME;
+}
+
 static int cmd_run(cli *c)
 {
     const char *out = c->out ? c->out : "results.csv";
-    os_sweep sw;
-    int rc = check_output(out, c->spec.data_file);
-    if (rc || (rc = plan(c, &sw))) return rc;
-    os_atomic_file af;
-    FILE *f;
-    os_backend_choice bc;
     os_error err;
-    os_status bs = os_backend_choose(&c->spec, &bc, &err);
-    if (bs) return fail(&err, bs), os_sweep_free(&sw), (int)bs;
+    int rc = check_output(out, c->spec.data_file);
+    if (rc) return rc;
+    os_status st = os_spec_validate(&c->spec, &err);
+    if (st) return fail(&err, st);
+    os_backend_choice bc;
+    if ((st = os_backend_choose(&c->spec, &bc, &err))) return fail(&err, st);
     c->spec.backend = bc.backend; /* resolved once: the run does not probe again */
-    if ((rc = open_output(&af, out, &f))) return os_sweep_free(&sw), rc;
+    os_sweep sw;
+    if ((st = os_sweep_prepare(&c->spec, &sw, &err))) return fail(&err, st);
+    for (int i = 0; i < sw.n_warnings; ++i) fprintf(stderr, "orbitsweep: warning: %s\n", sw.warnings[i]);
+    os_atomic_file af;
+    run_out ro = {NULL, {0}, 0};
+    if ((rc = open_output(&af, out, &ro.f))) return os_sweep_free(&sw), rc;
     if (bc.note[0] && !c->quiet) fprintf(stderr, "orbitsweep: %s\n", bc.note);
-    os_result *res = calloc(sw.n_trials, sizeof *res);
-    if (!res) {
-        fprintf(stderr, "orbitsweep: out of memory for %zu results\n", sw.n_trials);
-        close_output(&af, f, 0);
-        return os_sweep_free(&sw), 1;
-    }
+    tally_init(&ro.y);
     const double t0 = now_s();
     progress p = {t0, t0, sw.n_trials ? os_sweep_evaluations(&sw) / (double)sw.n_trials : 0, !c->quiet, isatty(2),
                   0, 0};
-    os_status st = os_sweep_run(&sw, res, show_progress, &p, &err);
-    double secs = now_s() - p.t0;
-    if (st) {
-        fprintf(stderr, "orbitsweep: %s\n", err.msg);
-        close_output(&af, f, 0);
-    } else {
-        const int written = os_write_results(f, &sw, res) == 0;
-        if (!written && !ferror(f)) fprintf(stderr, "orbitsweep: out of memory while formatting the results table\n");
-        rc = close_output(&af, f, written || ferror(f)); /* a failed write: the commit says why */
-        if (!rc && !c->quiet)
-            print_summary(f == stdout ? stderr : stdout, &sw, res, secs, f == stdout ? "stdout" : out, bc.where);
-    }
-    free(res);
+    st = os_write_header(ro.f) ? OS_ERUNTIME : OS_OK;
+    if (st) os_set_error(&err, "cannot write the results table: %s", strerror(errno));
+    if (!st) st = os_sweep_stream(&sw, 0, write_block, &ro, show_progress, &p, &err);
+    const double secs = now_s() - p.t0;
+    if (st && !ferror(ro.f)) fprintf(stderr, "orbitsweep: %s\n", err.msg);
+    rc = close_output(&af, ro.f, !st || ferror(ro.f)); /* a failed write: the commit says why */
+    if (!rc && !st && !c->quiet)
+        print_summary(ro.f == stdout ? stderr : stdout, &sw, &ro.y, secs - ro.write_s, ro.write_s,
+                      ro.f == stdout ? "stdout" : out, bc.where);
     os_sweep_free(&sw);
-    return st ? (int)st : rc;
+    return st && !ferror(ro.f) ? (int)st : rc;
 }
 
 static int cmd_trace(cli *c)

@@ -96,45 +96,108 @@ static size_t axis_count(const os_spec *s, int a, int kind)
     return n;
 }
 
-/* The trials of one optimizer: an odometer over the other axes (innermost
- * last in grid order), each configuration followed by its seeds. */
-static void plan_optimizer(const os_spec *s, int kind, const int order[OS_AX_COUNT], os_sweep *sw,
-                           uint32_t *cfg)
+/* The grid's layout, from which any trial is decoded from its index: per
+ * optimizer (in --optimizer order) the values of each axis, where its
+ * trials start and its first configuration. */
+typedef struct grid_opt {
+    int kind;
+    size_t count[OS_AX_COUNT];
+    const double *vals[OS_AX_COUNT]; /* NULL: an axis the optimizer does not use */
+    double own[OS_AX_COUNT];         /* its own defaults */
+    size_t first, n;                 /* its trials: first .. first+n-1 */
+    uint32_t cfg0;                   /* its first configuration */
+} grid_opt;
+
+struct os_grid {
+    int order[OS_AX_COUNT]; /* the axes in grid order, outermost first */
+    size_t n_opt;
+    grid_opt opt[];
+};
+
+/* The layout of spec's grid; NULL when out of memory. */
+static os_grid *grid_make(const os_spec *s)
 {
-    const os_optimizer_def *od = &os_optimizers[kind];
-    size_t idx[OS_AX_COUNT] = {0}, count[OS_AX_COUNT];
-    double own[OS_AX_COUNT];
-    const double *vals[OS_AX_COUNT];
-    for (int a = 0; a < OS_AX_COUNT; ++a) vals[a] = axis_values(s, a, kind, &own[a], &count[a]);
-    for (;;) {
-        os_trial t;
-        memset(&t, 0, sizeof t);
-        for (int k = 0; k < OS_AX_COUNT; ++k) {
-            const int a = order[k];
-            double v = NAN;
-            if (a == OS_AX_OPTIMIZER)
-                v = kind;
-            else if (vals[a])
-                v = vals[a][idx[a]];
-            else if (od->pinned & (1u << a))
-                v = 0.0;
-            trial_set_axis(&t, a, v);
+    const os_list *opts = &s->axis[OS_AX_OPTIMIZER];
+    os_grid *g = calloc(1, sizeof *g + opts->n * sizeof g->opt[0]);
+    if (!g) return NULL;
+    nest_order(g->order);
+    g->n_opt = opts->n;
+    size_t first = 0, cfg = 0;
+    for (size_t o = 0; o < opts->n; ++o) {
+        grid_opt *go = &g->opt[o];
+        go->kind = (int)opts->v[o];
+        size_t configs = 1;
+        for (int a = 0; a < OS_AX_COUNT; ++a) {
+            go->vals[a] = axis_values(s, a, go->kind, &go->own[a], &go->count[a]);
+            if (a != OS_AX_OPTIMIZER) configs *= go->count[a];
         }
-        t.cfg = (*cfg)++;
-        const uint64_t h = os_config_hash(os_axes, OS_AX_COUNT, &t, s);
-        for (uint32_t r = 0; r < (uint32_t)s->seeds; ++r) {
-            t.replicate = r;
-            t.seed = s->seed + r;
-            t.order_stream = s->shuffle == OS_SHUFFLE_TRIAL ? OS_STREAM_TRIAL_ORDER(h) : OS_STREAM_SHARED_ORDER;
-            sw->trials[sw->n_trials++] = t;
+        go->first = first;
+        go->n = configs * (size_t)s->seeds;
+        go->cfg0 = (uint32_t)cfg;
+        first += go->n;
+        cfg += configs;
+    }
+    return g;
+}
+
+/* Trial i of the grid: the odometer's position decoded from the index
+ * (the innermost axis, last in grid order, turns fastest; seeds inside). */
+static void grid_trial(const os_sweep *sw, size_t i, os_trial *t)
+{
+    const os_spec *s = sw->spec;
+    const os_grid *g = sw->grid;
+    size_t o = 0;
+    while (i >= g->opt[o].first + g->opt[o].n) ++o;
+    const grid_opt *go = &g->opt[o];
+    const os_optimizer_def *od = &os_optimizers[go->kind];
+    const size_t j = i - go->first;
+    size_t c = j / (size_t)s->seeds, idx[OS_AX_COUNT] = {0};
+    memset(t, 0, sizeof *t);
+    t->cfg = go->cfg0 + (uint32_t)c;
+    for (int k = OS_AX_COUNT - 1; k > 0; --k) { /* order[0] is the optimizer */
+        const int a = g->order[k];
+        idx[a] = c % go->count[a];
+        c /= go->count[a];
+    }
+    for (int a = 0; a < OS_AX_COUNT; ++a) {
+        double v = NAN;
+        if (a == OS_AX_OPTIMIZER)
+            v = go->kind;
+        else if (go->vals[a])
+            v = go->vals[a][idx[a]];
+        else if (od->pinned & (1u << a))
+            v = 0.0;
+        trial_set_axis(t, a, v);
+    }
+    const uint64_t h = os_config_hash(os_axes, OS_AX_COUNT, t, s);
+    t->order_stream = s->shuffle == OS_SHUFFLE_TRIAL ? OS_STREAM_TRIAL_ORDER(h) : OS_STREAM_SHARED_ORDER;
+    t->replicate = (uint32_t)(j % (size_t)s->seeds);
+    t->seed = s->seed + t->replicate;
+}
+
+/* Trials first .. first+n-1 into out, in parallel; a seed after the first
+ * of its configuration copies its neighbour (same axes, same hash). */
+static void grid_trials(const os_sweep *sw, size_t first, size_t n, os_trial *out)
+{
+    const size_t seeds = (size_t)sw->spec->seeds;
+    const long parts = (long)(n / 4096 + 1);
+#pragma omp parallel for schedule(static) num_threads(os_spec_threads(sw->spec))
+    for (long p = 0; p < parts; ++p) {
+        const size_t lo = n * (size_t)p / (size_t)parts, hi = n * (size_t)(p + 1) / (size_t)parts;
+        for (size_t k = lo; k < hi; ++k) {
+            const size_t i = first + k;
+            const os_grid *g = sw->grid;
+            size_t o = 0;
+            while (i >= g->opt[o].first + g->opt[o].n) ++o;
+            const uint32_t r = (uint32_t)((i - g->opt[o].first) % seeds);
+            if (k == lo || r == 0) {
+                grid_trial(sw, i, &out[k]);
+            } else {
+                out[k] = out[k - 1];
+                out[k].replicate = r;
+                out[k].seed = sw->spec->seed + r;
+            }
         }
-        int k = OS_AX_COUNT - 1;
-        for (; k > 0; --k) { /* order[0] is the optimizer */
-            const int a = order[k];
-            if (++idx[a] < count[a]) break;
-            idx[a] = 0;
-        }
-        if (k == 0) return;
     }
 }
 
@@ -152,17 +215,18 @@ static double count_trials(const os_spec *s)
     return total;
 }
 
-/* Scheduler steps the longest training takes (cosine tables' length). */
+/* Scheduler steps the longest training takes (cosine tables' length): the
+ * most epochs with the smallest batch size (every optimizer's grid holds
+ * every pair), over datasets that all have the same size. */
 static int64_t max_sched_steps(const os_sweep *sw)
 {
-    int64_t max_steps = 0;
-    for (size_t i = 0; i < sw->n_trials; ++i) {
-        const os_trial *t = &sw->trials[i];
-        const int64_t n = os_sweep_dataset(sw, i)->n, per_epoch = (n + t->batch_size - 1) / t->batch_size;
-        const int64_t steps = sw->spec->sched_per_epoch ? t->epochs : (int64_t)t->epochs * per_epoch;
-        max_steps = steps > max_steps ? steps : max_steps;
-    }
-    return max_steps;
+    const os_list *ep = &sw->spec->axis[OS_AX_EPOCHS], *bs = &sw->spec->axis[OS_AX_BATCH_SIZE];
+    int64_t epochs = 0, batch = INT64_MAX;
+    for (size_t k = 0; k < ep->n; ++k) epochs = (int64_t)ep->v[k] > epochs ? (int64_t)ep->v[k] : epochs;
+    for (size_t k = 0; k < bs->n; ++k) batch = (int64_t)bs->v[k] < batch ? (int64_t)bs->v[k] : batch;
+    if (sw->spec->sched_per_epoch || !sw->n_trials) return sw->n_trials ? epochs : 0;
+    const int64_t n = sw->data[0].n;
+    return epochs * ((n + batch - 1) / batch);
 }
 
 static os_status plan_datasets(const os_spec *s, os_sweep *sw, os_error *err)
@@ -302,7 +366,9 @@ static void data_warning(const os_spec *s, os_sweep *sw)
              s->data_file, d->min_wa, d->min_wb, rms, 100 * rms / (hi - lo), d->c);
 }
 
-os_status os_sweep_plan(const os_spec *s, os_sweep *sw, os_error *err)
+/* The plan without its trials; whole: all of them will be held in memory
+ * (else a block at a time). */
+static os_status prepare(const os_spec *s, os_sweep *sw, int whole, os_error *err)
 {
     memset(sw, 0, sizeof *sw);
     sw->spec = s;
@@ -316,24 +382,55 @@ os_status os_sweep_plan(const os_spec *s, os_sweep *sw, os_error *err)
                           "limit of %llu", total, OS_MAX_TRIALS);
         return OS_EINPUT;
     }
-    if ((st = check_memory(s, total, err))) return st;
-    sw->trials = malloc((size_t)total * sizeof *sw->trials);
-    if (!sw->trials) {
-        os_set_error(err, "out of memory for %.0f trainings", total);
+    const double block = (double)os_spec_block(s);
+    if ((st = check_memory(s, whole || total < block ? total : block, err))) return st;
+    sw->n_trials = (size_t)total;
+    if (!(sw->grid = grid_make(s))) {
+        os_set_error(err, "out of memory");
         return OS_ERUNTIME;
     }
-    int order[OS_AX_COUNT];
-    nest_order(order);
-    uint32_t cfg = 0;
-    const os_list *opts = &s->axis[OS_AX_OPTIMIZER];
-    for (size_t o = 0; o < opts->n; ++o) plan_optimizer(s, (int)opts->v[o], order, sw, &cfg);
-
     if ((st = plan_datasets(s, sw, err)) || (st = plan_schedulers(s, sw, err))) {
         os_sweep_free(sw);
         return st;
     }
     plan_warnings(s, sw);
     data_warning(s, sw);
+    return OS_OK;
+}
+
+os_status os_sweep_prepare(const os_spec *s, os_sweep *sw, os_error *err) { return prepare(s, sw, 0, err); }
+
+os_status os_sweep_plan(const os_spec *s, os_sweep *sw, os_error *err)
+{
+    os_status st = prepare(s, sw, 1, err);
+    if (st) return st;
+    if (!(sw->trials = malloc((sw->n_trials ? sw->n_trials : 1) * sizeof *sw->trials))) {
+        os_set_error(err, "out of memory for %zu trainings", sw->n_trials);
+        os_sweep_free(sw);
+        return OS_ERUNTIME;
+    }
+    grid_trials(sw, 0, sw->n_trials, sw->trials);
+    return OS_OK;
+}
+
+os_status os_sweep_block(const os_sweep *sw, size_t first, size_t n, os_sweep *block, os_error *err)
+{
+    *block = *sw;
+    block->parent = sw;
+    block->first = sw->first + first;
+    block->n_trials = n;
+    block->owns_trials = 0;
+    block->n_warnings = 0;
+    if (sw->trials) {
+        block->trials = sw->trials + first;
+        return OS_OK;
+    }
+    if (!(block->trials = malloc((n ? n : 1) * sizeof *block->trials))) {
+        os_set_error(err, "out of memory for a block of %zu trainings", n);
+        return OS_ERUNTIME;
+    }
+    block->owns_trials = 1;
+    grid_trials(sw, block->first, n, block->trials);
     return OS_OK;
 }
 
@@ -370,13 +467,26 @@ void os_result_finish(const os_sweep *sw, size_t i, os_result *r)
 double os_sweep_evaluations(const os_sweep *sw)
 {
     double e = 0;
-    for (size_t i = 0; i < sw->n_trials; ++i)
-        e += (double)sw->trials[i].epochs * os_sweep_dataset(sw, i)->n;
-    return e;
+    if (sw->trials) {
+        for (size_t i = 0; i < sw->n_trials; ++i) e += (double)sw->trials[i].epochs * os_sweep_dataset(sw, i)->n;
+        return e;
+    }
+    /* the whole grid: each optimizer's trials spread evenly over the epochs */
+    const os_list *ep = &sw->spec->axis[OS_AX_EPOCHS];
+    double sum = 0;
+    for (size_t k = 0; k < ep->n; ++k) sum += ep->v[k];
+    for (size_t o = 0; o < sw->grid->n_opt; ++o) e += (double)sw->grid->opt[o].n / (double)ep->n * sum;
+    return e * (sw->n_data ? sw->data[0].n : 0);
 }
 
 void os_sweep_free(os_sweep *sw)
 {
+    if (sw->parent) { /* a block: only its trials are its own */
+        if (sw->owns_trials) free(sw->trials);
+        memset(sw, 0, sizeof *sw);
+        return;
+    }
+    free(sw->grid);
     for (size_t i = 0; sw->scheds && i < sw->spec->n_scheds; ++i) free((void *)sw->scheds[i].cos_tab);
     free(sw->scheds);
     for (size_t r = 0; r < sw->n_data && sw->data; ++r) os_dataset_free(&sw->data[r]);

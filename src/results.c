@@ -5,8 +5,10 @@
  * training's optimizer does not use is an empty field.
  */
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #ifdef _OPENMP
 #include <omp.h>
@@ -17,128 +19,139 @@
 
 #define OS_MAX_WRITERS 64 /* threads formatting the results table */
 
-/* A double field; NaN (a hyperparameter the optimizer does not use) is empty. */
-static void put_opt(FILE *f, double v)
+/* Rows are formatted straight into memory: a row is at most this many
+ * bytes plus its scheduler's field. */
+#define ROW_BYTES (40 * (OS_AX_COUNT + 16) + 64)
+
+static char *put_text(char *o, const char *s, size_t n)
 {
-    char b[40];
-    if (!isnan(v)) {
-        os_fmt_double(b, sizeof b, v);
-        fputs(b, f);
-    }
+    memcpy(o, s, n);
+    return o + n;
 }
 
-static void put_double(FILE *f, double v)
+static char *put_u64(char *o, uint64_t v)
 {
-    char b[40];
-    os_fmt_double(b, sizeof b, v);
-    fputs(b, f);
+    char t[24];
+    int n = 0;
+    do t[n++] = (char)('0' + v % 10); while ((v /= 10) != 0);
+    while (n) *o++ = t[--n];
+    return o;
 }
+
+static char *put_i64(char *o, int64_t v)
+{
+    if (v < 0) *o++ = '-';
+    return put_u64(o, v < 0 ? 0 - (uint64_t)v : (uint64_t)v);
+}
+
+static char *put_double(char *o, double v) { return o + os_fmt_double(o, 40, v); }
+
+/* A double field; NaN (a hyperparameter the optimizer does not use) is empty. */
+static char *put_opt(char *o, double v) { return isnan(v) ? o : put_double(o, v); }
 
 /* final_wa and final_wb in the training dtype. */
-static void put_param(FILE *f, const os_sweep *sw, double v)
+static char *put_param(char *o, int f32, double v)
 {
-    char b[40];
-    if (sw->spec->dtype != OS_DTYPE_F32) return put_opt(f, v);
-    os_fmt_float(b, sizeof b, (float)v);
-    fputs(b, f);
+    return f32 ? o + os_fmt_float(o, 40, (float)v) : put_opt(o, v);
 }
 
-/* ---- the measured columns ---- */
-
-typedef struct col_ctx {
-    const os_sweep *sw;
-    size_t i;
-    const os_result *r;
-} col_ctx;
-
-static void c_final_wa(FILE *f, const col_ctx *c) { put_param(f, c->sw, c->r->final_wa); }
-static void c_final_wb(FILE *f, const col_ctx *c) { put_param(f, c->sw, c->r->final_wb); }
-static void c_final_loss(FILE *f, const col_ctx *c) { put_double(f, c->r->final_loss); }
-static void c_loss_gap(FILE *f, const col_ctx *c) { put_double(f, c->r->loss_gap); }
-static void c_param_error(FILE *f, const col_ctx *c) { put_double(f, c->r->param_error); }
-static void c_steps(FILE *f, const col_ctx *c)
-{
-    if (c->r->steps_to_target >= 0) fprintf(f, "%lld", (long long)c->r->steps_to_target);
-}
-static void c_diverged(FILE *f, const col_ctx *c) { fprintf(f, "%d", c->r->diverged); }
-static void c_best_loss(FILE *f, const col_ctx *c) { put_opt(f, c->r->best_loss); }
-static void c_final_lr(FILE *f, const col_ctx *c) { put_opt(f, c->r->final_lr); }
-static void c_diverged_at(FILE *f, const col_ctx *c)
-{
-    if (c->r->diverged) fprintf(f, "%lld", (long long)(c->r->updates - 1));
-}
-static void c_epochs(FILE *f, const col_ctx *c)
-{
-    if (c->r->steps_to_target < 0) return;
-    const int64_t n = os_sweep_dataset(c->sw, c->i)->n, bs = c->sw->trials[c->i].batch_size;
-    const int64_t per_epoch = (n + bs - 1) / bs;
-    fprintf(f, "%lld", (long long)((c->r->steps_to_target + per_epoch - 1) / per_epoch));
-}
-static void c_masked(FILE *f, const col_ctx *c) { fprintf(f, "%lld", (long long)c->r->masked_batches); }
-static void c_oscillation(FILE *f, const col_ctx *c) { put_opt(f, c->r->oscillation); }
-static void c_path(FILE *f, const col_ctx *c) { put_double(f, c->r->path_length); }
-
-static const struct {
-    const char *name;
-    void (*put)(FILE *f, const col_ctx *c);
-} result_cols[] = {
-    {"final_wa", c_final_wa},       {"final_wb", c_final_wb},
-    {"final_loss", c_final_loss},   {"loss_gap", c_loss_gap},
-    {"param_error", c_param_error}, {"steps_to_target", c_steps},
-    {"diverged", c_diverged},       {"best_loss", c_best_loss},
-    {"final_lr", c_final_lr},       {"diverged_at", c_diverged_at},
-    {"epochs_to_target", c_epochs}, {"masked_batches", c_masked},
-    {"oscillation", c_oscillation}, {"path_length", c_path},
+/* The measured columns, after the sweep axes and the seed. */
+static const char *const result_columns[] = {
+    "final_wa",    "final_wb",  "final_loss",  "loss_gap",         "param_error",    "steps_to_target", "diverged",
+    "best_loss",   "final_lr",  "diverged_at", "epochs_to_target", "masked_batches", "oscillation",     "path_length",
 };
-#define N_RESULT_COLS (sizeof result_cols / sizeof result_cols[0])
 
-static void write_header(FILE *f)
+/* One row: trial, the axes, seed, the measured columns (result_columns). */
+static char *put_row(char *o, const os_sweep *sw, const os_result *r, size_t i, char *const *sched_fields)
+{
+    const os_trial *t = &sw->trials[i];
+    o = put_u64(o, sw->first + i);
+    for (int a = 0; a < OS_AX_COUNT; ++a) {
+        *o++ = ',';
+        switch (os_axes[a].type) {
+        case OS_AXT_OPT: {
+            const char *name = os_optimizer_name(t->opt.kind);
+            o = put_text(o, name, strlen(name));
+            break;
+        }
+        case OS_AXT_SCHED: o = put_text(o, sched_fields[t->sched], strlen(sched_fields[t->sched])); break;
+        case OS_AXT_INT: o = put_i64(o, (int64_t)os_trial_axis(t, a)); break;
+        default: o = put_opt(o, os_trial_axis(t, a)); break;
+        }
+    }
+    *o++ = ',';
+    o = put_u64(o, t->seed);
+    const int f32 = sw->spec->dtype == OS_DTYPE_F32;
+    *o++ = ',', o = put_param(o, f32, r->final_wa);
+    *o++ = ',', o = put_param(o, f32, r->final_wb);
+    *o++ = ',', o = put_double(o, r->final_loss);
+    *o++ = ',', o = put_double(o, r->loss_gap);
+    *o++ = ',', o = put_double(o, r->param_error);
+    *o++ = ',';
+    if (r->steps_to_target >= 0) o = put_i64(o, r->steps_to_target);
+    *o++ = ',', o = put_i64(o, r->diverged);
+    *o++ = ',', o = put_opt(o, r->best_loss);
+    *o++ = ',', o = put_opt(o, r->final_lr);
+    *o++ = ',';
+    if (r->diverged) o = put_i64(o, r->updates - 1);
+    *o++ = ',';
+    if (r->steps_to_target >= 0) {
+        const int64_t n = os_sweep_dataset(sw, i)->n, bs = t->batch_size, per_epoch = (n + bs - 1) / bs;
+        o = put_i64(o, (r->steps_to_target + per_epoch - 1) / per_epoch);
+    }
+    *o++ = ',', o = put_i64(o, r->masked_batches);
+    *o++ = ',', o = put_opt(o, r->oscillation);
+    *o++ = ',', o = put_double(o, r->path_length);
+    *o++ = '\n';
+    return o;
+}
+
+int os_write_header(FILE *f)
 {
     fputs("trial", f);
     for (int a = 0; a < OS_AX_COUNT; ++a) fprintf(f, ",%s", os_axes[a].column);
     fputs(",seed", f);
-    for (size_t k = 0; k < N_RESULT_COLS; ++k) fprintf(f, ",%s", result_cols[k].name);
+    for (size_t k = 0; k < sizeof result_columns / sizeof result_columns[0]; ++k) fprintf(f, ",%s", result_columns[k]);
     fputc('\n', f);
+    return ferror(f) ? -1 : 0;
 }
 
-/* One row of the results table. */
-static void write_row(FILE *f, const os_sweep *sw, const os_result *res, size_t i)
+/* Each scheduler's field as the table writes it (quoted when it must be). */
+static char **sched_fields(const os_spec *s, size_t *longest)
 {
-    const os_trial *t = &sw->trials[i];
-    fprintf(f, "%zu", i);
-    for (int a = 0; a < OS_AX_COUNT; ++a) {
-        fputc(',', f);
-        const double v = os_trial_axis(t, a);
-        switch (os_axes[a].type) {
-        case OS_AXT_OPT: fputs(os_optimizer_name(t->opt.kind), f); break;
-        case OS_AXT_SCHED: os_csv_put_field(f, sw->spec->scheds[t->sched].name); break;
-        case OS_AXT_INT: fprintf(f, "%.0f", v); break;
-        default: put_opt(f, v); break;
+    char **out = calloc(s->n_scheds ? s->n_scheds : 1, sizeof *out);
+    *longest = 0;
+    for (size_t k = 0; out && k < s->n_scheds; ++k) {
+        size_t len = 0;
+        FILE *m = open_memstream(&out[k], &len);
+        if (m) os_csv_put_field(m, s->scheds[k].name);
+        if (!m || fclose(m) != 0) {
+            for (size_t j = 0; j <= k; ++j) free(out[j]);
+            free(out);
+            return NULL;
         }
+        *longest = len > *longest ? len : *longest;
     }
-    fprintf(f, ",%llu", (unsigned long long)t->seed);
-    const col_ctx c = {sw, i, &res[i]};
-    for (size_t k = 0; k < N_RESULT_COLS; ++k) {
-        fputc(',', f);
-        result_cols[k].put(f, &c);
-    }
-    fputc('\n', f);
+    return out;
 }
 
 /* Rows are formatted in parallel (shortest round-trip digits are not
- * cheap), each thread a contiguous range into its own buffer, and written
+ * free), each thread a contiguous range into its own buffer, and written
  * in row order: the same bytes for any thread count. */
-int os_write_results(FILE *f, const os_sweep *sw, const os_result *res)
+int os_write_rows(FILE *f, const os_sweep *sw, const os_result *res)
 {
-    write_header(f);
-    const size_t n = sw->n_trials, chunk = (size_t)1 << 16;
-    int failed = 0;
+    size_t longest;
+    char **fields = sched_fields(sw->spec, &longest);
+    if (!fields) return -1;
+    const size_t n = sw->n_trials, chunk = 8192, row_max = ROW_BYTES + longest;
+    int want = os_spec_threads(sw->spec), failed = 0;
+    want = want < OS_MAX_WRITERS ? want : OS_MAX_WRITERS;
+    char *bufs[OS_MAX_WRITERS] = {0};
+    size_t caps[OS_MAX_WRITERS] = {0};
     for (size_t c0 = 0; c0 < n && !failed; c0 += chunk) {
         const size_t c1 = c0 + chunk < n ? c0 + chunk : n;
-        char *bufs[OS_MAX_WRITERS] = {0};
         size_t lens[OS_MAX_WRITERS] = {0};
-        int used = 1, want = os_spec_threads(sw->spec);
-        want = want < OS_MAX_WRITERS ? want : OS_MAX_WRITERS;
+        int used = 1;
 #pragma omp parallel num_threads(want)
         {
             int tid = 0, nth = 1;
@@ -148,24 +161,32 @@ int os_write_results(FILE *f, const os_sweep *sw, const os_result *res)
 #endif
 #pragma omp single
             used = nth;
-            FILE *m = open_memstream(&bufs[tid], &lens[tid]);
-            if (!m) {
+            const size_t lo = c0 + (c1 - c0) * (size_t)tid / (size_t)nth;
+            const size_t hi = c0 + (c1 - c0) * (size_t)(tid + 1) / (size_t)nth;
+            const size_t need = (hi - lo) * row_max;
+            if (need > caps[tid]) {
+                free(bufs[tid]);
+                bufs[tid] = malloc(need);
+                caps[tid] = bufs[tid] ? need : 0;
+            }
+            if (need && !bufs[tid]) {
 #pragma omp atomic write
                 failed = 1;
             } else {
-                const size_t lo = c0 + (c1 - c0) * (size_t)tid / (size_t)nth;
-                const size_t hi = c0 + (c1 - c0) * (size_t)(tid + 1) / (size_t)nth;
-                for (size_t i = lo; i < hi; ++i) write_row(m, sw, res, i);
-                if (fclose(m) != 0) {
-#pragma omp atomic write
-                    failed = 1;
-                }
+                char *o = bufs[tid];
+                for (size_t i = lo; i < hi; ++i) o = put_row(o, sw, &res[i], i, fields);
+                lens[tid] = (size_t)(o - bufs[tid]);
             }
         }
-        for (int t = 0; t < used; ++t) {
-            if (!failed && bufs[t]) fwrite(bufs[t], 1, lens[t], f);
-            free(bufs[t]);
-        }
+        for (int t = 0; t < used && !failed; ++t) fwrite(bufs[t], 1, lens[t], f);
     }
+    for (int t = 0; t < OS_MAX_WRITERS; ++t) free(bufs[t]);
+    for (size_t k = 0; k < sw->spec->n_scheds; ++k) free(fields[k]);
+    free(fields);
     return failed || ferror(f) ? -1 : 0;
+}
+
+int os_write_results(FILE *f, const os_sweep *sw, const os_result *res)
+{
+    return os_write_header(f) || os_write_rows(f, sw, res) ? -1 : 0;
 }

@@ -6,6 +6,7 @@
  * build without CUDA simply has no cuda row.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "orbitsweep/backend.h"
@@ -87,22 +88,85 @@ os_status os_backend_choose(const os_spec *s, os_backend_choice *out, os_error *
     return OS_OK;
 }
 
-os_status os_sweep_run(const os_sweep *sw, os_result *results, os_progress_fn progress, void *ctx,
-                       os_error *err)
+/* The backend that runs sw into *out: spec->backend, auto resolved. */
+static os_status run_backend(const os_sweep *sw, const backend_def **out, os_error *err)
 {
     int id = sw->spec->backend;
     if (id == OS_BACKEND_AUTO) {
         os_backend_choice c;
-        os_status st = os_backend_choose(sw->spec, &c, err);
+        const os_status st = os_backend_choose(sw->spec, &c, err);
         if (st) return st;
         id = c.backend;
     }
-    const backend_def *b = find_backend(id);
-    if (!b) {
+    if (!(*out = find_backend(id))) {
         os_set_error(err, "--backend cuda: " NO_CUDA_BUILD);
         return OS_ERUNTIME;
     }
-    return b->run(sw, results, progress, ctx, err);
+    return OS_OK;
+}
+
+/* A block's progress as the whole sweep's. */
+typedef struct block_progress {
+    os_progress_fn fn;
+    void *ctx;
+    size_t base, total;
+} block_progress;
+
+static void report_block(void *ctx, size_t done, size_t total)
+{
+    const block_progress *p = ctx;
+    (void)total;
+    p->fn(p->ctx, p->base + done, p->total);
+}
+
+os_status os_sweep_stream(const os_sweep *sw, size_t block_size, os_block_fn done, void *done_ctx,
+                          os_progress_fn progress, void *ctx, os_error *err)
+{
+    const backend_def *b;
+    os_status st = run_backend(sw, &b, err);
+    if (st) return st;
+    if (!block_size) {
+        os_spec resolved = *sw->spec;
+        resolved.backend = b->id;
+        block_size = os_spec_block(&resolved);
+    }
+    const size_t n = sw->n_trials, cap = block_size < n ? block_size : n;
+    os_result *res = malloc((cap ? cap : 1) * sizeof *res);
+    if (!res) {
+        os_set_error(err, "out of memory for a block of %zu results", cap);
+        return OS_ERUNTIME;
+    }
+    for (size_t first = 0; first < n && !st; first += cap) {
+        const size_t cnt = n - first < cap ? n - first : cap;
+        os_sweep blk;
+        if ((st = os_sweep_block(sw, first, cnt, &blk, err))) break;
+        memset(res, 0, cnt * sizeof *res);
+        block_progress bp = {progress, ctx, first, n};
+        st = b->run(&blk, res, progress ? report_block : NULL, &bp, err);
+        if (!st && done) st = done(done_ctx, &blk, res, err);
+        os_sweep_free(&blk);
+    }
+    free(res);
+    return st;
+}
+
+os_status os_sweep_run(const os_sweep *sw, os_result *results, os_progress_fn progress, void *ctx,
+                       os_error *err)
+{
+    const backend_def *b;
+    os_status st = run_backend(sw, &b, err);
+    if (st) return st;
+    if (sw->trials) return b->run(sw, results, progress, ctx, err);
+    /* a prepared sweep: its blocks, into results */
+    const size_t n = sw->n_trials, cap = os_spec_block(sw->spec);
+    for (size_t first = 0; first < n && !st; first += cap) {
+        os_sweep blk;
+        if ((st = os_sweep_block(sw, first, n - first < cap ? n - first : cap, &blk, err))) break;
+        block_progress bp = {progress, ctx, first, n};
+        st = b->run(&blk, results + first, progress ? report_block : NULL, &bp, err);
+        os_sweep_free(&blk);
+    }
+    return st;
 }
 
 os_status os_sweep_trace(const os_sweep *sw, FILE *f, os_error *err) { return os_cpu_trace(sw, f, err); }

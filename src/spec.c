@@ -297,6 +297,8 @@ const os_setting_def os_settings[] = {
      "CUDA: trainings per launch"},
     {"cuda_table_bytes", "--cuda-table-bytes", OS_V_DOUBLE, F(cuda_table_bytes), NULL, -1, "1073741824", NULL,
      "execution", "B", "CUDA: shared batch orders precomputed per GPU (0: on the fly)"},
+    {"block", "--block", OS_V_INT, F(block), NULL, -1, "0", "auto", "execution", "N",
+     "trainings trained and written at a time; bounds memory (0: auto)"},
     {"threads", "--threads", OS_V_INT, F(threads), NULL, -1, "0", NULL, "execution", "N", "CPU threads (0: all cores)"},
     {"max_memory", "--max-memory", OS_V_DOUBLE, F(max_memory), NULL, -1, "0", NULL, "execution", "BYTES",
      "refuse a sweep that needs more memory (0: what the machine has available)"},
@@ -388,6 +390,15 @@ int os_spec_threads(const os_spec *spec)
 #endif
 }
 
+size_t os_spec_block(const os_spec *spec)
+{
+    const size_t cpu = (size_t)1 << 18; /* ~70 MB of trials, results and the CPU's plan */
+    if (spec->block > 0) return (size_t)spec->block;
+    if (spec->backend == OS_BACKEND_CUDA) /* whole launches */
+        return (size_t)spec->cuda_chunk > cpu ? (size_t)spec->cuda_chunk : cpu;
+    return cpu;
+}
+
 double os_spec_offset(const os_spec *spec)
 {
     return spec->offset_set ? spec->offset : sqrt(spec->a * spec->a - spec->b * spec->b);
@@ -474,6 +485,7 @@ os_status os_spec_validate(const os_spec *s, os_error *err)
     if (!(s->tile == 0 || s->tile == 1 || s->tile == 2 || s->tile == 4 || s->tile == 8))
         return out_of_range(err, "--tile", s->tile, "0 (auto), 1, 2, 4 or 8");
     if ((st = check_int("--cuda-chunk", s->cuda_chunk, 1, 2147483647, err))) return st;
+    if ((st = check_int("--block", s->block, 0, 2147483647, err))) return st;
     if (!(s->max_memory >= 0)) return out_of_range(err, "--max-memory", s->max_memory, "bytes >= 0");
     if (!(s->cuda_table_bytes >= 0 && s->cuda_table_bytes <= 1e15))
         return out_of_range(err, "--cuda-table-bytes", s->cuda_table_bytes, "bytes in 0..1e15");

@@ -143,6 +143,7 @@ typedef struct os_spec {
     int cuda_chunk;          /* CUDA: trainings per launch */
     double cuda_table_bytes; /* CUDA: bytes of shared batch orders precomputed per GPU
                                 (0: always derive them on the fly) */
+    int block;               /* trainings trained and written at a time (0: os_spec_block's choice) */
 } os_spec;
 
 /* The spec's settings (everything that is not a sweep axis): one row each,
@@ -202,6 +203,10 @@ os_status os_spec_validate(const os_spec *spec, os_error *err);
  * never changes the process's OpenMP settings. */
 int os_spec_threads(const os_spec *spec);
 
+/* Trainings a run trains and writes at a time (--block, or chosen for the
+ * backend): what bounds a run's memory. */
+size_t os_spec_block(const os_spec *spec);
+
 /* The offset c of the model: --offset, or sqrt(a^2 - b^2). */
 double os_spec_offset(const os_spec *spec);
 
@@ -249,11 +254,19 @@ typedef struct os_trial {
     uint32_t cfg;          /* index of the configuration (the trial without its seed) */
 } os_trial;
 
+typedef struct os_grid os_grid; /* the grid's layout (src/plan.c) */
+
+/* A planned sweep, or a block of one (os_sweep_block): trials[0..n_trials)
+ * are the grid's trials first .. first+n_trials-1. */
 typedef struct os_sweep {
     const os_spec *spec;
     os_sched *scheds; /* the spec's schedulers, with their cosine tables */
-    os_trial *trials;
+    os_trial *trials; /* NULL in a prepared sweep: its blocks hold them */
     size_t n_trials;
+    size_t first;
+    const struct os_sweep *parent; /* a block's sweep (NULL: a sweep) */
+    int owns_trials;               /* a block: its trials are its own allocation */
+    os_grid *grid;
     os_dataset *data; /* one per replicate (all the same for --data files) */
     size_t n_data;
     /* what the plan noticed and a user should hear: duplicate values that
@@ -268,8 +281,18 @@ typedef struct os_sweep {
 
 /* The grid of spec: validates it, refuses (OS_EINPUT) a grid beyond
  * OS_MAX_TRIALS or one whose memory (os_sweep_memory) exceeds
- * spec->max_memory or the machine's available memory, then builds it. */
+ * spec->max_memory or the machine's available memory, then builds it,
+ * every trial in memory. */
 os_status os_sweep_plan(const os_spec *spec, os_sweep *out, os_error *err);
+
+/* The same without the trials (trials NULL), for a run that takes the
+ * grid a block at a time: the memory check counts one block
+ * (os_spec_block). Trials are decoded from their index, in grid order. */
+os_status os_sweep_prepare(const os_spec *spec, os_sweep *out, os_error *err);
+
+/* Trials first .. first+n-1 of sw as a sweep of their own, sharing sw's
+ * datasets and schedulers (os_sweep_free frees only what is the block's). */
+os_status os_sweep_block(const os_sweep *sw, size_t first, size_t n, os_sweep *block, os_error *err);
 
 /* Bytes a sweep of n_trials trainings over n_data datasets of n points
  * needs while it runs and writes its table: trials, results, the backend's
@@ -332,6 +355,16 @@ os_status os_backend_choose(const os_spec *spec, os_backend_choice *out, os_erro
 os_status os_sweep_run(const os_sweep *sw, os_result *results, os_progress_fn progress,
                        void *ctx, os_error *err);
 
+/* What a streamed run does with each block as it finishes, in grid order:
+ * block's trials and their results (a nonzero status stops the run). */
+typedef os_status (*os_block_fn)(void *ctx, const os_sweep *block, const os_result *results, os_error *err);
+
+/* Train sw (prepared or planned) block by block, block_size trainings at
+ * a time (0: os_spec_block), and hand each finished block to done: memory
+ * stays that of one block. progress counts the whole sweep. */
+os_status os_sweep_stream(const os_sweep *sw, size_t block_size, os_block_fn done, void *done_ctx,
+                          os_progress_fn progress, void *ctx, os_error *err);
+
 /* Train trial 0 of sw alone on the CPU and write its trace
  * (docs/design.md §5) to f. Write errors stay on f (ferror) for its owner. */
 os_status os_sweep_trace(const os_sweep *sw, FILE *f, os_error *err);
@@ -343,8 +376,13 @@ int os_gpu_devices(os_device_info *out, int max, os_error *why);
 
 /* ---- output (src/results.c, src/atomic.c) ---- */
 
-/* The results table (docs/design.md §4), header first. */
+/* The results table (docs/design.md §4), header first; 0, or -1 when out of
+ * memory or on a write error (ferror(f)). */
 int os_write_results(FILE *f, const os_sweep *sw, const os_result *results);
+/* The same in parts: its header, then the rows of a block (os_sweep_block)
+ * after block, in grid order. */
+int os_write_header(FILE *f);
+int os_write_rows(FILE *f, const os_sweep *block, const os_result *results);
 
 /* An output file (src/atomic.c): a regular file or a new path is written
  * to TARGET.tmp.XXXXXX and renamed over its target (the path, or where its
