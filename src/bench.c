@@ -11,6 +11,11 @@
  * second). On a GPU the CUDA context is created by an untimed warm-up run
  * first. Default sizes: 1K, 10K, 100K and 1M on a GPU; 1K, 10K and 100K on
  * the CPU (1M takes minutes there).
+ *
+ * --bound (CPU) also times the bare loop on each size's trainings (the
+ * vectorised forward pass and gradient alone, os_cpu_bound) and prints
+ * the training rate as a fraction of it: the ratio scripts/bench/host.py
+ * reports, measured in the same run.
  */
 #include <math.h>
 #include <stddef.h>
@@ -20,7 +25,7 @@
 #include <time.h>
 #include "bench.h"
 #include "flags.h"
-#include "orbitsweep/orbitsweep.h"
+#include "orbitsweep/backend.h"
 
 #define BENCH_MAX_SIZES 32
 
@@ -35,12 +40,13 @@ typedef struct bench_opts {
     os_spec spec; /* backend, dtype, shuffle, tile, threads, devices */
     os_list sizes;
     int epochs;
+    int bound; /* --bound: also the bare loop (CPU), and the ratio */
 } bench_opts;
 
 /* bench's flags: its own, and these settings of the spec */
 static const char *const bench_settings[] = {"--backend", "--dtype", "--shuffle", "--tile", "--devices", "--threads"};
 #define N_BENCH_SETTINGS (sizeof bench_settings / sizeof bench_settings[0])
-#define N_BENCH_FLAGS_MAX (2 + N_BENCH_SETTINGS)
+#define N_BENCH_FLAGS_MAX (3 + N_BENCH_SETTINGS)
 
 static size_t bench_flags(os_flag *f)
 {
@@ -49,6 +55,9 @@ static size_t bench_flags(os_flag *f)
                        "trainings per run, at most 32 sizes", "1e3,1e4,1e5 (GPU: and 1e6)"};
     f[n++] = (os_flag){"--epochs", OS_F_VALUE, offsetof(bench_opts, epochs), OS_V_INT, NULL, NULL, "N",
                        "epochs, 1..100000", "100"};
+    f[n++] = (os_flag){"--bound", OS_F_BOOL, offsetof(bench_opts, bound), 0, NULL, NULL, NULL,
+                       "CPU: also time the bare forward+gradient loop on the same trainings, and print the ratio",
+                       NULL};
     for (size_t i = 0; i < N_BENCH_SETTINGS; ++i) {
         const int k = os_setting_find(bench_settings[i]);
         const os_setting_def *s = &os_settings[k];
@@ -160,6 +169,12 @@ static int bench_one(const bench_opts *o, double size, int quiet_row)
         for (size_t i = 0; i < sw.n_trials; ++i) div += res[i].diverged != 0;
         printf("%10zu %7d %9.3f %9.4f %13.3e %15.3e %9zu\n", sw.n_trials, o->epochs, t1 - t0, run,
                run > 0 ? (double)sw.n_trials / run : 0.0, run > 0 ? ev / run : 0.0, div);
+        double bare = 0;
+        if (o->bound && (st = os_cpu_bound(&sw, &bare, &err)) == OS_OK)
+            printf("ratio %.3f  orbitsweep %.3e evaluations/s / bare loop %.3e evaluations/s (%zu trainings)\n",
+                   bare / run, ev / run, ev / bare, sw.n_trials);
+        else if (o->bound)
+            fprintf(stderr, "orbitsweep: bench: %s\n", err.msg);
         fflush(stdout);
     }
     free(res);
@@ -181,6 +196,10 @@ int os_cli_bench(int argc, char **argv)
     if (st) return bench_free(&o), bench_fail(&err, st);
     if (bc.note[0]) fprintf(stderr, "orbitsweep: bench: %s\n", bc.note);
     o.spec.backend = bc.backend;
+    if (o.bound && bc.backend != OS_BACKEND_CPU) {
+        fprintf(stderr, "orbitsweep: bench: --bound: the bare loop is the CPU's; add --backend cpu\n");
+        return bench_free(&o), 2;
+    }
     if (o.sizes.n == 0) {
         const char *dflt = bc.backend == OS_BACKEND_CUDA ? "1e3,1e4,1e5,1e6" : "1e3,1e4,1e5";
         if (os_list_parse("--sizes", dflt, &o.sizes, &err)) return bench_free(&o), bench_fail(&err, OS_ERUNTIME);

@@ -276,3 +276,41 @@ static void OS_FN(cpu_trace)(const os_sweep *sw, const OS_FN(cpu_data) *cd, cpu_
     OS_FN(put)(f, tr.wb);
     fputs(",,,,,,,,,\n", f);
 }
+
+/* ------------------------------------------------------------------------ */
+/* the bound: the bare loop                                                  */
+
+/* cnt trainings of epochs x (n points in batches of bs) with nothing but
+ * the vectorised forward pass and gradient (the same functions as a
+ * training's) and a plain gradient step: no batch orders, no optimizer,
+ * scheduler or metrics. What `orbitsweep bench --bound` compares to. */
+static void OS_FN(cpu_bound_block)(const OS_FN(cpu_data) *cd, int n, int bs, int epochs, int cnt, double *sink)
+{
+    for (int c0 = 0; c0 < cnt; c0 += OS_CPU_LANES) {
+        OS_T wa[OS_CPU_LANES], wb[OS_CPU_LANES];
+        for (int l = 0; l < OS_CPU_LANES; ++l) wa[l] = (OS_T)(1.2 + 0.001 * l), wb[l] = (OS_T)1.2;
+        for (int e = 0; e < epochs; ++e)
+            for (int lo = 0; lo < n; lo += bs) {
+                const int hi = lo + bs < n ? lo + bs : n;
+                OS_T inv[OS_CPU_LANES], wbf[OS_CPU_LANES];
+                for (int l = 0; l < OS_CPU_LANES; ++l) {
+                    OS_FN(os_fwd) f = OS_FN(os_fwd_make)(wa[l], wb[l]);
+                    inv[l] = f.inv_wa2;
+                    wbf[l] = f.wb;
+                }
+                OS_T al[OS_PARTIALS][OS_CPU_LANES], aa[OS_PARTIALS][OS_CPU_LANES],
+                    ab[OS_PARTIALS][OS_CPU_LANES];
+                int ak[OS_PARTIALS][OS_CPU_LANES];
+                for (int p = 0; p < OS_PARTIALS; ++p)
+                    OS_FN(cpu_partial_bcast)(inv, wbf, cd->d2, cd->y, lo + p, hi, al[p], aa[p], ab[p], ak[p]);
+                OS_FN(os_grad) g[OS_CPU_LANES];
+                OS_FN(cpu_lanes_grad)(al, aa, ab, ak, wa, wb, g);
+#pragma omp simd
+                for (int l = 0; l < OS_CPU_LANES; ++l) {
+                    wa[l] -= (OS_T)1e-4 * g[l].gwa;
+                    wb[l] -= (OS_T)1e-4 * g[l].gwb;
+                }
+            }
+        for (int l = 0; l < OS_CPU_LANES; ++l) *sink += (double)wa[l] + (double)wb[l];
+    }
+}

@@ -53,19 +53,22 @@ static uint64_t fnv1a(uint64_t h, const void *p, size_t n)
 
 uint64_t os_config_hash(const os_axis_def *table, size_t n, const os_trial *t, const os_spec *spec)
 {
+    const os_axis_def *by_pos[OS_AX_COUNT] = {0};
+    for (size_t r = 0; r < n; ++r)
+        if (table[r].hash >= 0 && table[r].hash < OS_AX_COUNT) by_pos[table[r].hash] = &table[r];
     uint64_t h = 0xCBF29CE484222325ULL;
-    for (int pos = 0; pos < OS_AX_COUNT; ++pos)
-        for (size_t r = 0; r < n; ++r) {
-            if (table[r].hash != pos) continue;
-            if (table[r].type == OS_AXT_SCHED) {
-                const char *name = spec->scheds[t->sched].name;
-                h = fnv1a(h, name, strlen(name));
-            } else {
-                double x = os_trial_axis(t, table[r].id);
-                if (isnan(x)) x = 0.0; /* one bit pattern for "unused" */
-                h = fnv1a(h, &x, sizeof x);
-            }
+    for (int pos = 0; pos < OS_AX_COUNT; ++pos) {
+        const os_axis_def *d = by_pos[pos];
+        if (!d) continue;
+        if (d->type == OS_AXT_SCHED) {
+            const char *name = spec->scheds[t->sched].name;
+            h = fnv1a(h, name, strlen(name));
+        } else {
+            double x = os_trial_axis(t, d->id);
+            if (isnan(x)) x = 0.0; /* one bit pattern for "unused" */
+            h = fnv1a(h, &x, sizeof x);
         }
+    }
     return h;
 }
 
@@ -169,8 +172,8 @@ static void grid_trial(const os_sweep *sw, size_t i, os_trial *t)
             v = 0.0;
         trial_set_axis(t, a, v);
     }
-    const uint64_t h = os_config_hash(os_axes, OS_AX_COUNT, t, s);
-    t->order_stream = s->shuffle == OS_SHUFFLE_TRIAL ? OS_STREAM_TRIAL_ORDER(h) : OS_STREAM_SHARED_ORDER;
+    t->order_stream = s->shuffle == OS_SHUFFLE_TRIAL ? OS_STREAM_TRIAL_ORDER(os_config_hash(os_axes, OS_AX_COUNT, t, s))
+                                                     : OS_STREAM_SHARED_ORDER;
     t->replicate = (uint32_t)(j % (size_t)s->seeds);
     t->seed = s->seed + t->replicate;
 }

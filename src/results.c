@@ -55,6 +55,26 @@ static char *put_param(char *o, int f32, double v)
     return f32 ? o + os_fmt_float(o, 40, (float)v) : put_opt(o, v);
 }
 
+/* The last value each axis column printed, and its text: neighbouring
+ * rows mostly share their axes' values (one formatting then serves many
+ * rows; a writer thread has its own). */
+typedef struct text_cache {
+    uint64_t bits[OS_AX_COUNT];
+    char text[OS_AX_COUNT][40];
+    unsigned char len[OS_AX_COUNT]; /* 0: nothing cached */
+} text_cache;
+
+static char *put_cached(char *o, text_cache *c, int a, double v)
+{
+    uint64_t bits;
+    memcpy(&bits, &v, sizeof bits);
+    if (!c->len[a] || c->bits[a] != bits) {
+        c->bits[a] = bits;
+        c->len[a] = (unsigned char)os_fmt_double(c->text[a], sizeof c->text[a], v);
+    }
+    return put_text(o, c->text[a], c->len[a]);
+}
+
 /* The measured columns, after the sweep axes and the seed. */
 static const char *const result_columns[] = {
     "final_wa",    "final_wb",  "final_loss",  "loss_gap",         "param_error",    "steps_to_target", "diverged",
@@ -62,7 +82,8 @@ static const char *const result_columns[] = {
 };
 
 /* One row: trial, the axes, seed, the measured columns (result_columns). */
-static char *put_row(char *o, const os_sweep *sw, const os_result *r, size_t i, char *const *sched_fields)
+static char *put_row(char *o, const os_sweep *sw, const os_result *r, size_t i, char *const *sched_fields,
+                     text_cache *cache)
 {
     const os_trial *t = &sw->trials[i];
     o = put_u64(o, sw->first + i);
@@ -76,7 +97,11 @@ static char *put_row(char *o, const os_sweep *sw, const os_result *r, size_t i, 
         }
         case OS_AXT_SCHED: o = put_text(o, sched_fields[t->sched], strlen(sched_fields[t->sched])); break;
         case OS_AXT_INT: o = put_i64(o, (int64_t)os_trial_axis(t, a)); break;
-        default: o = put_opt(o, os_trial_axis(t, a)); break;
+        default: {
+            const double v = os_trial_axis(t, a);
+            if (!isnan(v)) o = put_cached(o, cache, a, v);
+            break;
+        }
         }
     }
     *o++ = ',';
@@ -91,7 +116,11 @@ static char *put_row(char *o, const os_sweep *sw, const os_result *r, size_t i, 
     if (r->steps_to_target >= 0) o = put_i64(o, r->steps_to_target);
     *o++ = ',', o = put_i64(o, r->diverged);
     *o++ = ',', o = put_opt(o, r->best_loss);
-    *o++ = ',', o = put_opt(o, r->final_lr);
+    *o++ = ',';
+    if (r->final_lr == t->lr && !signbit(r->final_lr)) /* a constant schedule: lr's text */
+        o = put_cached(o, cache, OS_AX_LR, t->lr);
+    else
+        o = put_opt(o, r->final_lr);
     *o++ = ',';
     if (r->diverged) o = put_i64(o, r->updates - 1);
     *o++ = ',';
@@ -174,7 +203,9 @@ int os_write_rows(FILE *f, const os_sweep *sw, const os_result *res)
                 failed = 1;
             } else {
                 char *o = bufs[tid];
-                for (size_t i = lo; i < hi; ++i) o = put_row(o, sw, &res[i], i, fields);
+                text_cache cache;
+                memset(cache.len, 0, sizeof cache.len);
+                for (size_t i = lo; i < hi; ++i) o = put_row(o, sw, &res[i], i, fields, &cache);
                 lens[tid] = (size_t)(o - bufs[tid]);
             }
         }

@@ -5,17 +5,21 @@
  * The bytes are those of the rule the tables have always used: the first
  * of printf's %.15g, %.16g, %.17g (for floats %.6g .. %.9g) that reads back
  * as the same value. std::to_chars (libstdc++: Ryu) gives the shortest
- * digits k directly, and two facts make the rule cheap:
- *   - %.pg cannot read back for p < k (k is the shortest), so the search
- *     starts at p = max(k, 15);
- *   - for a normal double with k <= 15, %.15g prints exactly those digits:
- *     a double's rounding interval (at most 2^-52 of the value wide) holds
- *     at most one 15-digit decimal (their spacing is at least 10^-15 of the
- *     value), so the correctly rounded 15 digits are the shortest digits
- *     padded with zeros, which %g strips. (Floats: 2^-23 against 10^-6.)
- * So most values are laid out from to_chars' digits with no second
- * conversion; the rest (16 or 17 digits, subnormals) run the rule with
- * to_chars(general, p) — printf's %.pg, exactly — and from_chars, both
+ * digits s, k of them, and they are what the rule prints:
+ *   - %.pg cannot read back for p < k (k is the shortest);
+ *   - %.kg prints r, the k-digit decimal closest to the value. When the
+ *     value's rounding interval is symmetric (a normal value whose
+ *     significand is not a power of two), r lies in it, since s does and
+ *     r is no farther; so r reads back, and r is s, which Ryu picks as the
+ *     closest of the shortest (exact ties: both round half to even);
+ *   - for k < 15 (floats: 6), %.15g prints r padded with zeros, which %g
+ *     strips: a double's rounding interval (at most 2^-52 of the value
+ *     wide) holds at most one 15-digit decimal (their spacing is at least
+ *     10^-15 of the value), so r is s here even for a lopsided interval.
+ *     (Floats: 2^-23 against 10^-6.)
+ * So almost every value is laid out from to_chars' digits with no second
+ * conversion; the rest (subnormals, powers of two) run the rule itself with
+ * to_chars(general, p) (printf's %.pg, exactly) and from_chars, both
  * correctly rounded. tests/test_format.cpp checks every byte against
  * snprintf + strtod on millions of values.
  */
@@ -43,7 +47,9 @@ template <class T> int shortest_digits(T v, char d[32], int *x)
     for (; p < end && *p != 'e'; ++p)
         if (*p != '.') d[k++] = *p;
     while (k > 1 && d[k - 1] == '0') --k;
-    *x = std::atoi(p + 1); /* "e+05", "e-310" */
+    int e = 0; /* after "e": a sign and two or three digits */
+    for (const char *q = p + 2; q < end; ++q) e = 10 * e + (*q - '0');
+    *x = p[1] == '-' ? -e : e;
     return k;
 }
 
@@ -111,6 +117,14 @@ int special(char *out, double v)
     return (int)std::strlen(s);
 }
 
+/* A normal value whose binary significand is not a power of two: its
+ * rounding interval is symmetric, half an ulp to each side. */
+template <class T> bool symmetric(T v, T min_normal)
+{
+    int e;
+    return std::fabs(v) >= min_normal && std::frexp(v, &e) != (v < 0 ? (T)-0.5 : (T)0.5);
+}
+
 template <class T> int format(char *buf, size_t size, T v, int first, int last, T min_normal)
 {
     char out[40];
@@ -121,8 +135,8 @@ template <class T> int format(char *buf, size_t size, T v, int first, int last, 
         char d[32];
         int x;
         const int k = shortest_digits(v, d, &x);
-        if (k <= first && (v == 0 || std::fabs(v) >= min_normal))
-            len = layout_g(out, std::signbit(v), d, k, x, first);
+        if ((k <= first && (v == 0 || std::fabs(v) >= min_normal)) || symmetric(v, min_normal))
+            len = layout_g(out, std::signbit(v), d, k, x, k > first ? k : first);
         else
             len = search(out, v, k > first ? k : first, last);
     }

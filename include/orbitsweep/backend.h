@@ -18,6 +18,11 @@ extern "C" {
 /* ---- the CPU (src/cpu_backend.c) ---- */
 os_status os_cpu_run(const os_sweep *sw, os_result *results, os_progress_fn progress, void *ctx,
                      os_error *err);
+/* The bare loop's time for sw's trainings (the shape of trial 0 for every
+ * one: its batch size and epochs, dataset 0): the vectorised forward pass
+ * and gradient alone, the bound the training loop is measured against
+ * (`orbitsweep bench --bound`). */
+os_status os_cpu_bound(const os_sweep *sw, double *seconds, os_error *err);
 /* Train trial 0 of sw alone and write its trace to f. */
 os_status os_cpu_trace(const os_sweep *sw, FILE *f, os_error *err);
 
