@@ -287,15 +287,15 @@ static void tally_block(tally *y, const os_sweep *blk, const os_result *res)
 }
 
 /* The human summary of a run, on out (stderr when the table is on stdout). */
-static void print_summary(FILE *out, const os_sweep *sw, const tally *y, double secs, double write_s,
-                          const char *path, const char *where)
+static void print_summary(FILE *out, const os_sweep *sw, const tally *y, double secs, double wall_s,
+                          double write_s, const char *path, const char *where)
 {
     const os_spec *s = sw->spec;
     double ev = os_sweep_evaluations(sw);
     fprintf(out, "orbitsweep: %zu trainings on %s, %s\n", sw->n_trials, where,
            s->dtype == OS_DTYPE_F32 ? "float32" : "float64");
-    fprintf(out, "time %.3f s, %.3g sample evaluations, %.3g evaluations/s (and %.3f s writing the table)\n",
-            secs, ev, secs > 0 ? ev / secs : 0.0, write_s);
+    fprintf(out, "time %.3f s, %.3g sample evaluations, %.3g evaluations/s (%.3f s end to end, %.3f s of it "
+                 "writing the table)\n", secs, ev, secs > 0 ? ev / secs : 0.0, wall_s, write_s);
     fprintf(out, "converged (param_error <= %g at the end): %zu of %zu; diverged: %zu\n", s->target, y->conv,
            sw->n_trials, y->div);
     fprintf(out, "best training per optimizer (lowest final param_error):\n");
@@ -372,12 +372,13 @@ static int cmd_run(cli *c)
                   0, 0};
     st = os_write_header(ro.f) ? OS_ERUNTIME : OS_OK;
     if (st) os_set_error(&err, "cannot write the results table: %s", strerror(errno));
-    if (!st) st = os_sweep_stream(&sw, 0, write_block, &ro, show_progress, &p, &err);
+    double train_s = 0;
+    if (!st) st = os_sweep_stream(&sw, 0, write_block, &ro, show_progress, &p, &train_s, &err);
     const double secs = now_s() - p.t0;
     if (st && !ferror(ro.f)) fprintf(stderr, "orbitsweep: %s\n", err.msg);
     rc = close_output(&af, ro.f, !st || ferror(ro.f)); /* a failed write: the commit says why */
     if (!rc && !st && !c->quiet)
-        print_summary(ro.f == stdout ? stderr : stdout, &sw, &ro.y, secs - ro.write_s, ro.write_s,
+        print_summary(ro.f == stdout ? stderr : stdout, &sw, &ro.y, train_s, secs, ro.write_s,
                       ro.f == stdout ? "stdout" : out, bc.where);
     os_sweep_free(&sw);
     return st && !ferror(ro.f) ? (int)st : rc;

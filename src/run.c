@@ -5,9 +5,11 @@
  * would run on, and its run function (include/orbitsweep/backend.h). A
  * build without CUDA simply has no cuda row.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "orbitsweep/backend.h"
 
@@ -119,35 +121,164 @@ static void report_block(void *ctx, size_t done, size_t total)
     p->fn(p->ctx, p->base + done, p->total);
 }
 
-os_status os_sweep_stream(const os_sweep *sw, size_t block_size, os_block_fn done, void *done_ctx,
-                          os_progress_fn progress, void *ctx, os_error *err)
+static double run_now(void)
 {
-    const backend_def *b;
-    os_status st = run_backend(sw, &b, err);
-    if (st) return st;
-    if (!block_size) {
-        os_spec resolved = *sw->spec;
-        resolved.backend = b->id;
-        block_size = os_spec_block(&resolved);
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* A block in flight: trained, waiting for (or being handed to) done. */
+typedef struct slot {
+    os_sweep blk;
+    os_result *res;
+    int full; /* handed to the writer, not yet done */
+} slot;
+
+/* The writer of an overlapped stream: runs done on each full slot in turn
+ * (slot k % 2 for the k-th block), in grid order. */
+typedef struct pipeline {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    slot slots[2];
+    size_t next;   /* the block the writer takes next */
+    int closing;   /* no more blocks will come */
+    os_status st;  /* done's first failure */
+    os_error err;
+    os_block_fn done;
+    void *done_ctx;
+} pipeline;
+
+static void *writer_main(void *arg)
+{
+    pipeline *p = arg;
+    pthread_mutex_lock(&p->mu);
+    for (;;) {
+        slot *s = &p->slots[p->next % 2];
+        while (!s->full && !p->closing) pthread_cond_wait(&p->cv, &p->mu);
+        if (!s->full) break;
+        pthread_mutex_unlock(&p->mu);
+        os_error e;
+        const os_status st = p->st ? p->st : p->done ? p->done(p->done_ctx, &s->blk, s->res, &e) : OS_OK;
+        os_sweep_free(&s->blk);
+        pthread_mutex_lock(&p->mu);
+        if (st && !p->st) p->st = st, p->err = e;
+        s->full = 0;
+        p->next += 1;
+        pthread_cond_broadcast(&p->cv);
     }
-    const size_t n = sw->n_trials, cap = block_size < n ? block_size : n;
-    os_result *res = malloc((cap ? cap : 1) * sizeof *res);
+    pthread_mutex_unlock(&p->mu);
+    return NULL;
+}
+
+/* The blocks one after another, done between them. */
+static os_status stream_serial(const os_sweep *sw, const backend_def *b, size_t cap, os_block_fn done,
+                               void *done_ctx, os_progress_fn progress, void *ctx, double *train_s,
+                               os_error *err)
+{
+    os_result *res = malloc(cap * sizeof *res);
     if (!res) {
         os_set_error(err, "out of memory for a block of %zu results", cap);
         return OS_ERUNTIME;
     }
-    for (size_t first = 0; first < n && !st; first += cap) {
-        const size_t cnt = n - first < cap ? n - first : cap;
+    os_status st = OS_OK;
+    for (size_t first = 0; first < sw->n_trials && !st; first += cap) {
+        const size_t cnt = sw->n_trials - first < cap ? sw->n_trials - first : cap;
         os_sweep blk;
         if ((st = os_sweep_block(sw, first, cnt, &blk, err))) break;
         memset(res, 0, cnt * sizeof *res);
-        block_progress bp = {progress, ctx, first, n};
+        block_progress bp = {progress, ctx, first, sw->n_trials};
+        const double t0 = run_now();
         st = b->run(&blk, res, progress ? report_block : NULL, &bp, err);
+        *train_s += run_now() - t0;
         if (!st && done) st = done(done_ctx, &blk, res, err);
         os_sweep_free(&blk);
     }
     free(res);
     return st;
+}
+
+/* The same with done on the writer thread while the next block trains. */
+static os_status stream_overlapped(const os_sweep *sw, const backend_def *b, size_t cap, os_block_fn done,
+                                   void *done_ctx, os_progress_fn progress, void *ctx, double *train_s,
+                                   os_error *err)
+{
+    pipeline p;
+    memset(&p, 0, sizeof p);
+    p.done = done;
+    p.done_ctx = done_ctx;
+    p.slots[0].res = malloc(cap * sizeof(os_result));
+    p.slots[1].res = malloc(cap * sizeof(os_result));
+    if (!p.slots[0].res || !p.slots[1].res) {
+        free(p.slots[0].res), free(p.slots[1].res);
+        os_set_error(err, "out of memory for two blocks of %zu results", cap);
+        return OS_ERUNTIME;
+    }
+    pthread_mutex_init(&p.mu, NULL);
+    pthread_cond_init(&p.cv, NULL);
+    pthread_t writer;
+    if (pthread_create(&writer, NULL, writer_main, &p) != 0) {
+        pthread_cond_destroy(&p.cv), pthread_mutex_destroy(&p.mu);
+        free(p.slots[0].res), free(p.slots[1].res);
+        return stream_serial(sw, b, cap, done, done_ctx, progress, ctx, train_s, err);
+    }
+    os_status st = OS_OK;
+    size_t k = 0;
+    for (size_t first = 0; first < sw->n_trials && !st; first += cap, ++k) {
+        slot *s = &p.slots[k % 2];
+        pthread_mutex_lock(&p.mu); /* the slot's last block written, and the writer's verdict */
+        while (s->full) pthread_cond_wait(&p.cv, &p.mu);
+        const os_status wst = p.st;
+        pthread_mutex_unlock(&p.mu);
+        if (wst) break;
+        const size_t cnt = sw->n_trials - first < cap ? sw->n_trials - first : cap;
+        if ((st = os_sweep_block(sw, first, cnt, &s->blk, err))) break;
+        memset(s->res, 0, cnt * sizeof *s->res);
+        block_progress bp = {progress, ctx, first, sw->n_trials};
+        const double t0 = run_now();
+        st = b->run(&s->blk, s->res, progress ? report_block : NULL, &bp, err);
+        *train_s += run_now() - t0;
+        if (st) {
+            os_sweep_free(&s->blk);
+            break;
+        }
+        pthread_mutex_lock(&p.mu);
+        s->full = 1;
+        pthread_cond_broadcast(&p.cv);
+        pthread_mutex_unlock(&p.mu);
+    }
+    pthread_mutex_lock(&p.mu);
+    p.closing = 1;
+    pthread_cond_broadcast(&p.cv);
+    pthread_mutex_unlock(&p.mu);
+    pthread_join(writer, NULL);
+    if (!st && p.st) st = p.st, *err = p.err;
+    pthread_cond_destroy(&p.cv);
+    pthread_mutex_destroy(&p.mu);
+    free(p.slots[0].res);
+    free(p.slots[1].res);
+    return st;
+}
+
+os_status os_sweep_stream(const os_sweep *sw, size_t block_size, os_block_fn done, void *done_ctx,
+                          os_progress_fn progress, void *ctx, double *train_s, os_error *err)
+{
+    double spent = 0;
+    if (!train_s) train_s = &spent;
+    *train_s = 0;
+    const backend_def *b;
+    os_status st = run_backend(sw, &b, err);
+    if (st) return st;
+    os_spec resolved = *sw->spec;
+    resolved.backend = b->id;
+    if (!block_size) block_size = os_spec_block(&resolved);
+    const size_t n = sw->n_trials, cap = block_size < n ? block_size : n;
+    if (!cap) return OS_OK;
+    const int overlap = sw->spec->overlap == OS_OVERLAP_ON ||
+                        (sw->spec->overlap == OS_OVERLAP_AUTO && b->id == OS_BACKEND_CUDA);
+    if (overlap && cap < n)
+        return stream_overlapped(sw, b, cap, done, done_ctx, progress, ctx, train_s, err);
+    return stream_serial(sw, b, cap, done, done_ctx, progress, ctx, train_s, err);
 }
 
 os_status os_sweep_run(const os_sweep *sw, os_result *results, os_progress_fn progress, void *ctx,

@@ -269,6 +269,7 @@ static const char *const dtype_names[] = {"float32", "float64", NULL};
 static const char *const backend_names[] = {"auto", "cpu", "cuda", NULL};
 static const char *const sched_step_names[] = {"update", "epoch", NULL};
 static const char *const simd_names[] = {"on", "off", NULL};
+static const char *const overlap_names[] = {"auto", "on", "off", NULL}; /* OS_OVERLAP_* */
 
 #define F(field) offsetof(os_spec, field)
 /* clang-format off */
@@ -299,6 +300,8 @@ const os_setting_def os_settings[] = {
      "execution", "B", "CUDA: shared batch orders precomputed per GPU (0: on the fly)"},
     {"block", "--block", OS_V_INT, F(block), NULL, -1, "0", "auto", "execution", "N",
      "trainings trained and written at a time; bounds memory (0: auto)"},
+    {"overlap", "--overlap", OS_V_CHOICE, F(overlap), overlap_names, -1, "auto", NULL, "execution", "WHEN",
+     "write a block's rows while the next block trains: auto (on a GPU), on, off"},
     {"threads", "--threads", OS_V_INT, F(threads), NULL, -1, "0", NULL, "execution", "N", "CPU threads (0: all cores)"},
     {"max_memory", "--max-memory", OS_V_DOUBLE, F(max_memory), NULL, -1, "0", NULL, "execution", "BYTES",
      "refuse a sweep that needs more memory (0: what the machine has available)"},

@@ -104,7 +104,7 @@ std::string streamed_table(const os_sweep *sw, size_t block, bool *ordered)
     Sink sink{open_memstream(&buf, &len)};
     os_error err;
     EXPECT_EQ(os_write_header(sink.f), 0);
-    EXPECT_EQ(os_sweep_stream(sw, block, sink_block, &sink, nullptr, nullptr, &err), OS_OK) << err.msg;
+    EXPECT_EQ(os_sweep_stream(sw, block, sink_block, &sink, nullptr, nullptr, nullptr, &err), OS_OK) << err.msg;
     fclose(sink.f);
     *ordered = sink.ordered && sink.next == sw->n_trials;
     std::string t(buf, len);
@@ -112,12 +112,18 @@ std::string streamed_table(const os_sweep *sw, size_t block, bool *ordered)
     return t;
 }
 
+// Serial (train a block, write it, train the next) and overlapped (a
+// writer thread takes each block while the next one trains), float32 and
+// float64.
 TEST(Stream, StreamedTableIsTheInMemoryTableAtEveryBlockSize)
 {
-    for (int dtype : {OS_DTYPE_F32, OS_DTYPE_F64}) {
+    for (int mode : {0, 1, 2, 3}) {
+        const int dtype = mode % 2 ? OS_DTYPE_F64 : OS_DTYPE_F32, overlap = mode / 2 ? OS_OVERLAP_ON : OS_OVERLAP_OFF;
+        SCOPED_TRACE(std::string(dtype == OS_DTYPE_F64 ? "float64" : "float32") + (mode / 2 ? ", overlapped" : ""));
         Spec sp;
         ASSERT_NO_FATAL_FAILURE(mixed_spec(&sp.s));
         sp.s.dtype = dtype;
+        sp.s.overlap = overlap;
         os_sweep plan, lazy;
         os_error err;
         ASSERT_EQ(os_sweep_plan(&sp.s, &plan, &err), OS_OK) << err.msg;
@@ -156,15 +162,45 @@ TEST_F(StreamCli, BlockSizeChangesNoByte)
     const std::vector<std::string> sweep = {"run", "--optimizer", "sgd,nesterov,rmsprop", "--lr", "logspace(-3,0,150)",
                                             "--seeds", "3", "--epochs", "3", "--n", "128", "--quiet"};
     std::string ref;
-    for (const char *block : {"0", "1000", "77", "1"}) {
+    for (const char *block : {"0", "1000", "77", "1", "5"}) {
         std::vector<std::string> args = sweep;
         args.insert(args.end(), {"--block", block, "-o", std::string("b") + block + ".csv"});
+        if (std::string(block) == "77" || std::string(block) == "5") args.insert(args.end(), {"--overlap", "on"});
         const Proc p = run(args);
         ASSERT_EQ(p.status, 0) << p.err;
         const std::string t = slurp(path(std::string("b") + block + ".csv"));
         EXPECT_EQ(lines_of(t).size(), 1 + 3 * 150 * 3u);
         if (ref.empty()) ref = t;
         EXPECT_EQ(t, ref) << "--block " << block << ": " << first_difference(t, ref, "this", "--block 0");
+    }
+}
+
+// A block that fails to be handed on stops the run: the writer's error is
+// the run's, no later block is handed on, and the stream returns.
+os_status fail_third(void *ctx, const os_sweep *blk, const os_result *, os_error *err)
+{
+    int *calls = static_cast<int *>(ctx);
+    if (++*calls == 3) {
+        os_set_error(err, "block at %zu refused", blk->first);
+        return OS_ERUNTIME;
+    }
+    return OS_OK;
+}
+
+TEST(Stream, AFailedHandOverStopsTheRun)
+{
+    for (int overlap : {OS_OVERLAP_OFF, OS_OVERLAP_ON}) {
+        Spec sp;
+        ASSERT_NO_FATAL_FAILURE(mixed_spec(&sp.s));
+        sp.s.overlap = overlap;
+        os_sweep lazy;
+        os_error err;
+        ASSERT_EQ(os_sweep_prepare(&sp.s, &lazy, &err), OS_OK) << err.msg;
+        int calls = 0;
+        EXPECT_EQ(os_sweep_stream(&lazy, 10, fail_third, &calls, nullptr, nullptr, nullptr, &err), OS_ERUNTIME);
+        EXPECT_EQ(calls, 3);
+        EXPECT_STREQ(err.msg, "block at 20 refused");
+        os_sweep_free(&lazy);
     }
 }
 

@@ -36,6 +36,7 @@ typedef struct os_error {
 enum { OS_SHUFFLE_SHARED, OS_SHUFFLE_TRIAL, OS_SHUFFLE_NONE };
 enum { OS_DTYPE_F32, OS_DTYPE_F64 };
 enum { OS_BACKEND_AUTO, OS_BACKEND_CPU, OS_BACKEND_CUDA };
+enum { OS_OVERLAP_AUTO, OS_OVERLAP_ON, OS_OVERLAP_OFF };
 
 #define OS_MAX_DEVICES 64 /* GPUs one sweep can be split across */
 
@@ -144,6 +145,7 @@ typedef struct os_spec {
     double cuda_table_bytes; /* CUDA: bytes of shared batch orders precomputed per GPU
                                 (0: always derive them on the fly) */
     int block;               /* trainings trained and written at a time (0: os_spec_block's choice) */
+    int overlap;             /* OS_OVERLAP_*: hand a block on while the next one trains (auto: on a GPU) */
 } os_spec;
 
 /* The spec's settings (everything that is not a sweep axis): one row each,
@@ -360,10 +362,13 @@ os_status os_sweep_run(const os_sweep *sw, os_result *results, os_progress_fn pr
 typedef os_status (*os_block_fn)(void *ctx, const os_sweep *block, const os_result *results, os_error *err);
 
 /* Train sw (prepared or planned) block by block, block_size trainings at
- * a time (0: os_spec_block), and hand each finished block to done: memory
- * stays that of one block. progress counts the whole sweep. */
+ * a time (0: os_spec_block), and hand each finished block to done, in grid
+ * order: memory stays that of one block (two with overlap). With
+ * spec->overlap (auto: on a GPU), done runs on a thread of its own while
+ * the next block trains. progress counts the whole sweep; *train_s (when
+ * not NULL) gets the seconds the backend spent training. */
 os_status os_sweep_stream(const os_sweep *sw, size_t block_size, os_block_fn done, void *done_ctx,
-                          os_progress_fn progress, void *ctx, os_error *err);
+                          os_progress_fn progress, void *ctx, double *train_s, os_error *err);
 
 /* Train trial 0 of sw alone on the CPU and write its trace
  * (docs/design.md §5) to f. Write errors stay on f (ferror) for its owner. */

@@ -51,10 +51,11 @@ def run(cmd, cwd):
 
 
 def training_seconds(summary):
-    m = re.search(r"^time ([0-9.]+) s, .* \(and ([0-9.]+) s writing the table\)", summary, re.M)
+    m = re.search(r"^time ([0-9.]+) s, .* \(([0-9.]+) s end to end, ([0-9.]+) s of it writing the table\)",
+                  summary, re.M)
     if not m:
         raise RuntimeError("no 'time ... writing the table' line in the run's summary")
-    return float(m.group(1)), float(m.group(2))
+    return float(m.group(1)), float(m.group(3))
 
 
 def main():
