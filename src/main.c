@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -328,9 +329,11 @@ static int plan(cli *c, os_sweep *sw)
     return 0;
 }
 
-/* A run's table, written as its blocks finish. */
+/* A run's table, written as its blocks finish: CSV on f, or an .npz
+ * archive on f's file. */
 typedef struct run_out {
     FILE *f;
+    os_results_npz *npz;
     tally y;
     double write_s; /* formatting and writing the table */
 } run_out;
@@ -340,10 +343,10 @@ static os_status write_block(void *ctx, const os_sweep *blk, const os_result *re
     run_out *ro = ctx;
     const double t0 = now_s();
     tally_block(&ro->y, blk, res);
-    const int bad = os_write_rows(ro->f, blk, res);
+    const int bad = ro->npz ? os_results_npz_rows(ro->npz, blk, res) : os_write_rows(ro->f, blk, res);
     ro->write_s += now_s() - t0;
     if (!bad) return OS_OK;
-    if (ferror(ro->f)) os_set_error(err, "cannot write the results table: %s", strerror(errno));
+    if (ferror(ro->f) || ro->npz) os_set_error(err, "cannot write the results table: %s", strerror(errno));
     else os_set_error(err, "out of memory while formatting the results table");
     return OS_ERUNTIME;
 }
@@ -363,17 +366,45 @@ static int cmd_run(cli *c)
     if ((st = os_sweep_prepare(&c->spec, &sw, &err))) return fail(&err, st);
     for (int i = 0; i < sw.n_warnings; ++i) fprintf(stderr, "orbitsweep: warning: %s\n", sw.warnings[i]);
     os_atomic_file af;
-    run_out ro = {NULL, {0}, 0};
+    run_out ro = {NULL, NULL, {0}, 0};
+    const size_t len = strlen(out);
+    const int npz = len > 4 && strcmp(out + len - 4, ".npz") == 0; /* columns, not text */
+    struct stat stt;
+    if (npz && stat(out, &stt) == 0 && !S_ISREG(stt.st_mode)) {
+        fprintf(stderr, "orbitsweep: -o: '%s': an .npz archive is written in place and needs a regular file\n", out);
+        return os_sweep_free(&sw), 2;
+    }
     if ((rc = open_output(&af, out, &ro.f))) return os_sweep_free(&sw), rc;
+    if (npz) {
+        if (fstat(fileno(ro.f), &stt) != 0 || !S_ISREG(stt.st_mode)) {
+            fprintf(stderr, "orbitsweep: -o: '%s': an .npz archive is written in place and needs a regular file\n",
+                    out);
+            close_output(&af, ro.f, 0);
+            return os_sweep_free(&sw), 2;
+        }
+        if (!(ro.npz = os_results_npz_open(fileno(ro.f), &sw))) {
+            fprintf(stderr, "orbitsweep: -o: '%s': %s\n", out, errno ? strerror(errno) : "out of memory");
+            close_output(&af, ro.f, 0);
+            return os_sweep_free(&sw), 1;
+        }
+    }
     if (bc.note[0] && !c->quiet) fprintf(stderr, "orbitsweep: %s\n", bc.note);
     tally_init(&ro.y);
     const double t0 = now_s();
     progress p = {t0, t0, sw.n_trials ? os_sweep_evaluations(&sw) / (double)sw.n_trials : 0, !c->quiet, isatty(2),
                   0, 0};
-    st = os_write_header(ro.f) ? OS_ERUNTIME : OS_OK;
+    st = !ro.npz && os_write_header(ro.f) ? OS_ERUNTIME : OS_OK;
     if (st) os_set_error(&err, "cannot write the results table: %s", strerror(errno));
     double train_s = 0;
     if (!st) st = os_sweep_stream(&sw, 0, write_block, &ro, show_progress, &p, &train_s, &err);
+    if (ro.npz) { /* the archive's headers and directory, now that every column is complete */
+        if (!st && os_results_npz_finish(ro.npz) != 0) {
+            os_set_error(&err, "cannot write the results table: %s", strerror(errno));
+            st = OS_ERUNTIME;
+        } else if (st) {
+            os_results_npz_abort(ro.npz);
+        }
+    }
     const double secs = now_s() - p.t0;
     if (st && !ferror(ro.f)) fprintf(stderr, "orbitsweep: %s\n", err.msg);
     rc = close_output(&af, ro.f, !st || ferror(ro.f)); /* a failed write: the commit says why */

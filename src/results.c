@@ -2,7 +2,9 @@
  *
  * Columns: trial, then one per sweep axis (axes.h, in table order), seed,
  * then the measured columns of the table below. A hyperparameter the
- * training's optimizer does not use is an empty field.
+ * training's optimizer does not use is an empty field. The same table is
+ * also written as a numpy .npz archive of columns (NaN and -1 for the empty
+ * fields; optimizer and scheduler as codes into their names).
  */
 #include <math.h>
 #include <stdint.h>
@@ -15,6 +17,7 @@
 #endif
 
 #include "csv.h"
+#include "npz.h"
 #include "orbitsweep/orbitsweep.h"
 
 #define OS_MAX_WRITERS 64 /* threads formatting the results table */
@@ -75,13 +78,65 @@ static char *put_cached(char *o, text_cache *c, int a, double v)
     return put_text(o, c->text[a], c->len[a]);
 }
 
-/* The measured columns, after the sweep axes and the seed. */
-static const char *const result_columns[] = {
-    "final_wa",    "final_wb",  "final_loss",  "loss_gap",         "param_error",    "steps_to_target", "diverged",
-    "best_loss",   "final_lr",  "diverged_at", "epochs_to_target", "masked_batches", "oscillation",     "path_length",
+/* The measured columns, after the sweep axes and the seed: name and kind.
+ * Both writers (CSV here, .npz below) take a row's values from
+ * measured_value. */
+enum {
+    M_PARAM,    /* the training dtype's value (CSV: float32 digits; .npz: <f4) */
+    M_REAL,     /* a double; NaN prints "nan" */
+    M_REAL_OPT, /* a double; NaN (none) is an empty field */
+    M_INT,      /* an integer */
+    M_INT_OPT,  /* an integer; -1 (none) is an empty field */
 };
 
-/* One row: trial, the axes, seed, the measured columns (result_columns). */
+enum { COL_FINAL_LR = 8 };
+static const struct {
+    const char *name;
+    int kind;
+} measured[] = {
+    {"final_wa", M_PARAM},       {"final_wb", M_PARAM},           {"final_loss", M_REAL},
+    {"loss_gap", M_REAL},        {"param_error", M_REAL},         {"steps_to_target", M_INT_OPT},
+    {"diverged", M_INT},         {"best_loss", M_REAL_OPT},       {"final_lr", M_REAL_OPT},
+    {"diverged_at", M_INT_OPT},  {"epochs_to_target", M_INT_OPT}, {"masked_batches", M_INT},
+    {"oscillation", M_REAL_OPT}, {"path_length", M_REAL},
+};
+#define N_MEASURED (sizeof measured / sizeof measured[0])
+
+typedef union mval {
+    double d;
+    int64_t i;
+} mval;
+
+/* Measured column k of trial i (of sw) with result r. */
+static mval measured_value(const os_sweep *sw, size_t i, const os_result *r, size_t k)
+{
+    mval v;
+    switch (k) {
+    case 0: v.d = r->final_wa; break;
+    case 1: v.d = r->final_wb; break;
+    case 2: v.d = r->final_loss; break;
+    case 3: v.d = r->loss_gap; break;
+    case 4: v.d = r->param_error; break;
+    case 5: v.i = r->steps_to_target >= 0 ? r->steps_to_target : -1; break;
+    case 6: v.i = r->diverged; break;
+    case 7: v.d = r->best_loss; break;
+    case COL_FINAL_LR: v.d = r->final_lr; break;
+    case 9: v.i = r->diverged ? r->updates - 1 : -1; break;
+    case 10: {
+        v.i = -1;
+        if (r->steps_to_target < 0) break;
+        const int64_t n = os_sweep_dataset(sw, i)->n, bs = sw->trials[i].batch_size, per_epoch = (n + bs - 1) / bs;
+        v.i = (r->steps_to_target + per_epoch - 1) / per_epoch;
+        break;
+    }
+    case 11: v.i = r->masked_batches; break;
+    case 12: v.d = r->oscillation; break;
+    default: v.d = r->path_length; break;
+    }
+    return v;
+}
+
+/* One row: trial, the axes, seed, the measured columns. */
 static char *put_row(char *o, const os_sweep *sw, const os_result *r, size_t i, char *const *sched_fields,
                      text_cache *cache)
 {
@@ -107,30 +162,24 @@ static char *put_row(char *o, const os_sweep *sw, const os_result *r, size_t i, 
     *o++ = ',';
     o = put_u64(o, t->seed);
     const int f32 = sw->spec->dtype == OS_DTYPE_F32;
-    *o++ = ',', o = put_param(o, f32, r->final_wa);
-    *o++ = ',', o = put_param(o, f32, r->final_wb);
-    *o++ = ',', o = put_double(o, r->final_loss);
-    *o++ = ',', o = put_double(o, r->loss_gap);
-    *o++ = ',', o = put_double(o, r->param_error);
-    *o++ = ',';
-    if (r->steps_to_target >= 0) o = put_i64(o, r->steps_to_target);
-    *o++ = ',', o = put_i64(o, r->diverged);
-    *o++ = ',', o = put_opt(o, r->best_loss);
-    *o++ = ',';
-    if (r->final_lr == t->lr && !signbit(r->final_lr)) /* a constant schedule: lr's text */
-        o = put_cached(o, cache, OS_AX_LR, t->lr);
-    else
-        o = put_opt(o, r->final_lr);
-    *o++ = ',';
-    if (r->diverged) o = put_i64(o, r->updates - 1);
-    *o++ = ',';
-    if (r->steps_to_target >= 0) {
-        const int64_t n = os_sweep_dataset(sw, i)->n, bs = t->batch_size, per_epoch = (n + bs - 1) / bs;
-        o = put_i64(o, (r->steps_to_target + per_epoch - 1) / per_epoch);
+    for (size_t k = 0; k < N_MEASURED; ++k) {
+        *o++ = ',';
+        const mval v = measured_value(sw, i, r, k);
+        switch (measured[k].kind) {
+        case M_PARAM: o = put_param(o, f32, v.d); break;
+        case M_REAL: o = put_double(o, v.d); break;
+        case M_REAL_OPT:
+            if (k == COL_FINAL_LR && v.d == t->lr && !signbit(v.d)) /* a constant schedule: lr's text */
+                o = put_cached(o, cache, OS_AX_LR, t->lr);
+            else
+                o = put_opt(o, v.d);
+            break;
+        case M_INT: o = put_i64(o, v.i); break;
+        default:
+            if (v.i >= 0) o = put_i64(o, v.i);
+            break;
+        }
     }
-    *o++ = ',', o = put_i64(o, r->masked_batches);
-    *o++ = ',', o = put_opt(o, r->oscillation);
-    *o++ = ',', o = put_double(o, r->path_length);
     *o++ = '\n';
     return o;
 }
@@ -140,7 +189,7 @@ int os_write_header(FILE *f)
     fputs("trial", f);
     for (int a = 0; a < OS_AX_COUNT; ++a) fprintf(f, ",%s", os_axes[a].column);
     fputs(",seed", f);
-    for (size_t k = 0; k < sizeof result_columns / sizeof result_columns[0]; ++k) fprintf(f, ",%s", result_columns[k]);
+    for (size_t k = 0; k < N_MEASURED; ++k) fprintf(f, ",%s", measured[k].name);
     fputc('\n', f);
     return ferror(f) ? -1 : 0;
 }
@@ -220,4 +269,138 @@ int os_write_rows(FILE *f, const os_sweep *sw, const os_result *res)
 int os_write_results(FILE *f, const os_sweep *sw, const os_result *res)
 {
     return os_write_header(f) || os_write_rows(f, sw, res) ? -1 : 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* the same table as a numpy .npz archive: one array per column             */
+
+/* The archive's arrays: the table's columns in its order (optimizer and
+ * scheduler as int32 codes), then the codes' names. */
+struct os_results_npz {
+    os_npz *z;
+    size_t n_cols;
+    void *buf; /* one block's column */
+    size_t cap;
+};
+
+enum { NPZ_I8, NPZ_U8, NPZ_F8, NPZ_F4, NPZ_I4 };
+static const struct {
+    const char *descr;
+    size_t size;
+} npz_types[] = {{"<i8", 8}, {"<u8", 8}, {"<f8", 8}, {"<f4", 4}, {"<i4", 4}};
+
+/* Column c of the table (0: trial, 1..OS_AX_COUNT: the axes, then seed and
+ * the measured columns): its name and its array type. */
+static int npz_column(const os_sweep *sw, size_t c, const char **name)
+{
+    if (c == 0) return *name = "trial", NPZ_I8;
+    if (c <= OS_AX_COUNT) {
+        const os_axis_def *ax = &os_axes[c - 1];
+        *name = ax->column;
+        return ax->type == OS_AXT_REAL ? NPZ_F8 : ax->type == OS_AXT_INT ? NPZ_I8 : NPZ_I4;
+    }
+    if (c == OS_AX_COUNT + 1) return *name = "seed", NPZ_U8;
+    const size_t k = c - OS_AX_COUNT - 2;
+    *name = measured[k].name;
+    if (measured[k].kind == M_PARAM) return sw->spec->dtype == OS_DTYPE_F32 ? NPZ_F4 : NPZ_F8;
+    return measured[k].kind == M_INT || measured[k].kind == M_INT_OPT ? NPZ_I8 : NPZ_F8;
+}
+
+/* A fixed-width unicode array ("<Uw") of names: UTF-32, zero padded. */
+static uint32_t *npz_names(const char *const *names, size_t n, size_t *width)
+{
+    *width = 1;
+    for (size_t k = 0; k < n; ++k) *width = strlen(names[k]) > *width ? strlen(names[k]) : *width;
+    uint32_t *u = calloc(n * *width, sizeof *u);
+    for (size_t k = 0; u && k < n; ++k)
+        for (size_t j = 0; names[k][j]; ++j) u[k * *width + j] = (unsigned char)names[k][j];
+    return u;
+}
+
+os_results_npz *os_results_npz_open(int fd, const os_sweep *sw)
+{
+    const os_spec *s = sw->spec;
+    const size_t n_cols = 1 + OS_AX_COUNT + 1 + N_MEASURED;
+    os_npz_entry e[1 + OS_AX_COUNT + 1 + N_MEASURED + 2];
+    char descr[2][24];
+    const char *opt_names[OS_OPT_COUNT];
+    for (int k = 0; k < OS_OPT_COUNT; ++k) opt_names[k] = os_optimizer_name(k);
+    const char **sched_names = malloc((s->n_scheds ? s->n_scheds : 1) * sizeof *sched_names);
+    os_results_npz *t = calloc(1, sizeof *t);
+    if (!sched_names || !t) return free(sched_names), free(t), NULL;
+    for (size_t k = 0; k < s->n_scheds; ++k) sched_names[k] = s->scheds[k].name;
+    for (size_t c = 0; c < n_cols; ++c) {
+        const int type = npz_column(sw, c, &e[c].name);
+        e[c] = (os_npz_entry){e[c].name, npz_types[type].descr, npz_types[type].size, sw->n_trials};
+    }
+    size_t w[2];
+    uint32_t *names[2] = {npz_names(opt_names, OS_OPT_COUNT, &w[0]), npz_names(sched_names, s->n_scheds, &w[1])};
+    const size_t counts[2] = {OS_OPT_COUNT, s->n_scheds};
+    const char *cat_names[2] = {"optimizer_categories", "scheduler_categories"};
+    for (int k = 0; k < 2; ++k) {
+        snprintf(descr[k], sizeof descr[k], "<U%zu", w[k]);
+        e[n_cols + (size_t)k] = (os_npz_entry){cat_names[k], descr[k], 4 * w[k], counts[k]};
+    }
+    t->n_cols = n_cols;
+    if (names[0] && names[1] && (t->z = os_npz_open(fd, e, n_cols + 2)) &&
+        (os_npz_write(t->z, n_cols, 0, names[0], counts[0]) || os_npz_write(t->z, n_cols + 1, 0, names[1], counts[1])))
+        os_npz_free(t->z), t->z = NULL;
+    free(names[0]), free(names[1]), free(sched_names);
+    if (!t->z) return free(t), NULL;
+    return t;
+}
+
+int os_results_npz_rows(os_results_npz *t, const os_sweep *blk, const os_result *res)
+{
+    const size_t n = blk->n_trials;
+    if (n * 8 > t->cap) {
+        free(t->buf);
+        t->cap = n * 8;
+        if (!(t->buf = malloc(t->cap))) return t->cap = 0, -1;
+    }
+    for (size_t c = 0; c < t->n_cols; ++c) {
+        const char *name;
+        const int type = npz_column(blk, c, &name);
+        int64_t *i8 = t->buf;
+        uint64_t *u8 = t->buf;
+        double *f8 = t->buf;
+        float *f4 = t->buf;
+        int32_t *i4 = t->buf;
+        for (size_t i = 0; i < n; ++i) {
+            const os_trial *tr = &blk->trials[i];
+            if (c == 0) {
+                i8[i] = (int64_t)(blk->first + i);
+            } else if (c <= OS_AX_COUNT) {
+                const double v = os_trial_axis(tr, (int)c - 1);
+                if (type == NPZ_F8) f8[i] = v;
+                else if (type == NPZ_I8) i8[i] = (int64_t)v;
+                else i4[i] = (int32_t)v;
+            } else if (c == OS_AX_COUNT + 1) {
+                u8[i] = tr->seed;
+            } else {
+                const mval v = measured_value(blk, i, &res[i], c - OS_AX_COUNT - 2);
+                if (type == NPZ_I8) i8[i] = v.i;
+                else if (type == NPZ_F4) f4[i] = (float)v.d;
+                else f8[i] = v.d;
+            }
+        }
+        if (os_npz_write(t->z, c, blk->first, t->buf, n)) return -1;
+    }
+    return 0;
+}
+
+int os_results_npz_finish(os_results_npz *t)
+{
+    const int rc = t->z ? os_npz_finish(t->z) : -1;
+    free(t->buf);
+    free(t);
+    return rc;
+}
+
+void os_results_npz_abort(os_results_npz *t)
+{
+    if (!t) return;
+    os_npz_free(t->z);
+    free(t->buf);
+    free(t);
 }

@@ -389,6 +389,20 @@ int os_write_results(FILE *f, const os_sweep *sw, const os_result *results);
 int os_write_header(FILE *f);
 int os_write_rows(FILE *f, const os_sweep *block, const os_result *results);
 
+/* The results table as a numpy .npz archive (docs/design.md §4) on fd, a
+ * regular file: one array per column, in the table's order and with its
+ * names, rows in grid order; an empty field is NaN (<f8) or -1 (<i8);
+ * optimizer and scheduler are int32 codes into the arrays
+ * optimizer_categories and scheduler_categories. Open it for sw (prepared
+ * or planned: every column is sized for all of sw's trials), hand it
+ * every block in grid order, then finish. NULL / -1: out of memory or a
+ * write error (errno). */
+typedef struct os_results_npz os_results_npz;
+os_results_npz *os_results_npz_open(int fd, const os_sweep *sw);
+int os_results_npz_rows(os_results_npz *t, const os_sweep *block, const os_result *results);
+int os_results_npz_finish(os_results_npz *t); /* frees t */
+void os_results_npz_abort(os_results_npz *t);
+
 /* An output file (src/atomic.c): a regular file or a new path is written
  * to TARGET.tmp.XXXXXX and renamed over its target (the path, or where its
  * symlinks lead) by os_atomic_commit; anything else that exists (a device,
