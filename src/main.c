@@ -406,13 +406,14 @@ static int cmd_run(cli *c)
         }
     }
     const double secs = now_s() - p.t0;
-    if (st && !ferror(ro.f)) fprintf(stderr, "orbitsweep: %s\n", err.msg);
-    rc = close_output(&af, ro.f, !st || ferror(ro.f)); /* a failed write: the commit says why */
+    const int write_failed = ferror(ro.f) != 0, to_stdout = ro.f == stdout;
+    if (st && !write_failed) fprintf(stderr, "orbitsweep: %s\n", err.msg);
+    rc = close_output(&af, ro.f, !st || write_failed); /* a failed write: the commit says why */
     if (!rc && !st && !c->quiet)
-        print_summary(ro.f == stdout ? stderr : stdout, &sw, &ro.y, train_s, secs, ro.write_s,
-                      ro.f == stdout ? "stdout" : out, bc.where);
+        print_summary(to_stdout ? stderr : stdout, &sw, &ro.y, train_s, secs, ro.write_s, to_stdout ? "stdout" : out,
+                      bc.where);
     os_sweep_free(&sw);
-    return st && !ferror(ro.f) ? (int)st : rc;
+    return st && !write_failed ? (int)st : rc;
 }
 
 static int cmd_trace(cli *c)
