@@ -128,8 +128,8 @@ typedef struct cpu_state {
 static void cpu_state_free(cpu_state *s)
 {
     for (size_t i = 0; i < s->n; ++i) {
-        if (s->f32) free(s->f32[i].d2), free(s->f32[i].y);
-        if (s->f64) free(s->f64[i].d2), free(s->f64[i].y);
+        if (s->f32) cpu_data_free_f32(&s->f32[i]);
+        if (s->f64) cpu_data_free_f64(&s->f64[i]);
     }
     free(s->f32);
     free(s->f64);
@@ -142,11 +142,13 @@ static os_status cpu_state_make(const os_sweep *sw, cpu_state *s, os_error *err)
     /* float64 data always (final losses); float32 data for float32 runs */
     s->f64 = calloc(s->n, sizeof *s->f64);
     int ok = s->f64 != NULL;
-    for (size_t i = 0; ok && i < s->n; ++i) ok = cpu_data_make_f64(&s->f64[i], &sw->data[i]);
+    for (size_t i = 0; ok && i < s->n; ++i)
+        ok = cpu_data_make_f64(&s->f64[i], &sw->data[i], i ? &sw->data[i - 1] : NULL, i ? &s->f64[i - 1] : NULL);
     if (ok && sw->spec->dtype == OS_DTYPE_F32) {
         s->f32 = calloc(s->n, sizeof *s->f32);
         ok = s->f32 != NULL;
-        for (size_t i = 0; ok && i < s->n; ++i) ok = cpu_data_make_f32(&s->f32[i], &sw->data[i]);
+        for (size_t i = 0; ok && i < s->n; ++i)
+            ok = cpu_data_make_f32(&s->f32[i], &sw->data[i], i ? &sw->data[i - 1] : NULL, i ? &s->f32[i - 1] : NULL);
     }
     for (size_t i = 0; i < s->n; ++i) s->max_n = sw->data[i].n > s->max_n ? sw->data[i].n : s->max_n;
     if (!ok) {

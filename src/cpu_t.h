@@ -12,19 +12,41 @@
  * the batch, in batch order) for all lanes before partial p+1.
  */
 
-/* The dataset as the training dtype sees it: d2 = ((T)x + (T)c)^2, y. */
+/* The dataset as the training dtype sees it: d2 = ((T)x + (T)c)^2, y. d2
+ * depends only on x and c, so a dataset with the previous one's x (the
+ * generated replicates share one) shares its d2; in double, y is the
+ * dataset's own array. */
 typedef struct OS_FN(cpu_data) {
     OS_T *d2, *y;
+    int own_d2, own_y; /* which of them this struct allocated */
 } OS_FN(cpu_data);
 
-static int OS_FN(cpu_data_make)(OS_FN(cpu_data) *cd, const os_dataset *d)
+static void OS_FN(cpu_data_free)(OS_FN(cpu_data) *cd)
 {
-    cd->d2 = malloc((size_t)d->n * sizeof *cd->d2);
-    cd->y = malloc((size_t)d->n * sizeof *cd->y);
-    if (!cd->d2 || !cd->y) return 0;
-    for (int i = 0; i < d->n; ++i) {
-        cd->d2[i] = OS_FN(os_point_d2)(d->x[i], d->c);
-        cd->y[i] = (OS_T)d->y[i];
+    if (cd->own_d2) free(cd->d2);
+    if (cd->own_y) free(cd->y);
+    memset(cd, 0, sizeof *cd);
+}
+
+static int OS_FN(cpu_data_make)(OS_FN(cpu_data) *cd, const os_dataset *d, const os_dataset *prev,
+                                const OS_FN(cpu_data) *prev_cd)
+{
+    memset(cd, 0, sizeof *cd);
+    if (prev && prev->x == d->x && prev->n == d->n && memcmp(&prev->c, &d->c, sizeof d->c) == 0) {
+        cd->d2 = prev_cd->d2;
+    } else {
+        cd->d2 = malloc((size_t)d->n * sizeof *cd->d2);
+        if (!cd->d2) return 0;
+        cd->own_d2 = 1;
+        for (int i = 0; i < d->n; ++i) cd->d2[i] = OS_FN(os_point_d2)(d->x[i], d->c);
+    }
+    if (sizeof(OS_T) == sizeof(double)) {
+        cd->y = (OS_T *)(void *)d->y;
+    } else {
+        cd->y = malloc((size_t)d->n * sizeof *cd->y);
+        if (!cd->y) return 0;
+        cd->own_y = 1;
+        for (int i = 0; i < d->n; ++i) cd->y[i] = (OS_T)d->y[i];
     }
     return 1;
 }
