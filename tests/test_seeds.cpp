@@ -318,3 +318,59 @@ TEST(SeedSweepGolden, MatchesTableFromBeforeTheSharedSearch)
 }
 
 }  // namespace
+
+namespace {
+
+// The trainings of a seed-heavy sweep run in blocks of several seeds (each
+// lane its own data and order); with 8 configurations per seed they run in
+// blocks of one seed. Each row is the same either way: the 8-configuration
+// table against the 8 tables of one configuration each, row by row.
+TEST(SeedBlocks, RowsDoNotDependOnTheBlock)
+{
+    const char *lrs[] = {"0.001", "0.003", "0.01", "0.02", "0.03", "0.05", "0.1", "0.2"};
+    for (int dtype : {OS_DTYPE_F32, OS_DTYPE_F64})
+        for (int shuffle : {OS_SHUFFLE_SHARED, OS_SHUFFLE_TRIAL, OS_SHUFFLE_NONE})
+            for (int scalar : {0, 1}) {
+                const std::string label = "dtype " + std::to_string(dtype) + " shuffle " + std::to_string(shuffle) +
+                                          (scalar ? " simd off" : " simd on");
+                auto spec = [&](os_spec *s, const char *lr) {
+                    ASSERT_EQ(os_spec_init(s), OS_OK);
+                    s->dtype = dtype;
+                    s->shuffle = shuffle;
+                    s->cpu_scalar = scalar;
+                    s->seeds = 37;
+                    s->n = 90;
+                    set_list(s, OS_AX_LR, lr);
+                    set_list(s, OS_AX_EPOCHS, "3");
+                    set_list(s, OS_AX_BATCH_SIZE, "20");
+                };
+                os_spec all;
+                ASSERT_NO_FATAL_FAILURE(spec(&all, "0.001,0.003,0.01,0.02,0.03,0.05,0.1,0.2"));
+                os_sweep sw;
+                os_error err;
+                ASSERT_EQ(os_sweep_plan(&all, &sw, &err), OS_OK) << err.msg;
+                std::vector<os_result> res(sw.n_trials);
+                ASSERT_EQ(os_cpu_run(&sw, res.data(), nullptr, nullptr, &err), OS_OK) << err.msg;
+                const std::vector<std::string> rows = ostest::lines_of(table_of(&sw, res));
+                os_sweep_free(&sw);
+                os_spec_free(&all);
+                for (int c = 0; c < 8; ++c) {
+                    os_spec one;
+                    ASSERT_NO_FATAL_FAILURE(spec(&one, lrs[c]));
+                    ASSERT_EQ(os_sweep_plan(&one, &sw, &err), OS_OK) << err.msg;
+                    std::vector<os_result> r1(sw.n_trials);
+                    ASSERT_EQ(os_cpu_run(&sw, r1.data(), nullptr, nullptr, &err), OS_OK) << err.msg;
+                    const std::vector<std::string> got = ostest::lines_of(table_of(&sw, r1));
+                    os_sweep_free(&sw);
+                    os_spec_free(&one);
+                    ASSERT_EQ(got.size(), 38u);
+                    for (int r = 0; r < 37; ++r) {
+                        // the same row but for the trial number (its first field)
+                        const std::string &a = rows[1 + (size_t)c * 37 + (size_t)r], &b = got[1 + (size_t)r];
+                        EXPECT_EQ(a.substr(a.find(',')), b.substr(b.find(','))) << label << ", lr " << lrs[c];
+                    }
+                }
+            }
+}
+
+}  // namespace
