@@ -26,6 +26,7 @@
 typedef struct cpu_scratch {
     uint32_t *order; /* the epoch's order: position -> data index */
     uint32_t *table; /* one pass of the bijection over [0, 2^bits) */
+    uint32_t *lorder; /* per-lane orders (n * OS_CPU_LANES): lane l's at l * n */
     void *bd2, *by;  /* the data in batch order (n values of the dtype) */
     void *ld2, *ly;  /* per-lane copies, lane-major (n * OS_CPU_LANES) */
 } cpu_scratch;
@@ -34,6 +35,7 @@ static void cpu_scratch_free(cpu_scratch *ws)
 {
     free(ws->order);
     free(ws->table);
+    free(ws->lorder);
     free(ws->bd2);
     free(ws->by);
     free(ws->ld2);
@@ -47,32 +49,41 @@ static int cpu_scratch_make(cpu_scratch *ws, int max_n)
     while (dom < n) dom *= 2;
     ws->order = malloc(n * sizeof *ws->order);
     ws->table = malloc(dom * sizeof *ws->table);
+    ws->lorder = malloc(n * OS_CPU_LANES * sizeof *ws->lorder);
     ws->bd2 = malloc(n * sizeof(double));
     ws->by = malloc(n * sizeof(double));
     ws->ld2 = malloc(n * OS_CPU_LANES * sizeof(double));
     ws->ly = malloc(n * OS_CPU_LANES * sizeof(double));
-    if (ws->order && ws->table && ws->bd2 && ws->by && ws->ld2 && ws->ly) return 1;
+    if (ws->order && ws->table && ws->lorder && ws->bd2 && ws->by && ws->ld2 && ws->ly) return 1;
     cpu_scratch_free(ws);
     return 0;
 }
 
-/* The batch order of one epoch into ws->order (position j -> data index):
+/* The batch order of one epoch into out[0..n) (position j -> data index):
  * the bijection's pass over the whole power-of-two domain is tabulated in
- * one vectorised loop, then each position walks the table into [0, n). */
-static void cpu_make_order(cpu_scratch *ws, uint64_t seed, uint64_t stream, uint32_t epoch,
-                           uint32_t n)
+ * one vectorised loop, then each position walks the table into [0, n)
+ * (for n a power of two the pass is the order). */
+static void cpu_make_order_to(cpu_scratch *ws, uint32_t *out, uint64_t seed, uint64_t stream, uint32_t epoch,
+                              uint32_t n)
 {
     os_perm p;
     os_perm_init(&p, seed, stream, epoch, n);
     const uint32_t dom = p.mask + 1u;
-    uint32_t *table = ws->table;
+    uint32_t *table = dom == n ? out : ws->table;
 #pragma omp simd
     for (uint32_t x = 0; x < dom; ++x) table[x] = os_perm_round(&p, x);
+    if (table == out) return;
     for (uint32_t j = 0; j < n; ++j) {
         uint32_t x = table[j];
         while (x >= n) x = table[x];
-        ws->order[j] = x;
+        out[j] = x;
     }
+}
+
+/* The same into ws->order. */
+static void cpu_make_order(cpu_scratch *ws, uint64_t seed, uint64_t stream, uint32_t epoch, uint32_t n)
+{
+    cpu_make_order_to(ws, ws->order, seed, stream, epoch, n);
 }
 
 #define OS_F32 1
@@ -82,10 +93,12 @@ static void cpu_make_order(cpu_scratch *ws, uint64_t seed, uint64_t stream, uint
 #include "orbitsweep/typed.h"
 #include "cpu_t.h"
 
-/* final_loss of trials idx[0..cnt) (one dataset): os_dataset_loss's math
- * and order, OS_CPU_LANES trainings at a time; then the other metrics. */
-static void cpu_finish(const os_sweep *sw, const cpu_data_f64 *d, const size_t *idx, int cnt,
-                       os_result *res)
+/* final_loss of trials idx[0..cnt): os_dataset_loss's math and order,
+ * OS_CPU_LANES trainings at a time (one dataset broadcast, or each lane its
+ * own, lane-major in data order, for a block of several seeds); then the
+ * other metrics. */
+static void cpu_finish(const os_sweep *sw, const cpu_data_f64 *cds, const size_t *idx, int cnt,
+                       cpu_scratch *ws, os_result *res)
 {
     const int n = os_sweep_dataset(sw, idx[0])->n;
     for (int c0 = 0; c0 < cnt; c0 += OS_CPU_LANES) {
@@ -94,14 +107,28 @@ static void cpu_finish(const os_sweep *sw, const cpu_data_f64 *d, const size_t *
         double al[OS_PARTIALS][OS_CPU_LANES], aa[OS_PARTIALS][OS_CPU_LANES],
             ab[OS_PARTIALS][OS_CPU_LANES];
         int ak[OS_PARTIALS][OS_CPU_LANES];
+        const cpu_data_f64 *cd[OS_CPU_LANES];
+        int mixed = 0;
         for (int l = 0; l < OS_CPU_LANES; ++l) {
-            const os_result *r = &res[idx[c0 + (l < lanes ? l : 0)]];
+            const size_t i = idx[c0 + (l < lanes ? l : 0)];
+            const os_result *r = &res[i];
             os_fwd_f64 f = os_fwd_make_f64(r->final_wa, r->final_wb);
             inv[l] = f.inv_wa2;
             wb[l] = f.wb;
+            cd[l] = &cds[sw->n_data == 1 ? 0 : sw->trials[i].replicate];
+            mixed |= cd[l] != cd[0];
         }
-        for (int p = 0; p < OS_PARTIALS; ++p)
-            cpu_partial_bcast_f64(inv, wb, d->d2, d->y, p, n, al[p], aa[p], ab[p], ak[p]);
+        if (mixed) {
+            double *ld2 = ws->ld2, *ly = ws->ly;
+            for (int j = 0; j < n; ++j)
+                for (int l = 0; l < OS_CPU_LANES; ++l)
+                    ld2[(size_t)j * OS_CPU_LANES + l] = cd[l]->d2[j], ly[(size_t)j * OS_CPU_LANES + l] = cd[l]->y[j];
+            for (int p = 0; p < OS_PARTIALS; ++p)
+                cpu_partial_lanes_f64(inv, wb, ld2, ly, p, n, al[p], aa[p], ab[p], ak[p]);
+        } else {
+            for (int p = 0; p < OS_PARTIALS; ++p)
+                cpu_partial_bcast_f64(inv, wb, cd[0]->d2, cd[0]->y, p, n, al[p], aa[p], ab[p], ak[p]);
+        }
         for (int l = 0; l < lanes; ++l) {
             os_result *r = &res[idx[c0 + l]];
             os_acc_f64 part[OS_PARTIALS];
@@ -129,8 +156,8 @@ typedef struct cpu_state {
 static void cpu_state_free(cpu_state *s)
 {
     for (size_t i = 0; i < s->n; ++i) {
-        if (s->f32) free(s->f32[i].d2), free(s->f32[i].y);
-        if (s->f64) free(s->f64[i].d2), free(s->f64[i].y);
+        if (s->f32) cpu_data_free_f32(&s->f32[i]);
+        if (s->f64) cpu_data_free_f64(&s->f64[i]);
     }
     free(s->f32);
     free(s->f64);
@@ -143,11 +170,13 @@ static os_status cpu_state_make(const os_sweep *sw, cpu_state *s, os_error *err)
     /* float64 data always (final losses); float32 data for float32 runs */
     s->f64 = calloc(s->n, sizeof *s->f64);
     int ok = s->f64 != NULL;
-    for (size_t i = 0; ok && i < s->n; ++i) ok = cpu_data_make_f64(&s->f64[i], &sw->data[i]);
+    for (size_t i = 0; ok && i < s->n; ++i)
+        ok = cpu_data_make_f64(&s->f64[i], &sw->data[i], i ? &sw->data[i - 1] : NULL, i ? &s->f64[i - 1] : NULL);
     if (ok && sw->spec->dtype == OS_DTYPE_F32) {
         s->f32 = calloc(s->n, sizeof *s->f32);
         ok = s->f32 != NULL;
-        for (size_t i = 0; ok && i < s->n; ++i) ok = cpu_data_make_f32(&s->f32[i], &sw->data[i]);
+        for (size_t i = 0; ok && i < s->n; ++i)
+            ok = cpu_data_make_f32(&s->f32[i], &sw->data[i], i ? &sw->data[i - 1] : NULL, i ? &s->f32[i - 1] : NULL);
     }
     for (size_t i = 0; i < s->n; ++i) s->max_n = sw->data[i].n > s->max_n ? sw->data[i].n : s->max_n;
     if (!ok) {
@@ -210,6 +239,58 @@ static int cpu_plan_make(const os_sweep *sw, cpu_plan *pl)
     return 1;
 }
 
+/* Seeds with few trainings each (one configuration x 40,000 seeds) would
+ * each fill a lane or two of a block: blocks of fewer than OS_CPU_LANES / 2
+ * trainings are regrouped by batch size into blocks of OS_CPU_LANES trainings
+ * of several seeds (cpu_block gives each lane its own data and order), after
+ * the others. A training's numbers do not depend on its block. */
+typedef struct cpu_mix_key {
+    int batch_size;
+    size_t pos, idx;
+} cpu_mix_key;
+
+static int cmp_mix_key(const void *a, const void *b)
+{
+    const cpu_mix_key *x = a, *y = b;
+    if (x->batch_size != y->batch_size) return x->batch_size < y->batch_size ? -1 : 1;
+    return x->pos < y->pos ? -1 : x->pos > y->pos;
+}
+
+static int cpu_plan_mix_seeds(const os_sweep *sw, cpu_plan *pl)
+{
+    const size_t n = sw->n_trials;
+    size_t n_small = 0, n_small_blocks = 0;
+    for (size_t b = 0; b < pl->n_blocks; ++b)
+        if (pl->start[b + 1] - pl->start[b] < OS_CPU_LANES / 2) n_small += pl->start[b + 1] - pl->start[b], ++n_small_blocks;
+    if (sw->n_data < 2 || n_small_blocks < 2) return 1;
+    cpu_mix_key *keys = malloc(n_small * sizeof *keys);
+    size_t *idx = malloc(n * sizeof *idx), *start = malloc((n + 1) * sizeof *start);
+    if (!keys || !idx || !start) return free(keys), free(idx), free(start), 0;
+    size_t k = 0, at = 0, nb = 0;
+    for (size_t b = 0; b < pl->n_blocks; ++b) {
+        const size_t b0 = pl->start[b], b1 = pl->start[b + 1];
+        if (b1 - b0 < OS_CPU_LANES / 2) {
+            for (size_t i = b0; i < b1; ++i, ++k) keys[k] = (cpu_mix_key){sw->trials[pl->idx[i]].batch_size, i, pl->idx[i]};
+            continue;
+        }
+        start[nb++] = at;
+        for (size_t i = b0; i < b1; ++i) idx[at++] = pl->idx[i];
+    }
+    qsort(keys, n_small, sizeof *keys, cmp_mix_key);
+    for (size_t i = 0; i < n_small; ++i) {
+        if (i == 0 || keys[i].batch_size != keys[i - 1].batch_size || at - start[nb - 1] == OS_CPU_LANES) start[nb++] = at;
+        idx[at++] = keys[i].idx;
+    }
+    start[nb] = at;
+    free(keys);
+    free(pl->idx);
+    free(pl->start);
+    pl->idx = idx;
+    pl->start = start;
+    pl->n_blocks = nb;
+    return 1;
+}
+
 os_status os_cpu_run(const os_sweep *sw, os_result *res, os_progress_fn progress, void *ctx,
                      os_error *err)
 {
@@ -217,7 +298,7 @@ os_status os_cpu_run(const os_sweep *sw, os_result *res, os_progress_fn progress
     os_status st = cpu_state_make(sw, &cs, err);
     if (st) return st;
     cpu_plan pl = {0};
-    if (!cpu_plan_make(sw, &pl)) {
+    if (!cpu_plan_make(sw, &pl) || !cpu_plan_mix_seeds(sw, &pl)) {
         free(pl.idx);
         free(pl.start);
         cpu_state_free(&cs);
@@ -245,7 +326,7 @@ os_status os_cpu_run(const os_sweep *sw, os_result *res, os_progress_fn progress
                 cpu_block_f32(sw, cs.f32, idx, cnt, &ws, simd, res);
             else
                 cpu_block_f64(sw, cs.f64, idx, cnt, &ws, simd, res);
-            cpu_finish(sw, &cs.f64[sw->n_data == 1 ? 0 : sw->trials[idx[0]].replicate], idx, cnt, res);
+            cpu_finish(sw, cs.f64, idx, cnt, &ws, res);
             size_t now;
 #pragma omp atomic capture
             now = done += (size_t)cnt;

@@ -12,19 +12,41 @@
  * the batch, in batch order) for all lanes before partial p+1.
  */
 
-/* The dataset as the training dtype sees it: d2 = ((T)x + (T)c)^2, y. */
+/* The dataset as the training dtype sees it: d2 = ((T)x + (T)c)^2, y. d2
+ * depends only on x and c, so a dataset with the previous one's x (the
+ * generated replicates share one) shares its d2; in double, y is the
+ * dataset's own array. */
 typedef struct OS_FN(cpu_data) {
     OS_T *d2, *y;
+    int own_d2, own_y; /* which of them this struct allocated */
 } OS_FN(cpu_data);
 
-static int OS_FN(cpu_data_make)(OS_FN(cpu_data) *cd, const os_dataset *d)
+static void OS_FN(cpu_data_free)(OS_FN(cpu_data) *cd)
 {
-    cd->d2 = malloc((size_t)d->n * sizeof *cd->d2);
-    cd->y = malloc((size_t)d->n * sizeof *cd->y);
-    if (!cd->d2 || !cd->y) return 0;
-    for (int i = 0; i < d->n; ++i) {
-        cd->d2[i] = OS_FN(os_point_d2)(d->x[i], d->c);
-        cd->y[i] = (OS_T)d->y[i];
+    if (cd->own_d2) free(cd->d2);
+    if (cd->own_y) free(cd->y);
+    memset(cd, 0, sizeof *cd);
+}
+
+static int OS_FN(cpu_data_make)(OS_FN(cpu_data) *cd, const os_dataset *d, const os_dataset *prev,
+                                const OS_FN(cpu_data) *prev_cd)
+{
+    memset(cd, 0, sizeof *cd);
+    if (prev && prev->x == d->x && prev->n == d->n && memcmp(&prev->c, &d->c, sizeof d->c) == 0) {
+        cd->d2 = prev_cd->d2;
+    } else {
+        cd->d2 = malloc((size_t)d->n * sizeof *cd->d2);
+        if (!cd->d2) return 0;
+        cd->own_d2 = 1;
+        for (int i = 0; i < d->n; ++i) cd->d2[i] = OS_FN(os_point_d2)(d->x[i], d->c);
+    }
+    if (sizeof(OS_T) == sizeof(double)) {
+        cd->y = (OS_T *)(void *)d->y;
+    } else {
+        cd->y = malloc((size_t)d->n * sizeof *cd->y);
+        if (!cd->y) return 0;
+        cd->own_y = 1;
+        for (int i = 0; i < d->n; ++i) cd->y[i] = (OS_T)d->y[i];
     }
     return 1;
 }
@@ -195,6 +217,10 @@ static void OS_FN(cpu_block)(const os_sweep *sw, const OS_FN(cpu_data) *cds, con
     const os_dataset *d = os_sweep_dataset(sw, idx[0]);
     const OS_FN(cpu_data) *cd = &cds[sw->n_data == 1 ? 0 : sw->trials[idx[0]].replicate];
     const int n = d->n, shuffle = sw->spec->shuffle, bs = sw->trials[idx[0]].batch_size;
+    /* a block of several seeds (cpu_plan_mix_seeds): every lane its own data
+     * and its seed's order, lane-major, as with --shuffle trial */
+    int mixed = 0;
+    for (int t = 1; t < cnt && sw->n_data > 1; ++t) mixed |= sw->trials[idx[t]].replicate != sw->trials[idx[0]].replicate;
     OS_T *bd2 = (OS_T *)ws->bd2, *by = (OS_T *)ws->by, *ld2 = (OS_T *)ws->ld2, *ly = (OS_T *)ws->ly;
     int max_ep = 0;
     for (int t = 0; t < cnt; ++t) {
@@ -205,7 +231,7 @@ static void OS_FN(cpu_block)(const os_sweep *sw, const OS_FN(cpu_data) *cds, con
     }
     for (int e = 0; e < max_ep; ++e) {
         const OS_T *sd2 = cd->d2, *sy = cd->y; /* the shared batch order's data */
-        if (shuffle == OS_SHUFFLE_SHARED) {
+        if (shuffle == OS_SHUFFLE_SHARED && !mixed) {
             const os_trial *t0 = &sw->trials[idx[0]];
             cpu_make_order(ws, t0->seed, t0->order_stream, (uint32_t)e, (uint32_t)n);
             for (int j = 0; j < n; ++j) bd2[j] = cd->d2[ws->order[j]], by[j] = cd->y[ws->order[j]];
@@ -221,23 +247,44 @@ static void OS_FN(cpu_block)(const os_sweep *sw, const OS_FN(cpu_data) *cds, con
                 any |= active[l];
             }
             if (!any) continue;
-            if (shuffle == OS_SHUFFLE_TRIAL) {
+            if (shuffle == OS_SHUFFLE_TRIAL || mixed) {
+                /* each lane's order (lanes of one seed and stream share it) and data */
+                const uint32_t *ord[OS_CPU_LANES];
+                const OS_T *ld[OS_CPU_LANES], *lyv[OS_CPU_LANES];
                 for (int l = 0; l < lanes; ++l) {
-                    const os_trial *tl = &sw->trials[idx[c0 + l]];
-                    cpu_make_order(ws, tl->seed, tl->order_stream, (uint32_t)e, (uint32_t)n);
-                    if (simd) {
-                        for (int j = 0; j < n; ++j) {
-                            ld2[(size_t)j * OS_CPU_LANES + l] = cd->d2[ws->order[j]];
-                            ly[(size_t)j * OS_CPU_LANES + l] = cd->y[ws->order[j]];
+                    const os_trial *tl = &sw->trials[idx[c0 + l]], *tp = l ? &sw->trials[idx[c0 + l - 1]] : NULL;
+                    const OS_FN(cpu_data) *cdl = &cds[sw->n_data == 1 ? 0 : tl->replicate];
+                    ld[l] = cdl->d2;
+                    lyv[l] = cdl->y;
+                    uint32_t *own = ws->lorder + (size_t)l * (size_t)n;
+                    if (tp && (shuffle == OS_SHUFFLE_NONE || (tl->seed == tp->seed && tl->order_stream == tp->order_stream))) {
+                        ord[l] = ord[l - 1];
+                    } else if (shuffle == OS_SHUFFLE_NONE) {
+                        for (int j = 0; j < n; ++j) own[j] = (uint32_t)j;
+                        ord[l] = own;
+                    } else {
+                        cpu_make_order_to(ws, own, tl->seed, tl->order_stream, (uint32_t)e, (uint32_t)n);
+                        ord[l] = own;
+                    }
+                }
+                if (simd) {
+                    /* lane-major, one batch position (a row of lanes) at a time */
+                    for (int j = 0; j < n; ++j) {
+                        OS_T *rd = ld2 + (size_t)j * OS_CPU_LANES, *ry = ly + (size_t)j * OS_CPU_LANES;
+                        for (int l = 0; l < lanes; ++l) {
+                            const uint32_t o = ord[l][j];
+                            rd[l] = ld[l][o];
+                            ry[l] = lyv[l][o];
                         }
-                    } else if (active[l]) {
-                        for (int j = 0; j < n; ++j)
-                            bd2[j] = cd->d2[ws->order[j]], by[j] = cd->y[ws->order[j]];
+                    }
+                    OS_FN(cpu_lanes_epoch)(&tr[c0], &cfg[c0], lanes, active, ld2, ly, 1, n, bs);
+                } else {
+                    for (int l = 0; l < lanes; ++l) {
+                        if (!active[l]) continue;
+                        for (int j = 0; j < n; ++j) bd2[j] = ld[l][ord[l][j]], by[j] = lyv[l][ord[l][j]];
                         OS_FN(cpu_epoch)(&tr[c0 + l], &cfg[c0 + l], bd2, by, n, bs, e, NULL);
                     }
                 }
-                if (simd)
-                    OS_FN(cpu_lanes_epoch)(&tr[c0], &cfg[c0], lanes, active, ld2, ly, 1, n, bs);
             } else if (simd) {
                 OS_FN(cpu_lanes_epoch)(&tr[c0], &cfg[c0], lanes, active, sd2, sy, 0, n, bs);
             } else {

@@ -240,17 +240,28 @@ static os_status plan_datasets(const os_spec *s, os_sweep *sw, os_error *err)
         os_set_error(err, "out of memory for %zu datasets", sw->n_data);
         return OS_ERUNTIME;
     }
-    /* each dataset finds its own loss minimum: build them in parallel */
-    os_status first = OS_OK;
+    if (s->data_file) return os_dataset_make(s, 0, &sw->data[0], err);
+    /* the replicates differ only in y: they share replicate 0's x, and the
+     * loss-minimum search shares all its work that does not involve y
+     * (os_minscan); runs of replicates are built and searched in parallel */
+    os_minscan *scan = NULL;
+    os_status first = os_dataset_generate_points(s, 0, NULL, &sw->data[0], err);
+    if (first || (first = os_minscan_make(&sw->data[0], &scan, err))) return first;
+    const long runs = ((long)sw->n_data + 63) / 64;
 #pragma omp parallel for schedule(dynamic, 1) num_threads(os_spec_threads(s))
-    for (long r = 0; r < (long)sw->n_data; ++r) {
+    for (long g = 0; g < runs; ++g) {
+        const size_t r0 = (size_t)g * 64, cnt = sw->n_data - r0 < 64 ? sw->n_data - r0 : 64;
         os_error e;
-        const os_status rs = os_dataset_make(s, (uint32_t)r, &sw->data[r], &e);
+        os_status rs = OS_OK;
+        for (size_t r = r0 > 0 ? r0 : 1; !rs && r < r0 + cnt; ++r)
+            rs = os_dataset_generate_points(s, (uint32_t)r, sw->data[0].x, &sw->data[r], &e);
+        if (!rs) rs = os_dataset_find_minima(scan, &sw->data[r0], cnt, &e);
         if (rs) {
 #pragma omp critical
             if (!first) first = rs, *err = e;
         }
     }
+    os_minscan_free(scan);
     return first;
 }
 

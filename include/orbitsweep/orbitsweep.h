@@ -224,6 +224,7 @@ typedef struct os_dataset {
     double c;              /* the model's known offset */
     double ref_wa, ref_wb; /* reference of param_error */
     double min_loss, min_wa, min_wb;
+    int x_borrowed;        /* x belongs to another dataset (os_dataset_free leaves it) */
 } os_dataset;
 
 /* The dataset of one replicate: the generated Earth->Mars data
@@ -232,6 +233,11 @@ os_status os_dataset_make(const os_spec *spec, uint32_t replicate, os_dataset *o
 /* The generated dataset of one replicate. */
 os_status os_dataset_generate(const os_spec *spec, uint32_t replicate, os_dataset *out,
                               os_error *err);
+/* The generated points of one replicate without the loss minimum. x is
+ * the same for every replicate: shared_x, another replicate's x, is
+ * borrowed (NULL: computed into a fresh array). */
+os_status os_dataset_generate_points(const os_spec *spec, uint32_t replicate, const double *shared_x,
+                                     os_dataset *out, os_error *err);
 /* x,y from a CSV file (header x,y). */
 os_status os_dataset_load(const char *path, double offset, os_dataset *out, os_error *err);
 /* The loss minimum over (Wa, Wb) in double (fills min_*). */
@@ -240,6 +246,18 @@ os_status os_dataset_find_minimum(os_dataset *d, os_error *err);
  * model's canonical summation order (point i into partial i mod 8). */
 double os_dataset_loss(const os_dataset *d, double wa, double wb);
 void os_dataset_free(os_dataset *d);
+
+/* What the loss-minimum search of every dataset with the same points x and
+ * offset c shares (everything but y: the scan's Wa samples, their masks,
+ * sqrt(s) terms, sum(s) and counts), made once from d's x, c and n. */
+typedef struct os_minscan os_minscan;
+os_status os_minscan_make(const os_dataset *d, os_minscan **out, os_error *err);
+void os_minscan_free(os_minscan *scan);
+/* The loss minima of ds[0..count) (fills min_*), datasets with the scan's
+ * x, c and n and each its own y: the same doubles as
+ * os_dataset_find_minimum on each, several datasets side by side in SIMD
+ * lanes. A dataset with other points gets os_dataset_find_minimum. */
+os_status os_dataset_find_minima(const os_minscan *scan, os_dataset *ds, size_t count, os_error *err);
 
 /* ---- the plan (src/plan.c) ---- */
 
