@@ -297,8 +297,9 @@ static os_status plan_schedulers(const os_spec *s, os_sweep *sw, os_error *err)
 double os_sweep_memory(double n_trials, double n_data, double n)
 {
     const double per_trial = (double)(sizeof(os_trial) + sizeof(os_result)) + 64; /* + a backend's plan */
-    const double per_point = 2 * 8 + 2 * 8 + 2 * 4 + 8; /* x, y; d2, y in double and float; the minimum's scan */
-    return n_trials * per_trial + n_data * (n * per_point + 4096) + 64.0 * 1048576; /* + the table's buffers */
+    const double per_point = 8 + 4; /* each replicate's y in double and float (x and d2 are shared) */
+    const double shared = n * (8 + 8 + 4 + 300 * 8); /* x, d2 in each dtype, the loss-minimum scan's table */
+    return n_trials * per_trial + n_data * (n * per_point + 4096) + shared + 64.0 * 1048576; /* + table buffers */
 }
 
 /* The sweep's memory against --max-memory, or what the machine has. */

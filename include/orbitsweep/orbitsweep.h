@@ -316,7 +316,8 @@ os_status os_sweep_block(const os_sweep *sw, size_t first, size_t n, os_sweep *b
 
 /* Bytes a sweep of n_trials trainings over n_data datasets of n points
  * needs while it runs and writes its table: trials, results, the backend's
- * plan, datasets with their copies in each dtype. */
+ * plan, the datasets (one y per replicate; x, d2 and the loss-minimum
+ * scan shared). A streamed run counts one block of trials. */
 double os_sweep_memory(double n_trials, double n_data, double n);
 void os_sweep_free(os_sweep *sw);
 
