@@ -258,7 +258,8 @@ int os_write_rows(FILE *f, const os_sweep *sw, const os_result *res)
                 lens[tid] = (size_t)(o - bufs[tid]);
             }
         }
-        for (int t = 0; t < used && !failed; ++t) fwrite(bufs[t], 1, lens[t], f);
+        for (int t = 0; t < used && !failed; ++t)
+            if (lens[t]) fwrite(bufs[t], 1, lens[t], f);
     }
     for (int t = 0; t < OS_MAX_WRITERS; ++t) free(bufs[t]);
     for (size_t k = 0; k < sw->spec->n_scheds; ++k) free(fields[k]);
