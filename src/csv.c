@@ -288,7 +288,7 @@ int os_csv_stream_from(os_csv_stream *s, FILE *first, FILE *rest, FILE *tee, siz
     s->tee = tee;
     if (first) s->src[s->n_src++] = first;
     if (rest) s->src[s->n_src++] = rest;
-    s->cap = chunk < 64 ? 64 : chunk;
+    s->cap = chunk < 8 ? 8 : chunk;
     s->r.buf = malloc(s->cap);
     s->r.scratch = malloc(s->cap);
     if (!s->r.buf || !s->r.scratch) {
