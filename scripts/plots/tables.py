@@ -139,9 +139,11 @@ def heatmap(args):
     plt = pyplot()
     xs = sorted({x for _, x in cells})
     ylabels = list(dict.fromkeys(lab for lab, _ in cells))
+    xi = {x: i for i, x in enumerate(xs)}
+    yi = {lab: i for i, lab in enumerate(ylabels)}
     z = np.full((len(ylabels), len(xs)), np.nan)
     for (lab, x), v in cells.items():
-        z[ylabels.index(lab), xs.index(x)] = v
+        z[yi[lab], xi[x]] = v
 
     finite = z[np.isfinite(z)]
     if args.metric == "success":
