@@ -2,8 +2,10 @@
 """plot.py — figures from orbitsweep results tables and traces.
 
 Results tables (orbitsweep run):
-  heatmap         results.csv [-o heatmap.png] [--metric M] [--x lr] [--y optimizer,scheduler]
-                  median final error over learning rate x (optimizer, scheduler)
+  heatmap         results.csv|summary.csv [-o heatmap.png] [--metric M] [--x lr]
+                  [--y optimizer,scheduler]
+                  median final error over learning rate x (optimizer, scheduler); from
+                  a summary (orbitsweep summarize) the same figure, read in a moment
   lr-sensitivity  results.csv [--metric param_error|loss_gap] [--group optimizer[,scheduler]]
                   final error against learning rate, median and 25-75% band over seeds
   profile         results.csv [--metric steps_to_target|param_error] [--tau-max T]

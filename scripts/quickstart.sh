@@ -3,7 +3,8 @@
 # study's four optimizers x 64 log-spaced learning rates x its three
 # schedulers x 8 seeds (6,144 trainings, 100 epochs, batch 64). Leaves
 # results.csv, summary.csv (one row per configuration, seeds pooled) and
-# heatmaps of the final error and success rate in OUT_DIR (default: out/).
+# heatmaps of the final error and success rate (drawn from summary.csv) in
+# OUT_DIR (default: out/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${1:-out}
@@ -24,5 +25,7 @@ build/orbitsweep run \
   -o "$out/results.csv"
 
 build/orbitsweep summarize "$out/results.csv" -o "$out/summary.csv"
-/usr/bin/python3 scripts/plot.py heatmap "$out/results.csv" -o "$out/heatmap_param_error.png"
-/usr/bin/python3 scripts/plot.py heatmap "$out/results.csv" -o "$out/heatmap_success.png" --metric success
+# the heatmaps from the summary: the same figures as from results.csv (one
+# configuration per cell), without reading every training
+/usr/bin/python3 scripts/plot.py heatmap "$out/summary.csv" -o "$out/heatmap_param_error.png"
+/usr/bin/python3 scripts/plot.py heatmap "$out/summary.csv" -o "$out/heatmap_success.png" --metric success

@@ -482,19 +482,19 @@ static int cmd_summarize(int argc, char **argv)
     const double target = o.target;
     if (strcmp(in, "-") == 0) in = "/dev/stdin"; /* run -o - | orbitsweep summarize - */
     if ((rc = check_output(out, in))) return free(o.out), rc;
-    os_summary s;
-    st = os_summary_load(in, target, &s, &err);
+    os_summary_spool s; /* the summary, made in bounded memory before the output is opened */
+    st = os_summary_spool_load(in, target, NULL, &s, &err);
     if (st) return free(o.out), fail(&err, st);
     os_atomic_file af;
     FILE *f;
     rc = open_output(&af, out, &f);
     if (!rc) {
-        os_summary_write(f, &s); /* a failed write: the commit says why */
+        os_summary_spool_write(f, &s); /* a failed write: the commit says why */
         rc = close_output(&af, f, 1);
         if (!rc && !quiet && f != stdout)
             printf("%zu configurations from %zu trainings -> %s\n", s.n_groups, s.n_trainings, out);
     }
-    os_summary_free(&s);
+    os_summary_spool_free(&s);
     free(o.out);
     return rc;
 }

@@ -5,13 +5,15 @@
  * column) and gives each group its success and divergence rates, the
  * quartiles of param_error and loss_gap, and the median steps_to_target.
  * Reading and writing are separate so that bad input is found before any
- * output exists.
+ * output exists. The table is streamed: see summarize.c for how groups are
+ * found without keeping its rows.
  */
 #ifndef ORBITSWEEP_SUMMARIZE_H
 #define ORBITSWEEP_SUMMARIZE_H
 
 #include <stddef.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 #include "orbitsweep/orbitsweep.h"
 
@@ -44,7 +46,9 @@ typedef struct os_summary {
  * param_error <= target and not diverged. Returns OS_OK, OS_EINPUT (a
  * missing or malformed file, a missing column, a bad field, no rows; the
  * message names the file and the line and column) or OS_ERUNTIME (out of
- * memory). On failure *out is empty and needs no free. */
+ * memory). On failure *out is empty and needs no free. The table is
+ * streamed (summarize.c); the groups are kept, so memory grows with their
+ * number: the command line uses the spool below instead. */
 os_status os_summary_load(const char *path, double target, os_summary *out, os_error *err);
 
 /* Write the summary table, header first (RFC 4180). Returns 0, or -1 if
@@ -52,6 +56,38 @@ os_status os_summary_load(const char *path, double target, os_summary *out, os_e
 int os_summary_write(FILE *f, const os_summary *s);
 
 void os_summary_free(os_summary *s);
+
+/* The summary table as text, header first, in an unlinked temporary file
+ * ($TMPDIR, else /tmp; in memory if none can be made): what summarize
+ * writes, made in bounded memory and complete before any output exists. */
+typedef struct os_summary_spool {
+    FILE *f;
+    char *mem;            /* the text when f is an open_memstream */
+    size_t mem_size;
+    off_t start, len;     /* where the rows start; the text's length */
+    size_t n_groups, n_trainings;
+    double target;
+} os_summary_spool;
+
+/* How a summary is made, for tests (NULL: the defaults). */
+typedef struct os_summary_tuning {
+    size_t read_bytes;    /* the read window's first size (0: 1 MiB) */
+    int hash_grouping;    /* 1: group through the hash table from the start */
+    int used_hash;        /* out: 1 if the hash table made the summary (a
+                             configuration came back after others, the
+                             input could not be read twice, or asked) */
+} os_summary_tuning;
+
+/* As os_summary_load, into a spool (same errors; out of room for the
+ * temporary file is OS_ERUNTIME). */
+os_status os_summary_spool_load(const char *path, double target, os_summary_tuning *tune,
+                                os_summary_spool *out, os_error *err);
+/* Copy the spool's text to f. Returns 0, or -1 on an error. */
+int os_summary_spool_write(FILE *f, os_summary_spool *s);
+void os_summary_spool_free(os_summary_spool *s);
+
+os_status os_summary_load_tuned(const char *path, double target, os_summary_tuning *tune, os_summary *out,
+                                os_error *err);
 
 /* Load path, then write its summary to out; nothing is written on failure. */
 os_status os_summarize(const char *path, FILE *out, double target, os_error *err);

@@ -178,6 +178,20 @@ TEST(Format, TableLikeValues)
     EXPECT_EQ(c.bad, 0);
 }
 
+// What summaries hold: fractions k/n (rates), integers, differences.
+TEST(Format, SummaryLikeValues)
+{
+    Checker c;
+    for (int n = 1; n <= 400; ++n)
+        for (int k = 0; k <= n; ++k) c.dbl((double)k / (double)n);
+    std::mt19937_64 rng(99);
+    for (int i = 0; i < 200000; ++i) {
+        c.dbl((double)(rng() % 100000000000000000ull));
+        c.dbl((double)(int64_t)(rng() >> 11) * 0x1p-30);
+    }
+    EXPECT_EQ(c.bad, 0);
+}
+
 // Neighbours of powers of two (where a double's rounding interval is
 // lopsided) and of powers of ten (where the digit count changes).
 TEST(Format, Boundaries)

@@ -67,6 +67,13 @@ class PlotTest(unittest.TestCase):
                        "multistep:milestones=4/8/10/12/14/16/18/20/22/24,gamma=0.8",
                        "-o", "adam.csv", *small)
         cls.orbitsweep("data", "-o", "d.csv")
+        cls.orbitsweep("summarize", "r.csv", "-o", "s.csv", "--quiet")
+        # an even number of seeds (the median between two trainings) and a
+        # diverging lr, for the summary-vs-results figures
+        cls.orbitsweep("run", "--optimizer", "sgd,adam", "--lr", "logspace(-3,0.3,7)",
+                       "--scheduler", "constant", "--scheduler", "step:step_size=5,gamma=0.5",
+                       "--seeds", "4", "-o", "r4.csv", *small)
+        cls.orbitsweep("summarize", "r4.csv", "-o", "s4.csv", "--quiet")
         with open(os.path.join(d, "r.csv"), newline="") as f:
             cls.rows = list(csv.DictReader(f))
 
@@ -113,6 +120,49 @@ class PlotTest(unittest.TestCase):
         self.plot("heatmap", "r.csv", "-o", "heat.png", "--metric", "success")
         cells = len({(r["optimizer"], r["scheduler"]) for r in self.rows})
         self.assertPng("heat.png", (11, max(3.0, 0.32 * cells + 1.8)))
+
+    def test_heatmap_from_summary_is_the_same_figure(self):
+        """A summary gives the same PNG, byte for byte, as its results table."""
+        for table, summary in (("r.csv", "s.csv"), ("r4.csv", "s4.csv")):
+            for metric in ("param_error", "success", "loss_gap", "steps_to_target"):
+                with self.subTest(table=table, metric=metric):
+                    a, b = "hr_%s_%s.png" % (table, metric), "hs_%s_%s.png" % (table, metric)
+                    self.plot("heatmap", table, "-o", a, "--metric", metric, "--dpi", "60")
+                    self.plot("heatmap", summary, "-o", b, "--metric", metric, "--dpi", "60")
+                    with open(self.path(a), "rb") as fa, open(self.path(b), "rb") as fb:
+                        self.assertEqual(fa.read(), fb.read(), "%s and %s differ" % (a, b))
+
+    def test_heatmap_cells_are_summarize_medians(self):
+        """The results-table cell is numpy's median (finite values: bit for bit),
+        +inf where an infinity is a neighbour, as summarize computes it."""
+        sys.path.insert(0, os.path.join(HERE, "..", "scripts"))
+        import numpy as np
+        from plots.tables import median_numpy
+
+        rng = np.random.default_rng(3)
+        for n in range(1, 12):
+            for _ in range(200):
+                v = list(rng.random(n) * 10.0 ** rng.integers(-6, 2))
+                self.assertEqual(median_numpy(v), float(np.quantile(v, 0.5)), v)
+        self.assertEqual(median_numpy([1.0, float("inf")]), float("inf"))
+        self.assertEqual(median_numpy([1.0, 2.0, float("inf")]), 2.0)
+        # and each summary cell is the median of its trainings in r4.csv
+        with open(self.path("s4.csv"), newline="") as f:
+            summary = list(csv.DictReader(f))
+        with open(self.path("r4.csv"), newline="") as f:
+            rows = list(csv.DictReader(f))
+        for srow in summary:
+            key = (srow["optimizer"], srow["lr"], srow["scheduler"])
+            pe = [float("inf") if r["diverged"] == "1" else float(r["param_error"])
+                  for r in rows if (r["optimizer"], r["lr"], r["scheduler"]) == key]
+            self.assertEqual(len(pe), 4)
+            self.assertEqual(median_numpy(pe), float(srow["param_error_median"]), key)
+
+    def test_heatmap_summary_bad_input(self):
+        """A cell holding two configurations of a summary is refused, naming --y."""
+        self.assertBadInput("x5.png", "heatmap", "s.csv", "--y", "optimizer",
+                            names=["--y", "s.csv"])
+        self.assertBadInput("x6.png", "heatmap", "s.csv", "--y", "nope", names=["--x/--y", "nope"])
 
     def test_lr_sensitivity(self):
         self.plot("lr-sensitivity", "r.csv", "-o", "lrs.png")

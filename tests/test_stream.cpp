@@ -239,6 +239,9 @@ long peak_kb(const std::vector<std::string> &args, const std::string &cwd, int *
 // of 2^16 keep the run's peak far below that (the bound is one block).
 TEST_F(StreamCli, ABlockBoundsTheMemory)
 {
+#ifdef OS_SANITIZED
+    GTEST_SKIP() << "AddressSanitizer's shadow memory counts in the peak";
+#endif
     int status = -1;
     const long kb = peak_kb({"run", "--optimizer", "sgd,adam", "--lr", "logspace(-4,0,500000)", "--epochs", "1",
                              "--n", "32", "--batch-size", "32", "--block", "65536", "--quiet", "-o", "big.csv"},

@@ -3,19 +3,31 @@
 // hand-written results table whose groups were computed by hand, then the
 // command line through the built binary (OS_BIN): the same table, bad input
 // (exit 2, one stderr line, no file left behind), and run -> summarize end
-// to end.
+// to end. Then the streaming: the windowed CSV reader against the
+// whole-file one, generated tables (adjacent and shuffled, every read
+// window size) against a reference grouping written here, the same
+// messages from both grouping paths, stdin and pipes, and the memory of a
+// large table.
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <map>
+#include <random>
 #include <sstream>
 #include <string>
 #include <vector>
 
+#include <sys/resource.h>
+
 #include "summarize.h"
 #include "test_util.h"
+
+extern "C" {
+#include "csv.h"
+}
 
 namespace {
 
@@ -543,6 +555,514 @@ TEST_F(summarize, RunThenSummarize)
         EXPECT_LE(t.num(i, "param_error_q25"), t.num(i, "param_error_median"));
         EXPECT_LE(t.num(i, "param_error_median"), t.num(i, "param_error_q75"));
     }
+}
+
+// ---------------------------------------------------------------------------
+// 4. the streaming reader: the same records as the whole-file reader
+
+struct Record {
+    int rc, line;
+    std::vector<std::string> fields;
+    std::string problem;
+    bool operator==(const Record &o) const
+    {
+        return rc == o.rc && line == o.line && fields == o.fields && problem == o.problem;
+    }
+};
+
+std::ostream &operator<<(std::ostream &os, const Record &r)
+{
+    os << "rc " << r.rc << " line " << r.line << " [";
+    for (const auto &f : r.fields) os << "'" << f << "' ";
+    return os << "] " << r.problem;
+}
+
+std::vector<Record> read_whole(const std::string &path)
+{
+    std::vector<Record> v;
+    os_csv r;
+    if (!os_csv_open(&r, path.c_str(), (size_t)-1)) {
+        v.push_back({-9, 0, {}, os_csv_why(&r)});
+        return v;
+    }
+    for (;;) {
+        const int rc = os_csv_next(&r);
+        Record rec{rc, r.line, {}, rc < 0 ? r.problem : ""};
+        if (rc == 1)
+            for (int i = 0; i < r.n_fields; ++i) rec.fields.push_back(r.fields[i]);
+        v.push_back(rec);
+        if (rc != 1) break;
+    }
+    os_csv_close(&r);
+    return v;
+}
+
+// With a NUL byte anywhere the whole-file reader refuses the file at once;
+// the stream says so when it reaches it, or find_nul does after a problem
+// found before it.
+std::vector<Record> read_stream(const std::string &path, size_t window)
+{
+    std::vector<Record> v;
+    os_csv_stream s;
+    if (!os_csv_stream_open(&s, path.c_str(), window)) {
+        v.push_back({-9, 0, {}, os_csv_why(&s.r)});
+        return v;
+    }
+    for (;;) {
+        const int rc = os_csv_stream_next(&s);
+        Record rec{rc, s.r.line, {}, rc < 0 ? s.r.problem : ""};
+        if (rc == 1)
+            for (int i = 0; i < s.r.n_fields; ++i) rec.fields.push_back(s.r.fields[i]);
+        if (rc < 0 && os_csv_stream_find_nul(&s)) rec.problem = s.r.problem;  // as summarize does
+        v.push_back(rec);
+        if (rc != 1) break;
+    }
+    os_csv_stream_close(&s);
+    return v;
+}
+
+TEST_F(summarize, StreamReaderMatchesWholeFileReader)
+{
+    const std::vector<std::string> texts = {
+        "a,b\n1,2\n",
+        "a,b\r\n1,2\r\n\r\n\n3,4",
+        "\xEF\xBB\xBF" "a,b\n1,2\n",
+        "\xEF\xBB",
+        "",
+        "\n\n\r\n",
+        "a,\"b,c\"\n\"x\"\"y\",\"multi\nline\r\nfield\"\n5,6\r",
+        "a,b\n\"unterminated,2\n3,4\n",
+        "a,b\n\"closed\"x,2\n",
+        "a,b\n\"q\"\r\n\"r\"\rz\n",
+        "a,b\nx\ry,2\r",
+        "a,b\n1,2\n\"\"\"\"\n,\n,,\n\r",
+        "a\"b\"c,d\n",
+        std::string("a,b\n1,2\n3,") + '\0' + "4\n",
+        std::string("a,b\n\"bad\"x,2\n") + std::string(300, 'z') + "\n" + '\0',
+    };
+    std::string big = "h1,h2,h3\n";  // records longer than the smallest windows
+    std::mt19937 rng(5);
+    for (int i = 0; i < 60; ++i) {
+        big += std::string(rng() % 90, 'x') + ",\"" + std::string(rng() % 40, ',') + "\"\"\n" +
+               std::string(rng() % 3, '\n') + "\"," + std::to_string(i) + (i % 7 ? "\n" : "\r\n");
+        if (i % 11 == 0) big += "\n";
+    }
+    std::vector<std::string> all = texts;
+    all.push_back(big);
+    all.push_back(big.substr(0, big.size() - 1));
+    all.push_back(big + "\"open");
+    for (size_t t = 0; t < all.size(); ++t) {
+        spit(path("c.csv"), all[t]);
+        const std::vector<Record> want = read_whole(path("c.csv"));
+        for (size_t w : {8, 9, 10, 13, 16, 31, 64, 100, 257, 4096}) {
+            SCOPED_TRACE("text " + std::to_string(t) + ", window " + std::to_string(w));
+            const std::vector<Record> got = read_stream(path("c.csv"), w);
+            const bool has_nul = all[t].find('\0') != std::string::npos;
+            if (!has_nul) {
+                ASSERT_EQ(got, want);
+                continue;
+            }
+            // a NUL: the whole-file reader fails to open; the stream ends in the same problem
+            ASSERT_EQ(want.size(), 1u);
+            EXPECT_EQ(got.back().problem, want[0].problem);
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// 5. generated tables: streaming, the hash table and a reference grouping
+
+struct GenRow {
+    std::string cfg;  // the 14 configuration fields as CSV
+    std::vector<std::string> cfg_fields;
+    std::string pe, gap, steps;
+    int diverged;
+};
+
+const char *const kOptimizers[] = {"sgd", "momentum", "rmsprop", "adam", "nesterov"};
+
+// A configuration's 14 fields; some schedulers are quoted (a comma inside).
+std::vector<std::string> gen_config(std::mt19937_64 &rng, int i)
+{
+    char lr[40];
+    std::snprintf(lr, sizeof lr, "%.17g", std::pow(10.0, -4.0 + 3.5 * (double)(rng() % 1000) / 999));
+    std::vector<std::string> f = {kOptimizers[rng() % 5], lr,
+                                  i % 3 == 0 ? "multistep:milestones=4/8,gamma=0.8" : "constant"};
+    for (int k = 0; k < 7; ++k) f.push_back(rng() % 2 ? "" : std::to_string(rng() % 3));
+    f.push_back(std::to_string(16 << (rng() % 3)));
+    f.push_back(std::to_string(1 + i));  // epochs: distinct per configuration index
+    f.push_back("0.1");
+    f.push_back("1.8");
+    return f;
+}
+
+std::string csv_field(const std::string &s)
+{
+    if (s.find_first_of(",\"\r\n") == std::string::npos) return s;
+    std::string q = "\"";
+    for (char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c);
+    return q + "\"";
+}
+
+std::string shortest(double v)
+{
+    char b[40];
+    os_fmt_double(b, sizeof b, v);
+    return b;
+}
+
+// A metric value as a table could hold it, special ones included.
+std::string gen_value(std::mt19937_64 &rng, bool negative_ok)
+{
+    switch (rng() % 20) {
+    case 0: return "nan";
+    case 1: return "inf";
+    case 2: return "0";
+    case 3: return negative_ok ? "-0" : "0";
+    case 4: return "1e-320";
+    case 5: return "0.01";  // the default target exactly
+    default: {
+        const double v = std::ldexp((double)(rng() >> 11), -53) * std::pow(10.0, -(double)(rng() % 6));
+        return shortest(negative_ok && rng() % 4 == 0 ? -v : v);
+    }
+    }
+}
+
+// n_configs configurations with 1..max_seeds trainings each, adjacent (as
+// orbitsweep writes them) or shuffled.
+std::vector<GenRow> gen_rows(uint64_t seed, int n_configs, int max_seeds, bool shuffle)
+{
+    std::mt19937_64 rng(seed);
+    std::vector<GenRow> rows;
+    for (int i = 0; i < n_configs; ++i) {
+        const std::vector<std::string> f = gen_config(rng, i);
+        std::string cfg;
+        for (size_t k = 0; k < f.size(); ++k) cfg += (k ? "," : "") + csv_field(f[k]);
+        const int n = 1 + (int)(rng() % max_seeds);
+        for (int j = 0; j < n; ++j) {
+            GenRow r{cfg, f, gen_value(rng, false), gen_value(rng, true), "", rng() % 8 == 0};
+            if (rng() % 3) r.steps = std::to_string(rng() % 500);
+            rows.push_back(r);
+        }
+    }
+    if (shuffle) std::shuffle(rows.begin(), rows.end(), rng);
+    return rows;
+}
+
+std::string gen_table(const std::vector<GenRow> &rows)
+{
+    std::string t = kHeader;
+    for (size_t i = 0; i < rows.size(); ++i)
+        t += row((int)i, rows[i].cfg.c_str(), (int)i, rows[i].diverged, rows[i].gap.c_str(),
+                 rows[i].pe.c_str(), rows[i].steps.c_str());
+    return t;
+}
+
+// The reference: groups by configuration text in order of first
+// appearance (std::map + a list), values read with strtod, quantiles by
+// numpy_linear.
+struct RefGroup {
+    std::vector<std::string> cfg;
+    std::vector<double> pe, gap, steps;
+    size_t n_success = 0, n_diverged = 0, n_reached = 0;
+};
+
+std::vector<RefGroup> reference(const std::vector<GenRow> &rows, double target)
+{
+    std::vector<RefGroup> groups;
+    std::map<std::string, size_t> index;
+    for (const GenRow &r : rows) {
+        auto it = index.find(r.cfg);
+        if (it == index.end()) {
+            it = index.emplace(r.cfg, groups.size()).first;
+            groups.push_back({});
+            groups.back().cfg = r.cfg_fields;
+        }
+        RefGroup &g = groups[it->second];
+        double pe = std::strtod(r.pe.c_str(), nullptr), gap = std::strtod(r.gap.c_str(), nullptr);
+        double steps = r.steps.empty() ? kInf : std::strtod(r.steps.c_str(), nullptr);
+        if (r.diverged) pe = gap = steps = kInf;
+        if (std::isnan(pe)) pe = kInf;
+        if (std::isnan(gap)) gap = kInf;
+        g.pe.push_back(pe);
+        g.gap.push_back(gap);
+        g.steps.push_back(steps);
+        g.n_diverged += r.diverged;
+        g.n_success += !r.diverged && pe <= target;
+        g.n_reached += std::isfinite(steps);
+    }
+    return groups;
+}
+
+// Bitwise, so that a zero's sign counts too (only where no -0 is involved:
+// numpy_linear's std::sort may order 0 and -0 either way).
+::testing::AssertionResult same_bits(double a, double b)
+{
+    if (std::memcmp(&a, &b, sizeof a) == 0) return ::testing::AssertionSuccess();
+    return ::testing::AssertionFailure() << std::hexfloat << a << " != " << b;
+}
+
+void check_against_reference(const os_summary &s, const std::vector<RefGroup> &ref)
+{
+    ASSERT_EQ(s.n_groups, ref.size());
+    for (size_t g = 0; g < ref.size(); ++g) {
+        SCOPED_TRACE("group " + std::to_string(g));
+        const os_summary_group &gr = s.groups[g];
+        const RefGroup &e = ref[g];
+        for (int k = 0; k < OS_SUMMARY_N_CONFIG; ++k) ASSERT_EQ(gr.config[k], e.cfg[k]);
+        ASSERT_EQ(gr.n, e.pe.size());
+        EXPECT_EQ(gr.n_success, e.n_success);
+        EXPECT_EQ(gr.n_diverged, e.n_diverged);
+        EXPECT_EQ(gr.n_reached, e.n_reached);
+        const double got[7] = {gr.pe_med, gr.pe_q25, gr.pe_q75, gr.gap_med, gr.gap_q25, gr.gap_q75, gr.steps_med};
+        const double want[7] = {numpy_linear(e.pe, 0.5),  numpy_linear(e.pe, 0.25),  numpy_linear(e.pe, 0.75),
+                                numpy_linear(e.gap, 0.5), numpy_linear(e.gap, 0.25), numpy_linear(e.gap, 0.75),
+                                numpy_linear(e.steps, 0.5)};
+        for (int k = 0; k < 7; ++k) EXPECT_TRUE(exactly(got[k], want[k])) << "statistic " << k;
+    }
+}
+
+struct Loaded {
+    os_summary s;
+    os_status st;
+    int used_hash;
+    std::string msg;
+};
+
+Loaded load(const std::string &p, size_t window, int hash_grouping, double target = 0.01)
+{
+    Loaded l;
+    os_summary_tuning t = {window, hash_grouping, -1};
+    os_error err;
+    err.msg[0] = 0;
+    l.st = os_summary_load_tuned(p.c_str(), target, &t, &l.s, &err);
+    l.used_hash = t.used_hash;
+    l.msg = err.msg;
+    return l;
+}
+
+std::string summary_text(const os_summary &s)
+{
+    char *buf = nullptr;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    os_summary_write(f, &s);
+    fclose(f);
+    std::string t(buf, len);
+    free(buf);
+    return t;
+}
+
+std::string spool_text(const std::string &p, size_t window, os_summary_tuning *t_out = nullptr)
+{
+    os_summary_tuning t = {window, 0, -1};
+    os_summary_spool sp;
+    os_error err;
+    EXPECT_EQ(os_summary_spool_load(p.c_str(), 0.01, &t, &sp, &err), OS_OK) << err.msg;
+    char *buf = nullptr;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    EXPECT_EQ(os_summary_spool_write(f, &sp), 0);
+    fclose(f);
+    os_summary_spool_free(&sp);
+    std::string text(buf, len);
+    free(buf);
+    if (t_out) *t_out = t;
+    return text;
+}
+
+TEST_F(summarize, StreamingEqualsReferenceAndHashTable)
+{
+    struct Size {
+        int configs, max_seeds;
+    };
+    for (const Size sz : {Size{1, 1}, Size{1, 40}, Size{3, 5}, Size{40, 8}, Size{300, 12}, Size{2000, 3}}) {
+        for (int shuffle = 0; shuffle < 2; ++shuffle) {
+            SCOPED_TRACE(std::to_string(sz.configs) + " configurations, " + (shuffle ? "shuffled" : "adjacent"));
+            const std::vector<GenRow> rows = gen_rows(1000 + sz.configs, sz.configs, sz.max_seeds, shuffle);
+            spit(path("g.csv"), gen_table(rows));
+            const std::vector<RefGroup> ref = reference(rows, 0.01);
+            Loaded hashed = load(path("g.csv"), 0, 1);
+            ASSERT_EQ(hashed.st, OS_OK) << hashed.msg;
+            check_against_reference(hashed.s, ref);
+            const std::string want_text = summary_text(hashed.s);
+            const bool scattered = ref.size() > 1 && shuffle;
+            // windows that put group and record boundaries everywhere
+            for (size_t w : {8, 11, 64, 97, 256, 1000, 4096, 1 << 20}) {
+                SCOPED_TRACE("window " + std::to_string(w));
+                Loaded st = load(path("g.csv"), w, 0);
+                ASSERT_EQ(st.st, OS_OK) << st.msg;
+                EXPECT_EQ(st.used_hash, scattered ? 1 : 0);
+                check_against_reference(st.s, ref);
+                EXPECT_EQ(summary_text(st.s), want_text);
+                EXPECT_EQ(st.s.n_trainings, rows.size());
+                os_summary_free(&st.s);
+                os_summary_tuning t;
+                EXPECT_EQ(spool_text(path("g.csv"), w, &t), want_text);
+                EXPECT_EQ(t.used_hash, scattered ? 1 : 0);
+            }
+            os_summary_free(&hashed.s);
+        }
+    }
+}
+
+// A configuration that comes back after others, once, at the very end:
+// the streaming pass gives up late and the hash table starts over.
+TEST_F(summarize, ConfigurationComingBackAtTheEnd)
+{
+    std::vector<GenRow> rows = gen_rows(77, 50, 4, false);
+    rows.push_back(rows.front());
+    rows.back().pe = "0.5";
+    spit(path("g.csv"), gen_table(rows));
+    const std::vector<RefGroup> ref = reference(rows, 0.01);
+    for (size_t w : {8, 100, 1 << 20}) {
+        Loaded st = load(path("g.csv"), w, 0);
+        ASSERT_EQ(st.st, OS_OK) << st.msg;
+        EXPECT_EQ(st.used_hash, 1);
+        check_against_reference(st.s, ref);
+        os_summary_free(&st.s);
+    }
+}
+
+// -0 among a group's values: the zero a quantile returns has the sign it
+// always had (the old code's qsort over the values in table order).
+TEST_F(summarize, NegativeZeroKeepsItsSign)
+{
+    const std::string h = kHeader;
+    const std::string t = h + row(0, G1, 0, 0, "-0", "0.004", "") + row(1, G1, 1, 0, "0", "0.004", "") +
+                          row(2, G1, 2, 0, "-0", "0.004", "") + row(3, G3, 0, 0, "-0", "0.5", "");
+    spit(path("z.csv"), t);
+    Loaded a = load(path("z.csv"), 0, 0), b = load(path("z.csv"), 0, 1);
+    ASSERT_EQ(a.st, OS_OK) << a.msg;
+    ASSERT_EQ(b.st, OS_OK) << b.msg;
+    EXPECT_EQ(summary_text(a.s), summary_text(b.s));
+    // qsort of {-0, 0, -0} by value: glibc keeps equal values in order (a merge sort)
+    std::vector<double> v = {-0.0, 0.0, -0.0};
+    qsort(v.data(), v.size(), sizeof(double), [](const void *x, const void *y) {
+        const double p = *(const double *)x, q = *(const double *)y;
+        return (p > q) - (p < q);
+    });
+    EXPECT_TRUE(same_bits(a.s.groups[0].gap_med, v[1]));
+    EXPECT_TRUE(same_bits(a.s.groups[1].gap_med, -0.0));
+    os_summary_free(&a.s);
+    os_summary_free(&b.s);
+}
+
+// Bad input: the same message whichever path reads it and whatever the
+// window, including a problem after the point where streaming gives up and
+// a NUL byte after an earlier problem (the whole-file reader's message).
+TEST_F(summarize, BadInputSameMessageOnEveryPath)
+{
+    std::vector<GenRow> rows = gen_rows(9, 30, 3, true);
+    const std::string good = gen_table(rows);
+    const std::string h = kHeader;
+    const std::vector<std::string> bad = {
+        good + row(999, G1, 0, 0, "0.1", "abc", "40"),
+        good + row(999, G1, 0, 3, "0.1", "0.1", "40"),
+        good + "1,2,3\n",
+        good + "1,\"2,3\n",
+        h + row(0, G1, 0, 0, "0.1", "x", "40") + row(1, G1, 1, 0, "0.1", "0.1", "40") + std::string(5000, 'y') +
+            '\0' + "\n",
+        h + std::string(3000, '\n') + row(0, G1, 0, 0, "0.1", "0.1", "4.5"),
+        std::string("a,b\n") + '\0',
+    };
+    for (size_t i = 0; i < bad.size(); ++i) {
+        SCOPED_TRACE("case " + std::to_string(i));
+        spit(path("b.csv"), bad[i]);
+        Loaded ref = load(path("b.csv"), 0, 1);
+        EXPECT_EQ(ref.st, OS_EINPUT);
+        EXPECT_NE(ref.msg, "");
+        for (size_t w : {8, 50, 1000, 1 << 20}) {
+            Loaded st = load(path("b.csv"), w, 0);
+            EXPECT_EQ(st.st, OS_EINPUT);
+            EXPECT_EQ(st.msg, ref.msg);
+        }
+        if (bad[i].find('\0') != std::string::npos) {
+            EXPECT_NE(ref.msg.find("NUL"), std::string::npos) << ref.msg;
+        }
+    }
+}
+
+// stdin: a regular file (read again by seeking) and a pipe (copied to a
+// temporary file as it streams), adjacent and shuffled: the same bytes as
+// from the file.
+TEST_F(summarize, StdinFileAndPipe)
+{
+    for (int shuffle = 0; shuffle < 2; ++shuffle) {
+        SCOPED_TRACE(shuffle ? "shuffled" : "adjacent");
+        spit(path("g.csv"), gen_table(gen_rows(31, 400, 6, shuffle)));
+        Proc p = run({"summarize", "g.csv"});
+        ASSERT_EQ(p.status, 0) << p.err;
+        Loaded ref = load(path("g.csv"), 0, 1);
+        ASSERT_EQ(ref.st, OS_OK);
+        EXPECT_EQ(p.out, summary_text(ref.s));
+        os_summary_free(&ref.s);
+        const std::string bin = OS_BIN, g = path("g.csv");
+        const std::string redirected = bin + " summarize - < " + g + " > " + path("s1.csv");
+        ASSERT_EQ(std::system(redirected.c_str()), 0);
+        EXPECT_EQ(slurp(path("s1.csv")), p.out);
+        const std::string piped = "cat " + g + " | " + bin + " summarize - -o " + path("s2.csv") + " --quiet";
+        ASSERT_EQ(std::system(piped.c_str()), 0);
+        EXPECT_EQ(slurp(path("s2.csv")), p.out);
+        // and a bad row at the end of a pipe: exit 2, nothing written
+        spit(path("bad.csv"), slurp(g) + row(9999, G1, 0, 0, "0.1", "zzz", ""));
+        const std::string bad = "cat " + path("bad.csv") + " | " + bin + " summarize - -o " + path("s3.csv") +
+                                " 2> " + path("err.txt");
+        const int rc = std::system(bad.c_str());
+        EXPECT_TRUE(WIFEXITED(rc) && WEXITSTATUS(rc) == 2) << rc;
+        EXPECT_NE(slurp(path("err.txt")).find("'zzz'"), std::string::npos);
+        EXPECT_FALSE(access(path("s3.csv").c_str(), F_OK) == 0);
+    }
+}
+
+// Memory: a table of ~80 MB in orbitsweep's order is summarized by a
+// process whose peak resident memory stays far below the table's size
+// (the whole-file reader alone needed twice the file). Loose bounds, no
+// timing.
+TEST_F(summarize, LargeTableInBoundedMemory)
+{
+#ifdef OS_SANITIZED
+    GTEST_SKIP() << "AddressSanitizer's shadow memory counts in the peak";
+#endif
+    std::string t = kHeader;
+    t.reserve(90u << 20);
+    std::mt19937_64 rng(4);
+    const int n_configs = 75000, seeds = 8;
+    char buf[512];
+    for (int c = 0, trial = 0; c < n_configs; ++c) {
+        for (int s = 0; s < seeds; ++s, ++trial) {
+            const double pe = std::ldexp((double)(rng() >> 11), -53);
+            std::snprintf(buf, sizeof buf,
+                          "%d,0.25,adam,%.17g,constant,,,,0.9,0.999,1e-08,0,64,100,0.1,1.8,%d,1.25,1.23,0.0105,0,"
+                          "%.17g,%.17g,%s,0.5\n",
+                          trial, 1e-4 * (1 + c), s, pe / 3, pe, s % 2 ? "" : "17");
+            t += buf;
+        }
+    }
+    spit(path("big.csv"), t);
+    const size_t file_kb = t.size() / 1024;
+    t.clear();
+    t.shrink_to_fit();
+    const pid_t pid = fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+        const int out = open("/dev/null", O_WRONLY);  // (the summary is written to s.csv)
+        if (out < 0 || chdir(work_.c_str()) != 0 || dup2(out, 1) < 0) _exit(126);
+        execl(OS_BIN, OS_BIN, "summarize", "big.csv", "-o", "s.csv", (char *)nullptr);
+        _exit(127);
+    }
+    int ws = 0;
+    struct rusage ru;
+    ASSERT_EQ(wait4(pid, &ws, 0, &ru), pid);
+    ASSERT_TRUE(WIFEXITED(ws) && WEXITSTATUS(ws) == 0) << ws;
+    const long peak_kb = ru.ru_maxrss;
+    EXPECT_LT(peak_kb, 48 * 1024) << "peak " << peak_kb << " KB for a " << file_kb << " KB table";
+    EXPECT_LT((size_t)peak_kb, file_kb / 2) << "peak " << peak_kb << " KB for a " << file_kb << " KB table";
+    const Table s = read_table(slurp(path("s.csv")));
+    ASSERT_TRUE(s.ok);
+    ASSERT_EQ(s.rows.size(), (size_t)n_configs);
+    EXPECT_EQ(s.at(n_configs - 1, "n"), "8");
+    EXPECT_EQ(s.at(0, "steps_to_target_median"), "");  // half reached: the median touches inf
 }
 
 }  // namespace

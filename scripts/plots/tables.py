@@ -6,9 +6,12 @@
 
 A metric is any column where lower is better (param_error, loss_gap,
 steps_to_target, ...); diverged trainings and empty cells count as +inf.
+
+The heatmap also reads a summary table (`orbitsweep summarize`, one row per
+configuration), which holds exactly the per-cell numbers it draws: a sweep
+of 10^7 trainings is plotted from its summary in a moment.
 """
 import math
-import statistics
 
 from .common import (PlotError, add_output_args, check_output, cost, group_styles,
                      legend_outside, new_figure, num, pyplot, quantile, read_csv, require,
@@ -31,6 +34,28 @@ def group_rows(rows, columns):
     return groups
 
 
+def is_summary(fields):
+    """Whether a table's header is a summary's (orbitsweep summarize)."""
+    return "success_rate" in fields and "param_error_median" in fields and "param_error" not in fields
+
+
+def median_numpy(values):
+    """The median as `orbitsweep summarize` computes it: numpy's linear
+    quantile with its two-sided lerp (so the same double), +inf where an
+    infinity is a neighbour."""
+    v = sorted(values)
+    pos = 0.5 * (len(v) - 1)
+    lo = int(math.floor(pos))
+    hi = min(lo + 1, len(v) - 1)
+    t = pos - lo
+    a, b = v[lo], v[hi]
+    if t == 0 or a == b:
+        return a
+    if math.isinf(a) or math.isinf(b):
+        return b if math.isinf(b) else a
+    return b - (b - a) * (1 - t) if t >= 0.5 else a + (b - a) * t
+
+
 def group_label(key):
     """Legend text of a group key."""
     return " / ".join(short_label(v) for v in key)
@@ -38,40 +63,87 @@ def group_label(key):
 
 # ---------------------------------------------------------------- heatmap
 
+def log_scale(v):
+    """A param_error or loss_gap as the heatmap draws it: log10, +inf kept."""
+    return v if math.isinf(v) else math.log10(max(v, 1e-12))
+
+
 def heatmap_cell(rows, metric, target):
-    """One heatmap cell: the median over its rows (success: the fraction)."""
+    """One heatmap cell from a results table: the median over its rows
+    (success: the fraction), computed as `orbitsweep summarize` does, so a
+    summary gives the same cell."""
     if metric == "success":
         ok = [r["diverged"] == "0" and num(r["param_error"]) <= target for r in rows]
         return sum(ok) / len(ok)
     if metric == "steps_to_target":
-        return statistics.median([num(r["steps_to_target"], math.inf) for r in rows])
-    vals = [cost(r, metric) for r in rows]
-    return statistics.median([v if math.isinf(v) else math.log10(max(v, 1e-12)) for v in vals])
+        return median_numpy([cost(r, "steps_to_target") for r in rows])
+    return log_scale(median_numpy([cost(r, metric) for r in rows]))
+
+
+# The summary column behind each heatmap metric.
+SUMMARY_COLUMN = {"param_error": "param_error_median", "loss_gap": "loss_gap_median",
+                  "success": "success_rate", "steps_to_target": "steps_to_target_median"}
+
+
+def heatmap_cells_from_summary(path, fields, rows, ykeys, x, metric):
+    """{(y label, x): value} and the trainings behind the figure, from a
+    summary: each cell must be one configuration (a median over several
+    needs their trainings: the results table)."""
+    col = SUMMARY_COLUMN[metric]
+    require(fields, [col, "n"], path, "--metric")
+    cells, where = {}, {}
+    for i, r in enumerate(rows):
+        key = (" / ".join(r[k] for k in ykeys), num(r[x]))
+        if key in cells:
+            raise PlotError("--y: summary '%s' has more than one configuration in the cell %s = %s, "
+                            "%s = %s (rows %d and %d); name the columns that differ in --y, or plot "
+                            "the results table" % (path, "/".join(ykeys), key[0], x, r[x],
+                                                   where[key] + 2, i + 2))
+        where[key] = i
+        if metric in ("param_error", "loss_gap"):
+            cells[key] = log_scale(num(r[col], math.inf))
+        else:  # steps_to_target: empty when the median never reached it
+            cells[key] = num(r[col], math.inf)
+    return cells, sum(int(num(r["n"], 0)) for r in rows)
 
 
 def heatmap(args):
     """Learning rate (log axis) across, optimizer x scheduler down (or any two
     columns named by --x/--y), each cell the median over seeds (and any other
-    axis) of the metric: param_error or loss_gap (log10), success (fraction
-    with param_error <= target, not diverged) or steps_to_target. Diverged
-    trainings count as the worst value of the colour scale."""
+    axis) of the metric: param_error or loss_gap (log10 of the median),
+    success (fraction with param_error <= target, not diverged) or
+    steps_to_target. Diverged trainings count as the worst value of the
+    colour scale. The table is a results table or its summary (orbitsweep
+    summarize; the same figure when each cell is one configuration, as with
+    the default --y, and the summary was made with the same --target)."""
     import numpy as np
 
     check_output(args.output)
     ykeys = split_columns(args.y)
-    metric_cols = ["param_error", "diverged"] if args.metric == "success" else [args.metric]
-    rows = read_table(args.table, [(k, "--x/--y") for k in ykeys + [args.x]] +
-                      [(c, "--metric") for c in metric_cols])
-    plt = pyplot()
-    xs = sorted({num(r[args.x]) for r in rows})
-    groups = {}
-    for r in rows:
-        groups.setdefault((" / ".join(r[k] for k in ykeys), num(r[args.x])), []).append(r)
-    ylabels = list(dict.fromkeys(lab for lab, _ in groups))
+    fields, rows = read_csv(args.table)
+    require(fields, ykeys + [args.x], args.table, "--x/--y")
     target = args.target
+    if is_summary(fields):
+        cells, trainings = heatmap_cells_from_summary(args.table, fields, rows, ykeys, args.x,
+                                                      args.metric)
+        per_cell = sorted({int(num(r["n"], 0)) for r in rows})
+        seeds = "%d" % per_cell[0] if len(per_cell) == 1 else "%d-%d" % (per_cell[0], per_cell[-1])
+    else:
+        metric_cols = ["param_error", "diverged"] if args.metric == "success" else [args.metric]
+        require(fields, metric_cols, args.table, "--metric")
+        groups = {}
+        for r in rows:
+            groups.setdefault((" / ".join(r[k] for k in ykeys), num(r[args.x])), []).append(r)
+        cells = {key: heatmap_cell(g, args.metric, target) for key, g in groups.items()}
+        trainings, seeds = len(rows), "%d" % len({r.get("seed") for r in rows})
+    plt = pyplot()
+    xs = sorted({x for _, x in cells})
+    ylabels = list(dict.fromkeys(lab for lab, _ in cells))
+    xi = {x: i for i, x in enumerate(xs)}
+    yi = {lab: i for i, lab in enumerate(ylabels)}
     z = np.full((len(ylabels), len(xs)), np.nan)
-    for (lab, x), g in groups.items():
-        z[ylabels.index(lab), xs.index(x)] = heatmap_cell(g, args.metric, target)
+    for (lab, x), v in cells.items():
+        z[yi[lab], xi[x]] = v
 
     finite = z[np.isfinite(z)]
     if args.metric == "success":
@@ -82,7 +154,7 @@ def heatmap(args):
     else:
         vmin = float(np.floor(finite.min())) if finite.size else -4.0
         vmax = float(np.ceil(min(finite.max(), 1.0))) if finite.size else 1.0
-        cmap, label = "viridis", "median log10 %s (diverged = top of scale)" % args.metric
+        cmap, label = "viridis", "log10 median %s (diverged = top of scale)" % args.metric
     z = np.where(np.isinf(z), vmax, z)
 
     fig_h = max(3.0, 0.32 * len(ylabels) + 1.8)
@@ -107,10 +179,9 @@ def heatmap(args):
     ax.set_xlabel(args.x + (" (log scale)" if ax.get_xscale() == "log" else ""))
     ax.set_ylabel(" / ".join(ykeys))
     fig.colorbar(mesh, ax=ax).set_label(label)
-    seeds = len({r.get("seed") for r in rows})
     epochs = sorted({r.get("epochs", "?") for r in rows})
-    ax.set_title("orbitsweep: %d trainings, %s epochs, %d seeds per cell — %s" %
-                 (len(rows), "/".join(epochs), seeds, args.metric), fontsize=10)
+    ax.set_title("orbitsweep: %d trainings, %s epochs, %s seeds per cell — %s" %
+                 (trainings, "/".join(epochs), seeds, args.metric), fontsize=10)
     fig.tight_layout()
     save(fig, args)
 
@@ -302,7 +373,8 @@ def register(sub):
     """Add heatmap, lr-sensitivity and profile to the subcommand parser."""
     h = sub.add_parser("heatmap", help="learning rate x (optimizer, scheduler) heatmap",
                        description=heatmap.__doc__)
-    h.add_argument("table")
+    h.add_argument("table", help="results table (orbitsweep run) or its summary (orbitsweep "
+                   "summarize)")
     h.add_argument("-o", "--output", default="heatmap.png")
     h.add_argument("--metric", default="param_error",
                    choices=["param_error", "loss_gap", "success", "steps_to_target"])

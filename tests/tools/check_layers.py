@@ -15,7 +15,7 @@ import sys
 
 # The layers, first to last; a file may use files of its own or earlier layers.
 LAYERS = [
-    {"error", "fmt", "shortest", "value", "csv", "npz", "atomic", "memory"},  # utilities: depend on nothing
+    {"error", "fmt", "shortest", "numtext", "value", "csv", "npz", "atomic", "memory"},  # utilities: depend on nothing
     {"spec", "sched_spec"},                # the spec and its tables
     {"dataset"},
     {"plan"},
