@@ -280,7 +280,7 @@ int os_write_results(FILE *f, const os_sweep *sw, const os_result *res)
 struct os_results_npz {
     os_npz *z;
     size_t n_cols;
-    void *buf; /* one block's column */
+    void *buf; /* one block's column per writer thread */
     size_t cap;
 };
 
@@ -351,43 +351,65 @@ os_results_npz *os_results_npz_open(int fd, const os_sweep *sw)
     return t;
 }
 
+/* Column c of a block into buf (n values of its array type). */
+static void npz_fill(const os_sweep *blk, const os_result *res, size_t c, void *buf)
+{
+    const char *name;
+    const int type = npz_column(blk, c, &name);
+    const size_t n = blk->n_trials;
+    int64_t *i8 = buf;
+    uint64_t *u8 = buf;
+    double *f8 = buf;
+    float *f4 = buf;
+    int32_t *i4 = buf;
+    if (c == 0) {
+        for (size_t i = 0; i < n; ++i) i8[i] = (int64_t)(blk->first + i);
+    } else if (c <= OS_AX_COUNT) {
+        for (size_t i = 0; i < n; ++i) {
+            const double v = os_trial_axis(&blk->trials[i], (int)c - 1);
+            if (type == NPZ_F8) f8[i] = v;
+            else if (type == NPZ_I8) i8[i] = (int64_t)v;
+            else i4[i] = (int32_t)v;
+        }
+    } else if (c == OS_AX_COUNT + 1) {
+        for (size_t i = 0; i < n; ++i) u8[i] = blk->trials[i].seed;
+    } else {
+        for (size_t i = 0; i < n; ++i) {
+            const mval v = measured_value(blk, i, &res[i], c - OS_AX_COUNT - 2);
+            if (type == NPZ_I8) i8[i] = v.i;
+            else if (type == NPZ_F4) f4[i] = (float)v.d;
+            else f8[i] = v.d;
+        }
+    }
+}
+
+/* The columns are filled and written in parallel, each by one thread into
+ * its own buffer (pwrite at the column's place; its CRC its own). */
 int os_results_npz_rows(os_results_npz *t, const os_sweep *blk, const os_result *res)
 {
     const size_t n = blk->n_trials;
-    if (n * 8 > t->cap) {
+    int want = os_spec_threads(blk->spec), failed = 0;
+    want = want < OS_MAX_WRITERS ? want : OS_MAX_WRITERS;
+    want = want < (int)t->n_cols ? want : (int)t->n_cols;
+    if (n * 8 * (size_t)want > t->cap) {
         free(t->buf);
-        t->cap = n * 8;
+        t->cap = n * 8 * (size_t)want;
         if (!(t->buf = malloc(t->cap))) return t->cap = 0, -1;
     }
-    for (size_t c = 0; c < t->n_cols; ++c) {
-        const char *name;
-        const int type = npz_column(blk, c, &name);
-        int64_t *i8 = t->buf;
-        uint64_t *u8 = t->buf;
-        double *f8 = t->buf;
-        float *f4 = t->buf;
-        int32_t *i4 = t->buf;
-        for (size_t i = 0; i < n; ++i) {
-            const os_trial *tr = &blk->trials[i];
-            if (c == 0) {
-                i8[i] = (int64_t)(blk->first + i);
-            } else if (c <= OS_AX_COUNT) {
-                const double v = os_trial_axis(tr, (int)c - 1);
-                if (type == NPZ_F8) f8[i] = v;
-                else if (type == NPZ_I8) i8[i] = (int64_t)v;
-                else i4[i] = (int32_t)v;
-            } else if (c == OS_AX_COUNT + 1) {
-                u8[i] = tr->seed;
-            } else {
-                const mval v = measured_value(blk, i, &res[i], c - OS_AX_COUNT - 2);
-                if (type == NPZ_I8) i8[i] = v.i;
-                else if (type == NPZ_F4) f4[i] = (float)v.d;
-                else f8[i] = v.d;
-            }
+#pragma omp parallel for schedule(dynamic, 1) num_threads(want)
+    for (long c = 0; c < (long)t->n_cols; ++c) {
+        int tid = 0;
+#ifdef _OPENMP
+        tid = omp_get_thread_num();
+#endif
+        void *buf = (char *)t->buf + (size_t)tid * n * 8;
+        npz_fill(blk, res, (size_t)c, buf);
+        if (os_npz_write(t->z, (size_t)c, blk->first, buf, n)) {
+#pragma omp atomic write
+            failed = 1;
         }
-        if (os_npz_write(t->z, c, blk->first, t->buf, n)) return -1;
     }
-    return 0;
+    return failed ? -1 : 0;
 }
 
 int os_results_npz_finish(os_results_npz *t)
