@@ -26,6 +26,7 @@
 #include <cfloat>
 #include <charconv>
 #include <cmath>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <system_error>
@@ -119,15 +120,25 @@ int special(char *out, double v)
 
 /* A normal value whose binary significand is not a power of two: its
  * rounding interval is symmetric, half an ulp to each side. */
-template <class T> bool symmetric(T v, T min_normal)
+bool symmetric(double v)
 {
-    int e;
-    return std::fabs(v) >= min_normal && std::frexp(v, &e) != (v < 0 ? (T)-0.5 : (T)0.5);
+    uint64_t b;
+    std::memcpy(&b, &v, sizeof b);
+    const uint64_t e = (b >> 52) & 0x7FF;
+    return e != 0 && e != 0x7FF && (b & ((UINT64_C(1) << 52) - 1)) != 0;
+}
+
+bool symmetric(float v)
+{
+    uint32_t b;
+    std::memcpy(&b, &v, sizeof b);
+    const uint32_t e = (b >> 23) & 0xFF;
+    return e != 0 && e != 0xFF && (b & ((UINT32_C(1) << 23) - 1)) != 0;
 }
 
 template <class T> int format(char *buf, size_t size, T v, int first, int last, T min_normal)
 {
-    char out[40];
+    char tmp[40], *out = size >= sizeof tmp ? buf : tmp; /* the text is at most 24 bytes */
     int len;
     if (!std::isfinite(v)) {
         len = special(out, (double)v);
@@ -135,12 +146,12 @@ template <class T> int format(char *buf, size_t size, T v, int first, int last, 
         char d[32];
         int x;
         const int k = shortest_digits(v, d, &x);
-        if ((k <= first && (v == 0 || std::fabs(v) >= min_normal)) || symmetric(v, min_normal))
+        if ((k <= first && (v == 0 || std::fabs(v) >= min_normal)) || symmetric(v))
             len = layout_g(out, std::signbit(v), d, k, x, k > first ? k : first);
         else
             len = search(out, v, k > first ? k : first, last);
     }
-    if (size == 0) return len;
+    if (out == buf || size == 0) return len;
     const size_t n = (size_t)len < size ? (size_t)len : size - 1;
     std::memcpy(buf, out, n);
     buf[n] = 0;
