@@ -173,26 +173,15 @@ static cu_loss_fn cu_loss(int tile)
     }
 }
 
-/* A launch shape for `count` trainings at `tile` lanes each: blocks no
- * larger than keeps every SM busy, and no more blocks than are resident at
- * once (the grid-stride loop takes the rest, in balanced rounds). */
-struct cu_shape {
-    int grid, block;
-};
-
+/* The launch shape of fn for `count` trainings (cu_block_for, cu_grid_for). */
 template <typename F>
-static cudaError_t cu_shape_for(F fn, size_t count, int tile, int sms, cu_shape *sh)
+static cudaError_t cu_shape_for(F fn, size_t count, int tile, int sms, int max_blocks, cu_shape *sh)
 {
-    const size_t threads = count * (size_t)tile;
-    int block = CU_BLOCK_MAX;
-    while (block > 64 && (threads + block - 1) / block < (size_t)(2 * sms)) block /= 2;
+    const int block = cu_block_for(count, tile, sms);
     int per_sm = 0;
     const cudaError_t e = cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, fn, block, 0);
     if (e != cudaSuccess) return e;
-    const size_t need = (threads + block - 1) / block, cap = (size_t)std::max(per_sm, 1) * (size_t)sms;
-    const size_t rounds = (need + cap - 1) / cap;
-    sh->block = block;
-    sh->grid = (int)((need + rounds - 1) / rounds);
+    *sh = cu_grid_for(count, tile, sms, block, per_sm, max_blocks);
     return cudaSuccess;
 }
 
@@ -217,6 +206,8 @@ struct cu_report {
     void *ctx;
     std::atomic<size_t> *done;
     size_t total;
+    std::atomic<bool> *stop; /* several: set when a GPU fails or a thread cannot start */
+    char *halted;            /* set when this GPU stopped because of *stop */
 };
 
 /* Trains plan positions [s0, s1) on device dev, filling their os_result rows. */
@@ -249,6 +240,7 @@ static os_status cu_device_run(const cu_plan &pl, int dev, size_t s0, size_t s1,
     cu_loss_fn loss = NULL;
     os_status st = OS_ERUNTIME;
 
+    if (m == 0) return OS_OK; /* an empty slice: nothing to start (chunk would be 0) */
     CU_TRY(cudaSetDevice(dev));
     CU_TRY(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev));
     CU_TRY(cudaStreamCreateWithFlags(&sc, cudaStreamNonBlocking));
@@ -329,6 +321,11 @@ static os_status cu_device_run(const cu_plan &pl, int dev, size_t s0, size_t s1,
 
     /* launch chunk k, then finish chunk k-1 while k trains */
     for (size_t k = 0; k <= n_chunks; ++k) {
+        if (rep.stop && rep.stop->load()) { /* another GPU failed: stop between chunks */
+            *rep.halted = 1;
+            os_set_error(err, "stopped: another GPU failed");
+            goto fail;
+        }
         if (k < n_chunks) {
             const int b = (int)(k & 1);
             const size_t c0 = s0 + k * chunk, cnt = std::min(chunk, s1 - c0);
@@ -336,10 +333,10 @@ static os_status cu_device_run(const cu_plan &pl, int dev, size_t s0, size_t s1,
             a.jobs = d_jobs[b];
             a.n_jobs = cnt;
             a.out = d_out[b];
-            CU_TRY(cu_shape_for(train, cnt, tile, sms, &tsh));
+            CU_TRY(cu_shape_for(train, cnt, tile, sms, s->max_blocks, &tsh));
             train<<<tsh.grid, tsh.block, 0, sc>>>(a);
             CU_TRY(cudaGetLastError());
-            CU_TRY(cu_shape_for(loss, cnt, tile, sms, &lsh));
+            CU_TRY(cu_shape_for(loss, cnt, tile, sms, s->max_blocks, &lsh));
             loss<<<lsh.grid, lsh.block, 0, sc>>>(d_jobs[b], cnt, d_out[b], d_d64, pl.n, pl.single_data);
             CU_TRY(cudaGetLastError());
             CU_TRY(cudaEventRecord(ev[b], sc));
@@ -427,39 +424,52 @@ static os_status cu_run(const os_sweep *sw, os_result *res, os_progress_fn progr
     st = cu_plan_make(sw, &pl, err);
     if (st) return st;
 
-    /* contiguous slices of the launch order, balanced by epochs */
-    std::vector<size_t> cut(nd + 1, nt);
-    cut[0] = 0;
-    {
-        double total = 0, acc = 0;
-        for (size_t k = 0; k < nt; ++k) total += pl.configs[pl.jobs[k].cfg].epochs;
-        int d = 1;
-        for (size_t k = 0; k < nt && d < nd; ++k) {
-            acc += pl.configs[pl.jobs[k].cfg].epochs;
-            while (d < nd && acc >= total * d / nd) cut[d++] = k + 1;
-        }
-    }
+    /* contiguous slices of the launch order, balanced by epochs; a GPU
+     * whose slice is empty (more GPUs than trainings) starts nothing */
+    const std::vector<size_t> cut = cu_plan_split(pl, nd);
+    std::vector<int> busy;
+    for (int d = 0; d < nd; ++d)
+        if (cut[d + 1] > cut[d]) busy.push_back(d);
 
-    if (nd == 1) {
-        const cu_report rep = {progress, ctx, NULL, nt};
-        st = cu_device_run_any(pl, devs[0].index, 0, nt, res, rep, err);
+    if (busy.size() == 1) {
+        const int d = busy[0];
+        const cu_report rep = {progress, ctx, NULL, nt, NULL, NULL};
+        st = cu_device_run_any(pl, devs[d].index, cut[d], cut[d + 1], res, rep, err);
     } else {
         std::atomic<size_t> done(0);
-        std::atomic<int> running(nd);
+        std::atomic<bool> stop(false);
+        std::atomic<int> running(0);
         std::vector<os_status> sts(nd, OS_OK);
         std::vector<os_error> errs(nd);
+        std::vector<char> halted(nd, 0);
         std::vector<std::thread> th;
-        for (int d = 0; d < nd; ++d)
-            th.emplace_back([&, d]() {
-                const cu_report rep = {NULL, NULL, &done, nt};
-                sts[d] = cu_device_run_any(pl, devs[d].index, cut[d], cut[d + 1], res, rep, &errs[d]);
+        th.reserve(busy.size());
+        bool started = true;
+        for (int d : busy) {
+            running.fetch_add(1);
+            try {
+                th.emplace_back([&, d]() {
+                    const cu_report rep = {NULL, NULL, &done, nt, &stop, &halted[d]};
+                    sts[d] = cu_device_run_any(pl, devs[d].index, cut[d], cut[d + 1], res, rep, &errs[d]);
+                    if (sts[d]) stop.store(true);
+                    running.fetch_sub(1);
+                });
+            } catch (const std::exception &e) { /* the GPUs started so far stop and are joined below */
                 running.fetch_sub(1);
-            });
+                stop.store(true);
+                started = false;
+                os_set_error(err, "CUDA backend: cannot start a thread for GPU %d: %s", devs[d].index, e.what());
+                break;
+            }
+        }
         while (running.load() > 0) { /* the callback runs on this thread only */
             std::this_thread::sleep_for(std::chrono::milliseconds(20));
-            if (progress) progress(ctx, done.load(), nt);
+            if (progress && started) progress(ctx, done.load(), nt);
         }
         for (std::thread &t : th) t.join();
+        if (!started) return OS_ERUNTIME;
+        for (int d = 0; d < nd && !st; ++d) /* the first GPU that failed on its own, not one told to stop */
+            if (sts[d] && !halted[d]) st = sts[d], *err = errs[d];
         for (int d = 0; d < nd && !st; ++d)
             if (sts[d]) st = sts[d], *err = errs[d];
     }
