@@ -155,7 +155,9 @@ static inline os_status cu_plan_make(const os_sweep *sw, cu_plan *pl, os_error *
         pl->order.swap(idx);
     }
     pl->jobs.resize(nt);
-    for (size_t k = 0; k < nt; ++k) {
+#pragma omp parallel for schedule(static) if (nt > 65536)
+    for (long kk = 0; kk < (long)nt; ++kk) {
+        const size_t k = (size_t)kk;
         const os_trial *t = &sw->trials[pl->order[k]];
         pl->jobs[k].cfg = t->cfg;
         pl->jobs[k].rep = t->replicate;
