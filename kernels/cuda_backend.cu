@@ -173,26 +173,15 @@ static cu_loss_fn cu_loss(int tile)
     }
 }
 
-/* A launch shape for `count` trainings at `tile` lanes each: blocks no
- * larger than keeps every SM busy, and no more blocks than are resident at
- * once (the grid-stride loop takes the rest, in balanced rounds). */
-struct cu_shape {
-    int grid, block;
-};
-
+/* The launch shape of fn for `count` trainings (cu_block_for, cu_grid_for). */
 template <typename F>
-static cudaError_t cu_shape_for(F fn, size_t count, int tile, int sms, cu_shape *sh)
+static cudaError_t cu_shape_for(F fn, size_t count, int tile, int sms, int max_blocks, cu_shape *sh)
 {
-    const size_t threads = count * (size_t)tile;
-    int block = CU_BLOCK_MAX;
-    while (block > 64 && (threads + block - 1) / block < (size_t)(2 * sms)) block /= 2;
+    const int block = cu_block_for(count, tile, sms);
     int per_sm = 0;
     const cudaError_t e = cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, fn, block, 0);
     if (e != cudaSuccess) return e;
-    const size_t need = (threads + block - 1) / block, cap = (size_t)std::max(per_sm, 1) * (size_t)sms;
-    const size_t rounds = (need + cap - 1) / cap;
-    sh->block = block;
-    sh->grid = (int)((need + rounds - 1) / rounds);
+    *sh = cu_grid_for(count, tile, sms, block, per_sm, max_blocks);
     return cudaSuccess;
 }
 
@@ -217,70 +206,118 @@ struct cu_report {
     void *ctx;
     std::atomic<size_t> *done;
     size_t total;
+    std::atomic<bool> *stop; /* several: set when a GPU fails or a thread cannot start */
+    char *halted;            /* set when this GPU stopped because of *stop */
 };
 
-/* Trains plan positions [s0, s1) on device dev, filling their os_result rows. */
-template <typename T>
-static os_status cu_device_run(const cu_plan &pl, int dev, size_t s0, size_t s1, os_result *res,
-                               const cu_report &rep, os_error *err)
-{
-    const os_sweep *sw = pl.sw;
-    const os_spec *s = sw->spec;
-    const size_t m = s1 - s0, np = pl.d64.size();
+/* Every CUDA resource of one device's run, released by the destructor on
+ * every way out: a CUDA error (CU_TRY's goto), an exception (bad_alloc)
+ * or success. After a kernel fault the context is gone and the frees fail
+ * too: ignored. */
+template <typename T> struct cu_dev_res {
     cudaStream_t sc = NULL, sx = NULL;
-    cudaEvent_t ev[2] = {NULL, NULL};
+    cudaEvent_t start[2] = {NULL, NULL}, done[2] = {NULL, NULL}; /* around each chunk's kernels */
     cu_config *d_cfg = NULL;
     cu_ref *d_ref = NULL;
     os_sched *d_sched = NULL;
-    std::vector<double *> d_cos(s->n_scheds, (double *)NULL);
-    std::vector<os_sched> h_sched(sw->scheds, sw->scheds + s->n_scheds);
+    std::vector<double *> d_cos;
     cu_point<double> *d_d64 = NULL;
     cu_point<float> *d_d32 = NULL;
     cu_point<T> *d_table = NULL;
     cu_job *d_jobs[2] = {NULL, NULL};
     os_result *d_out[2] = {NULL, NULL};
-    std::vector<os_result> h_out;
+    cu_job *h_jobs[2] = {NULL, NULL}; /* pinned: a chunk's job list on its way up */
+    os_result *h_out = NULL;          /* pinned: a chunk's results on their way back */
+
+    cu_dev_res() = default;
+    cu_dev_res(const cu_dev_res &) = delete;
+    cu_dev_res &operator=(const cu_dev_res &) = delete;
+    ~cu_dev_res()
+    {
+        if (sc) cudaStreamSynchronize(sc); /* nothing in flight reads what is freed below */
+        if (sx) cudaStreamSynchronize(sx);
+        for (int b = 0; b < 2; ++b) {
+            cudaFree(d_jobs[b]);
+            cudaFree(d_out[b]);
+            cudaFreeHost(h_jobs[b]);
+            if (start[b]) cudaEventDestroy(start[b]);
+            if (done[b]) cudaEventDestroy(done[b]);
+        }
+        cudaFreeHost(h_out);
+        cudaFree(d_table);
+        cudaFree(d_d32);
+        cudaFree(d_d64);
+        cudaFree(d_sched);
+        for (double *p : d_cos) cudaFree(p);
+        cudaFree(d_ref);
+        cudaFree(d_cfg);
+        if (sc) cudaStreamDestroy(sc);
+        if (sx) cudaStreamDestroy(sx);
+        (void)cudaGetLastError();
+    }
+};
+
+/* Trains plan positions [s0, s1) on device dev, filling their os_result
+ * rows; *kernel_s gets the training and final-loss kernels' own time
+ * (cudaEvents, every chunk's summed). Host memory is taken before any CUDA
+ * resource, and every CUDA resource is held by cu_dev_res. */
+template <typename T>
+static os_status cu_device_run(const cu_plan &pl, int dev, size_t s0, size_t s1, os_result *res,
+                               const cu_report &rep, double *kernel_s, os_error *err)
+{
+    const os_sweep *sw = pl.sw;
+    const os_spec *s = sw->spec;
+    const size_t m = s1 - s0, np = pl.d64.size();
+    *kernel_s = 0;
+    if (m == 0) return OS_OK; /* an empty slice: nothing to start (a chunk would be 0) */
+    const size_t chunk = std::min(m, std::max<size_t>(1, (size_t)s->cuda_chunk)), n_chunks = (m + chunk - 1) / chunk;
+    std::vector<os_sched> h_sched(sw->scheds, sw->scheds + s->n_scheds); /* host memory first */
+    cu_dev_res<T> r;
+    r.d_cos.assign(s->n_scheds, (double *)NULL);
     cu_args<T> a;
     cu_shape tsh, lsh;
-    size_t chunk = 0, n_chunks = 0, free_b = 0, total_b = 0;
+    size_t free_b = 0, total_b = 0;
     int sms = 0, tile = s->tile;
     bool perm = pl.shuffle == OS_SHUFFLE_TRIAL;
     typename cu_kernels<T>::train_fn train = NULL;
     cu_loss_fn loss = NULL;
-    os_status st = OS_ERUNTIME;
 
     CU_TRY(cudaSetDevice(dev));
     CU_TRY(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev));
-    CU_TRY(cudaStreamCreateWithFlags(&sc, cudaStreamNonBlocking));
-    CU_TRY(cudaStreamCreateWithFlags(&sx, cudaStreamNonBlocking));
-    CU_TRY(cudaEventCreateWithFlags(&ev[0], cudaEventDisableTiming));
-    CU_TRY(cudaEventCreateWithFlags(&ev[1], cudaEventDisableTiming));
+    CU_TRY(cudaStreamCreateWithFlags(&r.sc, cudaStreamNonBlocking));
+    CU_TRY(cudaStreamCreateWithFlags(&r.sx, cudaStreamNonBlocking));
+    for (int b = 0; b < 2; ++b) {
+        CU_TRY(cudaEventCreate(&r.start[b]));
+        CU_TRY(cudaEventCreate(&r.done[b]));
+    }
 
     /* the tables every training reads */
-    CU_TRY(cudaMalloc(&d_cfg, pl.configs.size() * sizeof *d_cfg));
-    CU_TRY(cudaMemcpyAsync(d_cfg, pl.configs.data(), pl.configs.size() * sizeof *d_cfg, cudaMemcpyHostToDevice, sc));
-    CU_TRY(cudaMalloc(&d_ref, pl.refs.size() * sizeof *d_ref));
-    CU_TRY(cudaMemcpyAsync(d_ref, pl.refs.data(), pl.refs.size() * sizeof *d_ref, cudaMemcpyHostToDevice, sc));
+    CU_TRY(cudaMalloc(&r.d_cfg, pl.configs.size() * sizeof *r.d_cfg));
+    CU_TRY(cudaMemcpyAsync(r.d_cfg, pl.configs.data(), pl.configs.size() * sizeof *r.d_cfg, cudaMemcpyHostToDevice,
+                           r.sc));
+    CU_TRY(cudaMalloc(&r.d_ref, pl.refs.size() * sizeof *r.d_ref));
+    CU_TRY(cudaMemcpyAsync(r.d_ref, pl.refs.data(), pl.refs.size() * sizeof *r.d_ref, cudaMemcpyHostToDevice, r.sc));
     for (size_t k = 0; k < s->n_scheds; ++k) { /* cosine tables: the host libm's bits */
         if (!h_sched[k].cos_tab || h_sched[k].cos_len <= 0) continue;
         const size_t bytes = (size_t)h_sched[k].cos_len * sizeof(double);
-        CU_TRY(cudaMalloc(&d_cos[k], bytes));
-        CU_TRY(cudaMemcpyAsync(d_cos[k], h_sched[k].cos_tab, bytes, cudaMemcpyHostToDevice, sc));
-        h_sched[k].cos_tab = d_cos[k];
+        CU_TRY(cudaMalloc(&r.d_cos[k], bytes));
+        CU_TRY(cudaMemcpyAsync(r.d_cos[k], h_sched[k].cos_tab, bytes, cudaMemcpyHostToDevice, r.sc));
+        h_sched[k].cos_tab = r.d_cos[k];
     }
-    CU_TRY(cudaMalloc(&d_sched, h_sched.size() * sizeof *d_sched));
-    CU_TRY(cudaMemcpyAsync(d_sched, h_sched.data(), h_sched.size() * sizeof *d_sched, cudaMemcpyHostToDevice, sc));
-    CU_TRY(cudaMalloc(&d_d64, np * sizeof *d_d64));
-    CU_TRY(cudaMemcpyAsync(d_d64, pl.d64.data(), np * sizeof *d_d64, cudaMemcpyHostToDevice, sc));
+    CU_TRY(cudaMalloc(&r.d_sched, h_sched.size() * sizeof *r.d_sched));
+    CU_TRY(cudaMemcpyAsync(r.d_sched, h_sched.data(), h_sched.size() * sizeof *r.d_sched, cudaMemcpyHostToDevice,
+                           r.sc));
+    CU_TRY(cudaMalloc(&r.d_d64, np * sizeof *r.d_d64));
+    CU_TRY(cudaMemcpyAsync(r.d_d64, pl.d64.data(), np * sizeof *r.d_d64, cudaMemcpyHostToDevice, r.sc));
     if (pl.dtype == OS_DTYPE_F32) {
-        CU_TRY(cudaMalloc(&d_d32, np * sizeof *d_d32));
-        CU_TRY(cudaMemcpyAsync(d_d32, pl.d32.data(), np * sizeof *d_d32, cudaMemcpyHostToDevice, sc));
+        CU_TRY(cudaMalloc(&r.d_d32, np * sizeof *r.d_d32));
+        CU_TRY(cudaMemcpyAsync(r.d_d32, pl.d32.data(), np * sizeof *r.d_d32, cudaMemcpyHostToDevice, r.sc));
     }
     memset(&a, 0, sizeof a);
-    a.configs = d_cfg;
-    a.scheds = d_sched;
-    a.refs = d_ref;
-    a.data = pl.dtype == OS_DTYPE_F32 ? (const cu_point<T> *)d_d32 : (const cu_point<T> *)d_d64;
+    a.configs = r.d_cfg;
+    a.scheds = r.d_sched;
+    a.refs = r.d_ref;
+    a.data = pl.dtype == OS_DTYPE_F32 ? (const cu_point<T> *)r.d_d32 : (const cu_point<T> *)r.d_d64;
     a.base_seed = s->seed;
     a.n = pl.n;
     a.max_ep = pl.max_ep;
@@ -292,25 +329,22 @@ static os_status cu_device_run(const cu_plan &pl, int dev, size_t s0, size_t s1,
     if (pl.shuffle == OS_SHUFFLE_SHARED) {
         const double bytes = (double)pl.reps * pl.max_ep * pl.n * sizeof(cu_point<T>);
         CU_TRY(cudaMemGetInfo(&free_b, &total_b));
-        const double limit = std::min((double)s->cuda_table_bytes,
-                                      (double)free_b / 4);
-        if (bytes > 0 && bytes <= limit && cudaMalloc(&d_table, (size_t)bytes) == cudaSuccess) {
+        const double limit = std::min((double)s->cuda_table_bytes, (double)free_b / 4);
+        if (bytes > 0 && bytes <= limit && cudaMalloc(&r.d_table, (size_t)bytes) == cudaSuccess) {
             const size_t total = (size_t)pl.reps * pl.max_ep * pl.n;
             const int grid = (int)std::min<size_t>((total + 255) / 256, (size_t)sms * 32);
-            cu_table_kernel<T><<<grid, 256, 0, sc>>>(d_table, a.data, pl.n, pl.max_ep, pl.reps, s->seed,
-                                                     pl.single_data);
+            cu_table_kernel<T><<<grid, 256, 0, r.sc>>>(r.d_table, a.data, pl.n, pl.max_ep, pl.reps, s->seed,
+                                                       pl.single_data);
             CU_TRY(cudaGetLastError());
-            a.table = d_table;
+            a.table = r.d_table;
         } else {
             (void)cudaGetLastError(); /* a failed allocation: derive them instead */
-            d_table = NULL;
+            r.d_table = NULL;
             perm = true;
         }
     }
 
-    /* chunks and the tile size */
-    chunk = std::min(m, std::max<size_t>(1, (size_t)s->cuda_chunk));
-    n_chunks = (m + chunk - 1) / chunk;
+    /* the tile size */
     if (tile == 0) { /* the widest tile that still fits every training of a chunk on the GPU at once */
         tile = 1;
         for (int t = 8; t > 1; t /= 2)
@@ -322,36 +356,48 @@ static os_status cu_device_run(const cu_plan &pl, int dev, size_t s0, size_t s1,
     train = cu_kernels<T>::train(tile, perm);
     loss = cu_loss(tile);
     for (int b = 0; b < 2 && b < (int)n_chunks; ++b) {
-        CU_TRY(cudaMalloc(&d_jobs[b], chunk * sizeof(cu_job)));
-        CU_TRY(cudaMalloc(&d_out[b], chunk * sizeof(os_result)));
+        CU_TRY(cudaMalloc(&r.d_jobs[b], chunk * sizeof(cu_job)));
+        CU_TRY(cudaMalloc(&r.d_out[b], chunk * sizeof(os_result)));
+        CU_TRY(cudaMallocHost(&r.h_jobs[b], chunk * sizeof(cu_job)));
     }
-    h_out.resize(chunk);
+    CU_TRY(cudaMallocHost(&r.h_out, chunk * sizeof(os_result)));
 
     /* launch chunk k, then finish chunk k-1 while k trains */
     for (size_t k = 0; k <= n_chunks; ++k) {
+        if (rep.stop && rep.stop->load()) { /* another GPU failed: stop between chunks */
+            *rep.halted = 1;
+            os_set_error(err, "stopped: another GPU failed");
+            return OS_ERUNTIME;
+        }
         if (k < n_chunks) {
             const int b = (int)(k & 1);
             const size_t c0 = s0 + k * chunk, cnt = std::min(chunk, s1 - c0);
-            CU_TRY(cudaMemcpyAsync(d_jobs[b], pl.jobs.data() + c0, cnt * sizeof(cu_job), cudaMemcpyHostToDevice, sc));
-            a.jobs = d_jobs[b];
+            /* h_jobs[b]'s last upload (chunk k-2) is complete: chunk k-2 was waited for */
+            memcpy(r.h_jobs[b], pl.jobs.data() + c0, cnt * sizeof(cu_job));
+            CU_TRY(cudaMemcpyAsync(r.d_jobs[b], r.h_jobs[b], cnt * sizeof(cu_job), cudaMemcpyHostToDevice, r.sc));
+            a.jobs = r.d_jobs[b];
             a.n_jobs = cnt;
-            a.out = d_out[b];
-            CU_TRY(cu_shape_for(train, cnt, tile, sms, &tsh));
-            train<<<tsh.grid, tsh.block, 0, sc>>>(a);
+            a.out = r.d_out[b];
+            CU_TRY(cu_shape_for(train, cnt, tile, sms, s->max_blocks, &tsh));
+            CU_TRY(cu_shape_for(loss, cnt, tile, sms, s->max_blocks, &lsh));
+            CU_TRY(cudaEventRecord(r.start[b], r.sc));
+            train<<<tsh.grid, tsh.block, 0, r.sc>>>(a);
             CU_TRY(cudaGetLastError());
-            CU_TRY(cu_shape_for(loss, cnt, tile, sms, &lsh));
-            loss<<<lsh.grid, lsh.block, 0, sc>>>(d_jobs[b], cnt, d_out[b], d_d64, pl.n, pl.single_data);
+            loss<<<lsh.grid, lsh.block, 0, r.sc>>>(r.d_jobs[b], cnt, r.d_out[b], r.d_d64, pl.n, pl.single_data);
             CU_TRY(cudaGetLastError());
-            CU_TRY(cudaEventRecord(ev[b], sc));
+            CU_TRY(cudaEventRecord(r.done[b], r.sc));
         }
         if (k > 0) {
             const size_t kk = k - 1;
             const int b = (int)(kk & 1);
             const size_t c0 = s0 + kk * chunk, cnt = std::min(chunk, s1 - c0);
-            CU_TRY(cudaStreamWaitEvent(sx, ev[b], 0));
-            CU_TRY(cudaMemcpyAsync(h_out.data(), d_out[b], cnt * sizeof(os_result), cudaMemcpyDeviceToHost, sx));
-            CU_TRY(cudaStreamSynchronize(sx));
-            cu_fill_results(pl, c0, cnt, h_out.data(), res);
+            float ms = 0;
+            CU_TRY(cudaStreamWaitEvent(r.sx, r.done[b], 0));
+            CU_TRY(cudaMemcpyAsync(r.h_out, r.d_out[b], cnt * sizeof(os_result), cudaMemcpyDeviceToHost, r.sx));
+            CU_TRY(cudaStreamSynchronize(r.sx));
+            CU_TRY(cudaEventElapsedTime(&ms, r.start[b], r.done[b]));
+            *kernel_s += 1e-3 * ms;
+            cu_fill_results(pl, c0, cnt, r.h_out, res);
             if (rep.done) {
                 rep.done->fetch_add(cnt);
             } else if (rep.fn) {
@@ -359,34 +405,18 @@ static os_status cu_device_run(const cu_plan &pl, int dev, size_t s0, size_t s1,
             }
         }
     }
-    st = OS_OK;
+    return OS_OK;
 
 fail:
-    /* after a kernel fault the context is gone and these fail too: ignored */
-    for (int b = 0; b < 2; ++b) {
-        cudaFree(d_jobs[b]);
-        cudaFree(d_out[b]);
-        if (ev[b]) cudaEventDestroy(ev[b]);
-    }
-    cudaFree(d_table);
-    cudaFree(d_d32);
-    cudaFree(d_d64);
-    cudaFree(d_sched);
-    for (double *p : d_cos) cudaFree(p);
-    cudaFree(d_ref);
-    cudaFree(d_cfg);
-    if (sc) cudaStreamDestroy(sc);
-    if (sx) cudaStreamDestroy(sx);
-    (void)cudaGetLastError();
-    return st;
+    return OS_ERUNTIME;
 }
 
 static os_status cu_device_run_any(const cu_plan &pl, int dev, size_t s0, size_t s1, os_result *res,
-                                   const cu_report &rep, os_error *err)
+                                   const cu_report &rep, double *kernel_s, os_error *err)
 {
     try {
-        os_status st = pl.dtype == OS_DTYPE_F32 ? cu_device_run<float>(pl, dev, s0, s1, res, rep, err)
-                                                : cu_device_run<double>(pl, dev, s0, s1, res, rep, err);
+        os_status st = pl.dtype == OS_DTYPE_F32 ? cu_device_run<float>(pl, dev, s0, s1, res, rep, kernel_s, err)
+                                                : cu_device_run<double>(pl, dev, s0, s1, res, rep, kernel_s, err);
         if (st) {
             char msg[sizeof err->msg];
             snprintf(msg, sizeof msg, "%s", err->msg);
@@ -401,6 +431,11 @@ static os_status cu_device_run_any(const cu_plan &pl, int dev, size_t s0, size_t
 
 /* ------------------------------------------------------------------------ */
 /* the sweep                                                                 */
+
+/* The kernels' time of every os_cuda_run so far (os_cuda_kernel_seconds). */
+static std::atomic<long long> cu_kernel_ns(0);
+static void cu_kernel_seconds_add(double s) { cu_kernel_ns.fetch_add((long long)(s * 1e9)); }
+extern "C" double os_cuda_kernel_seconds(void) { return 1e-9 * (double)cu_kernel_ns.load(); }
 
 static os_status cu_run(const os_sweep *sw, os_result *res, os_progress_fn progress, void *ctx, os_error *err)
 {
@@ -427,43 +462,59 @@ static os_status cu_run(const os_sweep *sw, os_result *res, os_progress_fn progr
     st = cu_plan_make(sw, &pl, err);
     if (st) return st;
 
-    /* contiguous slices of the launch order, balanced by epochs */
-    std::vector<size_t> cut(nd + 1, nt);
-    cut[0] = 0;
-    {
-        double total = 0, acc = 0;
-        for (size_t k = 0; k < nt; ++k) total += pl.configs[pl.jobs[k].cfg].epochs;
-        int d = 1;
-        for (size_t k = 0; k < nt && d < nd; ++k) {
-            acc += pl.configs[pl.jobs[k].cfg].epochs;
-            while (d < nd && acc >= total * d / nd) cut[d++] = k + 1;
-        }
-    }
+    /* contiguous slices of the launch order, balanced by epochs; a GPU
+     * whose slice is empty (more GPUs than trainings) starts nothing */
+    const std::vector<size_t> cut = cu_plan_split(pl, nd);
+    std::vector<int> busy;
+    std::vector<double> kernel_s(nd, 0.0);
+    for (int d = 0; d < nd; ++d)
+        if (cut[d + 1] > cut[d]) busy.push_back(d);
 
-    if (nd == 1) {
-        const cu_report rep = {progress, ctx, NULL, nt};
-        st = cu_device_run_any(pl, devs[0].index, 0, nt, res, rep, err);
+    if (busy.size() == 1) {
+        const int d = busy[0];
+        const cu_report rep = {progress, ctx, NULL, nt, NULL, NULL};
+        st = cu_device_run_any(pl, devs[d].index, cut[d], cut[d + 1], res, rep, &kernel_s[d], err);
     } else {
         std::atomic<size_t> done(0);
-        std::atomic<int> running(nd);
+        std::atomic<bool> stop(false);
+        std::atomic<int> running(0);
         std::vector<os_status> sts(nd, OS_OK);
         std::vector<os_error> errs(nd);
+        std::vector<char> halted(nd, 0);
         std::vector<std::thread> th;
-        for (int d = 0; d < nd; ++d)
-            th.emplace_back([&, d]() {
-                const cu_report rep = {NULL, NULL, &done, nt};
-                sts[d] = cu_device_run_any(pl, devs[d].index, cut[d], cut[d + 1], res, rep, &errs[d]);
+        th.reserve(busy.size());
+        bool started = true;
+        for (int d : busy) {
+            running.fetch_add(1);
+            try {
+                th.emplace_back([&, d]() {
+                    const cu_report rep = {NULL, NULL, &done, nt, &stop, &halted[d]};
+                    sts[d] = cu_device_run_any(pl, devs[d].index, cut[d], cut[d + 1], res, rep, &kernel_s[d],
+                                               &errs[d]);
+                    if (sts[d]) stop.store(true);
+                    running.fetch_sub(1);
+                });
+            } catch (const std::exception &e) { /* the GPUs started so far stop and are joined below */
                 running.fetch_sub(1);
-            });
+                stop.store(true);
+                started = false;
+                os_set_error(err, "CUDA backend: cannot start a thread for GPU %d: %s", devs[d].index, e.what());
+                break;
+            }
+        }
         while (running.load() > 0) { /* the callback runs on this thread only */
             std::this_thread::sleep_for(std::chrono::milliseconds(20));
-            if (progress) progress(ctx, done.load(), nt);
+            if (progress && started) progress(ctx, done.load(), nt);
         }
         for (std::thread &t : th) t.join();
+        if (!started) return OS_ERUNTIME;
+        for (int d = 0; d < nd && !st; ++d) /* the first GPU that failed on its own, not one told to stop */
+            if (sts[d] && !halted[d]) st = sts[d], *err = errs[d];
         for (int d = 0; d < nd && !st; ++d)
             if (sts[d]) st = sts[d], *err = errs[d];
     }
     if (!st && progress) progress(ctx, nt, nt);
+    cu_kernel_seconds_add(*std::max_element(kernel_s.begin(), kernel_s.end())); /* the GPUs run side by side */
     return st;
 }
 

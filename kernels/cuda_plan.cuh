@@ -155,12 +155,84 @@ static inline os_status cu_plan_make(const os_sweep *sw, cu_plan *pl, os_error *
         pl->order.swap(idx);
     }
     pl->jobs.resize(nt);
-    for (size_t k = 0; k < nt; ++k) {
+#pragma omp parallel for schedule(static) if (nt > 65536)
+    for (long kk = 0; kk < (long)nt; ++kk) {
+        const size_t k = (size_t)kk;
         const os_trial *t = &sw->trials[pl->order[k]];
         pl->jobs[k].cfg = t->cfg;
         pl->jobs[k].rep = t->replicate;
     }
     return OS_OK;
+}
+
+/* A launch shape for `count` trainings at `tile` lanes each: blocks of
+ * up to CU_BLOCK_MAX threads, halved down to 64 while fewer than 2 blocks
+ * per SM would be needed (cu_block_for); then no more blocks than are
+ * resident at once (per_sm, the occupancy API's answer for that block,
+ * times sms), in balanced rounds, and at most max_blocks (--max-blocks,
+ * 0: no cap) — the grid-stride loop takes the rest, so a capped grid makes
+ * tiles hand over from training to training (cu_grid_for). Pure: the
+ * emulator test launches with these shapes. */
+struct cu_shape {
+    int grid, block;
+};
+
+static inline int cu_block_for(size_t count, int tile, int sms)
+{
+    const size_t threads = count * (size_t)tile;
+    int block = CU_BLOCK_MAX;
+    while (block > 64 && (threads + block - 1) / block < (size_t)(2 * sms)) block /= 2;
+    return block;
+}
+
+static inline cu_shape cu_grid_for(size_t count, int tile, int sms, int block, int per_sm, int max_blocks)
+{
+    const size_t threads = count * (size_t)tile;
+    const size_t need = std::max<size_t>(1, (threads + block - 1) / block),
+                 cap = (size_t)std::max(per_sm, 1) * (size_t)std::max(sms, 1);
+    const size_t rounds = (need + cap - 1) / cap;
+    size_t grid = (need + rounds - 1) / rounds;
+    if (max_blocks > 0) grid = std::min(grid, (size_t)max_blocks);
+    cu_shape sh;
+    sh.block = block;
+    sh.grid = (int)grid;
+    return sh;
+}
+
+/* Contiguous slices of the launch order for nd GPUs, balanced by work:
+ * GPU d trains positions [cut[d], cut[d+1]) of nt, weight(k) the work of
+ * position k (its epochs). A cut is placed where the running work first
+ * reaches d/nd of the total, then moved so that no slice is empty while
+ * there are at least as many trainings as GPUs (epochs {1, 100} on 2 GPUs:
+ * [0, 1, 2], not [0, 2, 2]). With more GPUs than trainings, GPU d < nt
+ * takes training d and the rest get empty slices: a caller starts nothing
+ * on a GPU whose slice is empty. cut[0] = 0, cut[nd] = nt, never
+ * decreasing. Pure: tests/test_cuda_emu.cpp checks it. */
+template <typename W> static inline std::vector<size_t> cu_split(size_t nt, int nd, W weight)
+{
+    if (nd < 1) nd = 1;
+    std::vector<size_t> cut((size_t)nd + 1, nt);
+    cut[0] = 0;
+    if (nt < (size_t)nd) {
+        for (int d = 1; d < nd; ++d) cut[d] = std::min((size_t)d, nt);
+        return cut;
+    }
+    double total = 0, acc = 0;
+    for (size_t k = 0; k < nt; ++k) total += weight(k);
+    int d = 1;
+    for (size_t k = 0; k < nt && d < nd; ++k) {
+        acc += weight(k);
+        while (d < nd && acc >= total * d / nd) cut[d++] = k + 1;
+    }
+    for (d = 1; d < nd; ++d) /* every slice at least one training */
+        cut[d] = std::min(std::max(cut[d], cut[d - 1] + 1), nt - (size_t)(nd - d));
+    return cut;
+}
+
+/* The plan's launch order split across nd GPUs by epochs (cu_split). */
+static inline std::vector<size_t> cu_plan_split(const cu_plan &pl, int nd)
+{
+    return cu_split(pl.jobs.size(), nd, [&](size_t k) { return (double)pl.configs[pl.jobs[k].cfg].epochs; });
 }
 
 /* Rows c0 .. c0+cnt of the launch order from their kernel output out[0 ..

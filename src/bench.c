@@ -8,7 +8,9 @@
  * batch 64, start (0.1, 1.8)), 100 epochs. Each size is planned (datasets,
  * grid), then run and timed alone: the table gives the run's wall time,
  * trainings/s and sample evaluations/s (trainings x epochs x points per
- * second). On a GPU the CUDA context is created by an untimed warm-up run
+ * second) end to end — the backend's own plan, uploads, kernels, copies
+ * back and result rows — and, on a GPU, the training and final-loss
+ * kernels' own time (cudaEvents) and evaluations/s at that time. On a GPU the CUDA context is created by an untimed warm-up run
  * first. Default sizes: 1K, 10K, 100K and 1M on a GPU; 1K, 10K and 100K on
  * the CPU (1M takes minutes there).
  *
@@ -137,6 +139,16 @@ static int bench_spec(const bench_opts *o, double size, os_spec *s)
     return 0;
 }
 
+/* Seconds the CUDA kernels have run in this process (0 on the CPU). */
+static double bench_kernel_seconds(const os_spec *s)
+{
+#ifdef OS_HAVE_CUDA
+    if (s->backend == OS_BACKEND_CUDA) return os_cuda_kernel_seconds();
+#endif
+    (void)s;
+    return 0;
+}
+
 /* One size: plan, run, time. Returns 0 or an exit code. */
 static int bench_one(const bench_opts *o, double size, int quiet_row)
 {
@@ -158,17 +170,21 @@ static int bench_one(const bench_opts *o, double size, int quiet_row)
         os_sweep_free(&sw);
         return os_spec_free(&s), 1;
     }
-    const double t2 = bench_now();
+    const double k0 = bench_kernel_seconds(&s), t2 = bench_now();
     st = os_sweep_run(&sw, res, NULL, NULL, &err);
-    const double t3 = bench_now(), run = t3 - t2;
+    const double t3 = bench_now(), run = t3 - t2, kern = bench_kernel_seconds(&s) - k0;
     if (st) {
         fprintf(stderr, "orbitsweep: bench: %s\n", err.msg);
     } else if (!quiet_row) {
         const double ev = os_sweep_evaluations(&sw);
         size_t div = 0;
         for (size_t i = 0; i < sw.n_trials; ++i) div += res[i].diverged != 0;
-        printf("%10zu %7d %9.3f %9.4f %13.3e %15.3e %9zu\n", sw.n_trials, o->epochs, t1 - t0, run,
+        printf("%10zu %7d %9.3f %9.4f %13.3e %15.3e %9zu", sw.n_trials, o->epochs, t1 - t0, run,
                run > 0 ? (double)sw.n_trials / run : 0.0, run > 0 ? ev / run : 0.0, div);
+        if (s.backend == OS_BACKEND_CUDA)
+            printf(" %9.4f %15.3e\n", kern, kern > 0 ? ev / kern : 0.0);
+        else
+            printf(" %9s %15s\n", "-", "-");
         double bare = 0;
         if (o->bound && (st = os_cpu_bound(&sw, &bare, &err)) == OS_OK)
             printf("ratio %.3f  orbitsweep %.3e evaluations/s / bare loop %.3e evaluations/s (%zu trainings)\n",
@@ -216,8 +232,8 @@ int os_cli_bench(int argc, char **argv)
         o.epochs = ep;
     }
     if (!rc)
-        printf("%10s %7s %9s %9s %13s %15s %9s\n", "trainings", "epochs", "plan_s", "run_s", "trainings/s",
-               "sample_evals/s", "diverged");
+        printf("%10s %7s %9s %9s %13s %15s %9s %9s %15s\n", "trainings", "epochs", "plan_s", "run_s", "trainings/s",
+               "sample_evals/s", "diverged", "kernel_s", "kernel_evals/s");
     for (size_t i = 0; i < o.sizes.n && !rc; ++i) rc = bench_one(&o, o.sizes.v[i], 0);
     bench_free(&o);
     return rc;

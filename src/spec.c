@@ -298,6 +298,8 @@ const os_setting_def os_settings[] = {
      "CUDA: trainings per launch"},
     {"cuda_table_bytes", "--cuda-table-bytes", OS_V_DOUBLE, F(cuda_table_bytes), NULL, -1, "1073741824", NULL,
      "execution", "B", "CUDA: shared batch orders precomputed per GPU (0: on the fly)"},
+    {"max_blocks", "--max-blocks", OS_V_INT, F(max_blocks), NULL, -1, "0", NULL, "execution", "N",
+     "CUDA: at most N blocks per launch, so lanes take several trainings in turn (0: as many as fit)"},
     {"block", "--block", OS_V_INT, F(block), NULL, -1, "0", "auto", "execution", "N",
      "trainings trained and written at a time; bounds memory (0: auto)"},
     {"overlap", "--overlap", OS_V_CHOICE, F(overlap), overlap_names, -1, "auto", NULL, "execution", "WHEN",
@@ -489,6 +491,7 @@ os_status os_spec_validate(const os_spec *s, os_error *err)
         return out_of_range(err, "--tile", s->tile, "0 (auto), 1, 2, 4 or 8");
     if ((st = check_int("--cuda-chunk", s->cuda_chunk, 1, 2147483647, err))) return st;
     if ((st = check_int("--block", s->block, 0, 2147483647, err))) return st;
+    if ((st = check_int("--max-blocks", s->max_blocks, 0, 2147483647, err))) return st;
     if (!(s->max_memory >= 0)) return out_of_range(err, "--max-memory", s->max_memory, "bytes >= 0");
     if (!(s->cuda_table_bytes >= 0 && s->cuda_table_bytes <= 1e15))
         return out_of_range(err, "--cuda-table-bytes", s->cuda_table_bytes, "bytes in 0..1e15");

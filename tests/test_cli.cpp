@@ -136,6 +136,8 @@ const std::vector<BadCase> &bad_cases()
         {"tile_3", {"run", "--tile", "3"}, {"--tile", "3"}},
         {"simd_maybe", {"run", "--simd", "maybe"}, {"--simd", "maybe"}},
         {"cuda_chunk_0", {"run", "--cuda-chunk", "0"}, {"--cuda-chunk", "0"}},
+        {"max_blocks_negative", {"run", "--max-blocks", "-1"}, {"--max-blocks", "-1"}},
+        {"max_blocks_fraction", {"run", "--max-blocks", "2.5"}, {"--max-blocks", "2.5"}},
         {"cuda_table_bytes_negative", {"run", "--cuda-table-bytes", "-1"}, {"--cuda-table-bytes", "-1"}},
         {"positional_argument", {"run", "extra"}, {"extra"}},
         {"scheduler_unknown", {"run", "--scheduler", "warmup"}, {"--scheduler", "warmup"}},
@@ -498,6 +500,7 @@ TEST_F(cli, HelpAndVersion)
     p = run({"run", "--help"});
     EXPECT_EQ(p.status, 0);
     EXPECT_NE(p.out.find("usage:"), std::string::npos);
+    EXPECT_NE(p.out.find("--max-blocks N"), std::string::npos) << "the CUDA grid cap's row in the settings table";
     EXPECT_TRUE(listing().empty());
 
     p = run({"--version"});

@@ -235,6 +235,153 @@ TEST(CudaEmuMore, PerEpochSchedulersWeightDecayOddSize)
     os_spec_free(&s);
 }
 
+// ---- the split across GPUs (cu_split, cu_plan_split) -----------------------
+
+// Every cut list a split returns: from 0 to nt, never decreasing; no empty
+// slice while there are at least as many trainings as GPUs; with more GPUs
+// than trainings, one training each on the first nt.
+void expect_valid_split(const std::vector<size_t> &cut, size_t nt, int nd)
+{
+    ASSERT_EQ(cut.size(), (size_t)nd + 1);
+    EXPECT_EQ(cut[0], 0u);
+    EXPECT_EQ(cut[nd], nt);
+    size_t busy = 0;
+    for (int d = 0; d < nd; ++d) {
+        EXPECT_LE(cut[d], cut[d + 1]) << "GPU " << d;
+        busy += cut[d + 1] > cut[d];
+    }
+    EXPECT_EQ(busy, std::min(nt, (size_t)nd)) << nt << " trainings on " << nd << " GPUs";
+}
+
+TEST(CudaSplit, NoEmptySliceWhileTrainingsLast)
+{
+    // the reading's case: epochs {1, 100} on 2 GPUs used to give [0, 2, 2]
+    const double ep[] = {1, 100};
+    auto w = [&](size_t k) { return ep[k]; };
+    EXPECT_EQ(cu_split(2, 2, w), (std::vector<size_t>{0, 1, 2}));
+    const double ep3[] = {100, 1, 1};
+    EXPECT_EQ(cu_split(3, 3, [&](size_t k) { return ep3[k]; }), (std::vector<size_t>{0, 1, 2, 3}));
+    // equal work: equal slices
+    auto one = [](size_t) { return 1.0; };
+    EXPECT_EQ(cu_split(100, 4, one), (std::vector<size_t>{0, 25, 50, 75, 100}));
+    EXPECT_EQ(cu_split(7, 1, one), (std::vector<size_t>{0, 7}));
+    // heavy work at the end: the early GPUs take more trainings
+    const std::vector<size_t> c = cu_split(10, 2, [](size_t k) { return k == 9 ? 9.0 : 1.0; });
+    EXPECT_EQ(c, (std::vector<size_t>{0, 9, 10}));
+}
+
+TEST(CudaSplit, MoreGpusThanTrainings)
+{
+    auto one = [](size_t) { return 1.0; };
+    for (size_t nt : {0, 1, 2, 3})
+        for (int nd : {2, 3, 4, 8, OS_MAX_DEVICES}) expect_valid_split(cu_split(nt, nd, one), nt, nd);
+    EXPECT_EQ(cu_split(2, 4, one), (std::vector<size_t>{0, 1, 2, 2, 2}));
+    EXPECT_EQ(cu_split(0, 2, one), (std::vector<size_t>{0, 0, 0}));
+}
+
+TEST(CudaSplit, RandomWorkAlwaysValid)
+{
+    uint64_t x = 88172645463325252ull;
+    auto rnd = [&]() {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        return x;
+    };
+    for (int rep = 0; rep < 3000; ++rep) {
+        const size_t nt = rnd() % 40;
+        const int nd = 1 + (int)(rnd() % 10);
+        std::vector<double> w(nt);
+        for (double &v : w) v = rnd() % 4 == 0 ? 1e5 : (double)(1 + rnd() % 100);  // mostly small, some huge
+        const std::vector<size_t> cut = cu_split(nt, nd, [&](size_t k) { return w[k]; });
+        ASSERT_NO_FATAL_FAILURE(expect_valid_split(cut, nt, nd));
+        // and cu_device_run's chunking of every slice starts no empty launch
+        for (int d = 0; d < nd; ++d) {
+            const size_t m = cut[d + 1] - cut[d];
+            if (m == 0) continue;
+            const size_t chunk = std::min(m, std::max<size_t>(1, 37));
+            ASSERT_GE(chunk, 1u);
+        }
+    }
+}
+
+// The plan's own split: by each training's epochs, in launch order.
+TEST(CudaSplit, ThePlansSplit)
+{
+    os_spec s;
+    ASSERT_EQ(os_spec_init(&s), OS_OK);
+    set_list(&s, OS_AX_EPOCHS, "1,100");
+    s.n = 64;
+    os_sweep sw;
+    os_error err;
+    ASSERT_EQ(os_sweep_plan(&s, &sw, &err), OS_OK) << err.msg;
+    cu_plan pl;
+    ASSERT_EQ(cu_plan_make(&sw, &pl, &err), OS_OK) << err.msg;
+    ASSERT_EQ(pl.jobs.size(), 2u);
+    EXPECT_EQ(cu_plan_split(pl, 2), (std::vector<size_t>{0, 1, 2}));
+    expect_valid_split(cu_plan_split(pl, 5), 2, 5);
+    os_sweep_free(&sw);
+    os_spec_free(&s);
+}
+
+// ---- launch shapes and the grid cap (--max-blocks) --------------------------
+
+TEST(CudaShape, GridCapAndRounds)
+{
+    // 1M trainings at tile 1 on 132 SMs, 2 blocks of 256 per SM: 264 blocks
+    // in rounds; the cap lowers the grid, never below 1
+    cu_shape sh = cu_grid_for(1000000, 1, 132, cu_block_for(1000000, 1, 132), 2, 0);
+    EXPECT_EQ(sh.block, 256);
+    EXPECT_LE(sh.grid, 264);
+    EXPECT_GE((size_t)sh.grid * sh.block * 16, 1000000u / 16);
+    sh = cu_grid_for(1000000, 1, 132, 256, 2, 7);
+    EXPECT_EQ(sh.grid, 7);
+    // few trainings: blocks halve to 64, one block each
+    EXPECT_EQ(cu_block_for(10, 8, 132), 64);
+    sh = cu_grid_for(10, 8, 132, 64, 8, 0);
+    EXPECT_EQ(sh.grid, 2);
+    EXPECT_EQ(cu_grid_for(10, 8, 132, 64, 8, 1).grid, 1);
+    EXPECT_EQ(cu_grid_for(1, 1, 1, 64, 0, 0).grid, 1);
+}
+
+// The hand-over, as the GPU runs it under --max-blocks 1: one block, so
+// every tile of every size trains several trainings in turn, some of its
+// lanes' trainings ending (epochs 1 or 3, a diverging lr) while others
+// run on. Each tile size over every dtype and shuffle mode.
+TEST(CudaEmuHandOver, CappedGridAtEveryTile)
+{
+    for (int dtype : {OS_DTYPE_F32, OS_DTYPE_F64})
+        for (int shuffle : {OS_SHUFFLE_SHARED, OS_SHUFFLE_TRIAL, OS_SHUFFLE_NONE}) {
+            os_spec s;
+            grid_spec(&s, dtype, shuffle, true);
+            set_list(&s, OS_AX_BATCH_SIZE, "24,40");
+            set_list(&s, OS_AX_EPOCHS, "1,3");
+            s.n = 64;
+            s.max_blocks = 1;
+            os_sweep sw;
+            os_error err;
+            ASSERT_EQ(os_sweep_plan(&s, &sw, &err), OS_OK) << err.msg;
+            const size_t count = sw.n_trials;
+            os_sweep_free(&sw);
+            auto shape = [&](int tile) {
+                const cu_shape sh = cu_grid_for(count, tile, 132, cu_block_for(count, tile, 132), 2, s.max_blocks);
+                EXPECT_EQ(sh.grid, 1);
+                EXPECT_GT(count, (size_t)sh.grid * sh.block / tile) << "tile " << tile << ": no hand-over";
+                return EmuShape{(unsigned)sh.grid, (unsigned)sh.block, 1u << 22, true};
+            };
+            // the wide tiles are OS threads meeting at every shuffle: one tile size per case
+            const int which = (dtype * 3 + shuffle) % 3;
+            expect_same<1>(&s, shape(1));
+            if (which == 0) expect_same<2>(&s, shape(2));
+            if (which == 1) expect_same<4>(&s, shape(4));
+            if (which == 2) expect_same<8>(&s, shape(8));
+            if (dtype == OS_DTYPE_F32 && shuffle == OS_SHUFFLE_SHARED) {
+                EmuShape sh = shape(8);
+                sh.table = false;  // the shared orders derived on the fly
+                expect_same<8>(&s, sh);
+            }
+            os_spec_free(&s);
+        }
+}
+
 // A --data file: one dataset for every seed, each seed its own orders.
 TEST(CudaEmuMore, DataFile)
 {

@@ -43,6 +43,12 @@ int os_cuda_select(const os_spec *spec, os_device_info *out, int *bad_input, os_
 os_status os_cuda_run(const os_sweep *sw, os_result *results, os_progress_fn progress, void *ctx,
                       os_error *err);
 
+/* Seconds the training and final-loss kernels ran (cudaEvents; with
+ * several GPUs, the longest of a run's) over every os_cuda_run of this
+ * process so far: `orbitsweep bench` reports kernel time apart from end to
+ * end as the difference around a run. */
+double os_cuda_kernel_seconds(void);
+
 #ifdef __cplusplus
 }
 #endif

@@ -146,6 +146,8 @@ typedef struct os_spec {
                                 (0: always derive them on the fly) */
     int block;               /* trainings trained and written at a time (0: os_spec_block's choice) */
     int overlap;             /* OS_OVERLAP_*: hand a block on while the next one trains (auto: on a GPU) */
+    int max_blocks;          /* CUDA: at most this many blocks per launch (0: as many as are resident);
+                                a small grid makes lanes hand over from training to training */
 } os_spec;
 
 /* The spec's settings (everything that is not a sweep axis): one row each,

@@ -84,11 +84,19 @@ OS_HD static inline double os_sched_multistep(const os_sched *s, double lr, int6
     return lr * g;
 }
 
-/* cos(pi*e/t_max) exactly as Python's math.cos computes it on the host. */
+/* cos(pi*e/t_max) exactly as Python's math.cos computes it on the host.
+ * The plan's table covers the most scheduler steps of any training of the
+ * sweep (plan.c), so on the GPU the libm fallback is unreachable: device
+ * code reads the table alone (no cos() slow path, its stack and registers,
+ * in the training kernel; the index is clamped, never out of bounds). */
 OS_HD static inline double os_sched_cos(const os_sched *s, int64_t e)
 {
+#ifdef __CUDA_ARCH__
+    return s->cos_tab[e < s->cos_len ? e : s->cos_len - 1];
+#else
     const double pi = 3.141592653589793;
     return e < s->cos_len ? s->cos_tab[e] : cos(pi * (double)e / (double)s->t_max);
+#endif
 }
 
 /* get_lr() for e >= 1 given the previous lr (the recursive form). */

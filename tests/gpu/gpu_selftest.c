@@ -8,8 +8,9 @@
  * 3. Parity: over a grid with every optimizer, scheduler, shuffle mode and
  *    dtype, diverging and fully masked trainings, os_cuda_run's results
  *    table is byte-identical to os_cpu_run's for every tile size (1, 2, 4,
- *    8, auto), in chunks, with the shared orders derived on the fly, on a
- *    --data file, and twice in a row.
+ *    8, auto), in chunks, with the shared orders derived on the fly, with
+ *    the grid capped (--max-blocks: lanes hand over between trainings), on
+ *    a --data file, and twice in a row.
  * Prints one line per check and a summary. Exit status: 0 all passed, 1 a
  * check failed, 77 no usable GPU (ctest counts it as skipped).
  */
@@ -259,6 +260,21 @@ int main(int argc, char **argv)
         s.cuda_chunk = 4194304;
         s.cuda_table_bytes = 0;
         parity(&s, "float32 shuffle shared, orders derived on the fly", 1);
+        os_spec_free(&s);
+    }
+
+    /* the hand-over: one block per launch, so every lane of every tile size
+     * trains several trainings in turn while its tile-mates train on */
+    {
+        os_spec s;
+        grid_spec(&s, OS_DTYPE_F32, OS_SHUFFLE_SHARED, 1);
+        set_list(&s, OS_AX_EPOCHS, "1,3");
+        s.max_blocks = 1;
+        parity(&s, "float32 shuffle shared, epochs 1 and 3, --max-blocks 1 (hand-over)", 1);
+        s.shuffle = OS_SHUFFLE_TRIAL;
+        s.dtype = OS_DTYPE_F64;
+        s.max_blocks = 3;
+        parity(&s, "float64 shuffle trial, epochs 1 and 3, --max-blocks 3 (hand-over)", 1);
         os_spec_free(&s);
     }
 
