@@ -143,6 +143,13 @@ static os_grid *grid_make(const os_spec *s)
     return g;
 }
 
+/* Replicate r of a configuration: its dataset and its seed. */
+static void set_replicate(os_trial *t, const os_spec *s, uint32_t r)
+{
+    t->replicate = r;
+    t->seed = s->seed + r;
+}
+
 /* Trial i of the grid: the odometer's position decoded from the index
  * (the innermost axis, last in grid order, turns fastest; seeds inside). */
 static void grid_trial(const os_sweep *sw, size_t i, os_trial *t)
@@ -174,8 +181,7 @@ static void grid_trial(const os_sweep *sw, size_t i, os_trial *t)
     }
     t->order_stream = s->shuffle == OS_SHUFFLE_TRIAL ? OS_STREAM_TRIAL_ORDER(os_config_hash(os_axes, OS_AX_COUNT, t, s))
                                                      : OS_STREAM_SHARED_ORDER;
-    t->replicate = (uint32_t)(j % (size_t)s->seeds);
-    t->seed = s->seed + t->replicate;
+    set_replicate(t, s, (uint32_t)(j % (size_t)s->seeds));
 }
 
 /* Trials first .. first+n-1 into out, in parallel; a seed after the first
@@ -197,8 +203,7 @@ static void grid_trials(const os_sweep *sw, size_t first, size_t n, os_trial *ou
                 grid_trial(sw, i, &out[k]);
             } else {
                 out[k] = out[k - 1];
-                out[k].replicate = r;
-                out[k].seed = sw->spec->seed + r;
+                set_replicate(&out[k], sw->spec, r);
             }
         }
     }
