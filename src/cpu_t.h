@@ -169,6 +169,25 @@ OS_FN(cpu_lanes_grad)(const OS_T (*restrict al)[OS_CPU_LANES], const OS_T (*rest
     }
 }
 
+/* The loss and gradients of all lanes at (wa, wb) on the batch lo..hi-1:
+ * the 8 canonical partials, then the combining tree. */
+static void OS_FN(cpu_lanes_batch)(const OS_T *wa, const OS_T *wb, const OS_T *d2, const OS_T *y, int lane_major,
+                                   int lo, int hi, OS_FN(os_grad) *g)
+{
+    OS_T inv[OS_CPU_LANES], wbf[OS_CPU_LANES];
+    for (int l = 0; l < OS_CPU_LANES; ++l) {
+        OS_FN(os_fwd) f = OS_FN(os_fwd_make)(wa[l], wb[l]);
+        inv[l] = f.inv_wa2;
+        wbf[l] = f.wb;
+    }
+    OS_T al[OS_PARTIALS][OS_CPU_LANES], aa[OS_PARTIALS][OS_CPU_LANES], ab[OS_PARTIALS][OS_CPU_LANES];
+    int ak[OS_PARTIALS][OS_CPU_LANES];
+    for (int p = 0; p < OS_PARTIALS; ++p)
+        (lane_major ? OS_FN(cpu_partial_lanes) : OS_FN(cpu_partial_bcast))(inv, wbf, d2, y, lo + p, hi, al[p], aa[p],
+                                                                          ab[p], ak[p]);
+    OS_FN(cpu_lanes_grad)(al, aa, ab, ak, wa, wb, g);
+}
+
 /* One epoch of up to OS_CPU_LANES trainings with the same batch size. */
 static void OS_FN(cpu_lanes_epoch)(OS_FN(os_train) *tr, const os_train_cfg *cfg, int lanes,
                                    int *active, const OS_T *d2, const OS_T *y, int lane_major,
@@ -176,23 +195,13 @@ static void OS_FN(cpu_lanes_epoch)(OS_FN(os_train) *tr, const os_train_cfg *cfg,
 {
     for (int lo = 0; lo < n; lo += bs) {
         const int hi = lo + bs < n ? lo + bs : n;
-        OS_T inv[OS_CPU_LANES], wb[OS_CPU_LANES], wa[OS_CPU_LANES], wb_now[OS_CPU_LANES];
+        OS_T wa[OS_CPU_LANES], wb[OS_CPU_LANES];
         for (int l = 0; l < OS_CPU_LANES; ++l) {
             wa[l] = l < lanes ? tr[l].wa : (OS_T)1;
-            wb_now[l] = l < lanes ? tr[l].wb : (OS_T)1;
-            OS_FN(os_fwd) f = OS_FN(os_fwd_make)(wa[l], wb_now[l]);
-            inv[l] = f.inv_wa2;
-            wb[l] = f.wb;
+            wb[l] = l < lanes ? tr[l].wb : (OS_T)1;
         }
-        OS_T al[OS_PARTIALS][OS_CPU_LANES], aa[OS_PARTIALS][OS_CPU_LANES],
-            ab[OS_PARTIALS][OS_CPU_LANES];
-        int ak[OS_PARTIALS][OS_CPU_LANES];
-        for (int p = 0; p < OS_PARTIALS; ++p)
-            (lane_major ? OS_FN(cpu_partial_lanes) : OS_FN(cpu_partial_bcast))(
-                inv, wb, d2, y, lo + p, hi, al[p], aa[p], ab[p], ak[p]);
-        /* the combining tree and the loss/gradients for all lanes at once */
         OS_FN(os_grad) g[OS_CPU_LANES];
-        OS_FN(cpu_lanes_grad)(al, aa, ab, ak, wa, wb_now, g);
+        OS_FN(cpu_lanes_batch)(wa, wb, d2, y, lane_major, lo, hi, g);
         int any = 0;
         for (int l = 0; l < lanes; ++l) {
             if (!active[l]) continue;
@@ -328,7 +337,7 @@ static void OS_FN(cpu_trace)(const os_sweep *sw, const OS_FN(cpu_data) *cd, cpu_
 /* the bound: the bare loop                                                  */
 
 /* cnt trainings of epochs x (n points in batches of bs) with nothing but
- * the vectorised forward pass and gradient (the same functions as a
+ * the vectorised forward pass and gradient (cpu_lanes_batch, as a
  * training's) and a plain gradient step: no batch orders, no optimizer,
  * scheduler or metrics. What `orbitsweep bench --bound` compares to. */
 static void OS_FN(cpu_bound_block)(const OS_FN(cpu_data) *cd, int n, int bs, int epochs, int cnt, double *sink)
@@ -339,19 +348,8 @@ static void OS_FN(cpu_bound_block)(const OS_FN(cpu_data) *cd, int n, int bs, int
         for (int e = 0; e < epochs; ++e)
             for (int lo = 0; lo < n; lo += bs) {
                 const int hi = lo + bs < n ? lo + bs : n;
-                OS_T inv[OS_CPU_LANES], wbf[OS_CPU_LANES];
-                for (int l = 0; l < OS_CPU_LANES; ++l) {
-                    OS_FN(os_fwd) f = OS_FN(os_fwd_make)(wa[l], wb[l]);
-                    inv[l] = f.inv_wa2;
-                    wbf[l] = f.wb;
-                }
-                OS_T al[OS_PARTIALS][OS_CPU_LANES], aa[OS_PARTIALS][OS_CPU_LANES],
-                    ab[OS_PARTIALS][OS_CPU_LANES];
-                int ak[OS_PARTIALS][OS_CPU_LANES];
-                for (int p = 0; p < OS_PARTIALS; ++p)
-                    OS_FN(cpu_partial_bcast)(inv, wbf, cd->d2, cd->y, lo + p, hi, al[p], aa[p], ab[p], ak[p]);
                 OS_FN(os_grad) g[OS_CPU_LANES];
-                OS_FN(cpu_lanes_grad)(al, aa, ab, ak, wa, wb, g);
+                OS_FN(cpu_lanes_batch)(wa, wb, cd->d2, cd->y, 0, lo, hi, g);
 #pragma omp simd
                 for (int l = 0; l < OS_CPU_LANES; ++l) {
                     wa[l] -= (OS_T)1e-4 * g[l].gwa;
