@@ -27,6 +27,7 @@
 #define __forceinline__ inline
 #define __align__(n) alignas(n)
 #define __launch_bounds__(...)
+#define __shared__ /* a kernel's shared arrays: the emulated lane's own (threads use their own slots) */
 
 struct dim3 {
     unsigned x = 0, y = 1, z = 1;
