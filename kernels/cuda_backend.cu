@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "cuda_check.cuh"
+#include "cuda_device.cuh"
 #include "cuda_plan.cuh"
 #include "cuda_train.cuh"
 
@@ -210,139 +211,40 @@ struct cu_report {
     char *halted;            /* set when this GPU stopped because of *stop */
 };
 
-/* Every CUDA resource of one device's run, released by the destructor on
- * every way out: a CUDA error (CU_TRY's goto), an exception (bad_alloc)
- * or success. After a kernel fault the context is gone and the frees fail
- * too: ignored. */
-template <typename T> struct cu_dev_res {
-    cudaStream_t sc = NULL, sx = NULL;
-    cudaEvent_t start[2] = {NULL, NULL}, done[2] = {NULL, NULL}; /* around each chunk's kernels */
-    cu_config *d_cfg = NULL;
-    cu_ref *d_ref = NULL;
-    os_sched *d_sched = NULL;
-    std::vector<double *> d_cos;
-    cu_point<double> *d_d64 = NULL;
-    cu_point<float> *d_d32 = NULL;
-    cu_point<T> *d_table = NULL;
-    cu_job *d_jobs[2] = {NULL, NULL};
-    os_result *d_out[2] = {NULL, NULL};
-    cu_job *h_jobs[2] = {NULL, NULL}; /* pinned: a chunk's job list on its way up */
-    os_result *h_out = NULL;          /* pinned: a chunk's results on their way back */
-
-    cu_dev_res() = default;
-    cu_dev_res(const cu_dev_res &) = delete;
-    cu_dev_res &operator=(const cu_dev_res &) = delete;
-    ~cu_dev_res()
-    {
-        if (sc) cudaStreamSynchronize(sc); /* nothing in flight reads what is freed below */
-        if (sx) cudaStreamSynchronize(sx);
-        for (int b = 0; b < 2; ++b) {
-            cudaFree(d_jobs[b]);
-            cudaFree(d_out[b]);
-            cudaFreeHost(h_jobs[b]);
-            if (start[b]) cudaEventDestroy(start[b]);
-            if (done[b]) cudaEventDestroy(done[b]);
-        }
-        cudaFreeHost(h_out);
-        cudaFree(d_table);
-        cudaFree(d_d32);
-        cudaFree(d_d64);
-        cudaFree(d_sched);
-        for (double *p : d_cos) cudaFree(p);
-        cudaFree(d_ref);
-        cudaFree(d_cfg);
-        if (sc) cudaStreamDestroy(sc);
-        if (sx) cudaStreamDestroy(sx);
-        (void)cudaGetLastError();
-    }
-};
-
 /* Trains plan positions [s0, s1) on device dev, filling their os_result
  * rows; *kernel_s gets the training and final-loss kernels' own time
  * (cudaEvents, every chunk's summed). Host memory is taken before any CUDA
- * resource, and every CUDA resource is held by cu_dev_res. */
+ * resource, and every CUDA resource is held by cu_dev_res, taken by
+ * cu_dev_acquire (cuda_device.cuh, tested on the emulator's runtime). */
 template <typename T>
 static os_status cu_device_run(const cu_plan &pl, int dev, size_t s0, size_t s1, os_result *res,
                                const cu_report &rep, double *kernel_s, os_error *err)
 {
     const os_sweep *sw = pl.sw;
     const os_spec *s = sw->spec;
-    const size_t m = s1 - s0, np = pl.d64.size();
+    const size_t m = s1 - s0;
     *kernel_s = 0;
     if (m == 0) return OS_OK; /* an empty slice: nothing to start (a chunk would be 0) */
     const size_t chunk = std::min(m, std::max<size_t>(1, (size_t)s->cuda_chunk)), n_chunks = (m + chunk - 1) / chunk;
     std::vector<os_sched> h_sched(sw->scheds, sw->scheds + s->n_scheds); /* host memory first */
     cu_dev_res<T> r;
-    r.d_cos.assign(s->n_scheds, (double *)NULL);
-    cu_args<T> a;
+    cu_args<T> a = cu_args<T>(); /* cu_dev_acquire fills it */
     cu_shape tsh, lsh;
-    size_t free_b = 0, total_b = 0;
     int sms = 0, tile = s->tile;
-    bool perm = pl.shuffle == OS_SHUFFLE_TRIAL;
     typename cu_kernels<T>::train_fn train = NULL;
     cu_loss_fn loss = NULL;
 
-    CU_TRY(cudaSetDevice(dev));
-    CU_TRY(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev));
-    CU_TRY(cudaStreamCreateWithFlags(&r.sc, cudaStreamNonBlocking));
-    CU_TRY(cudaStreamCreateWithFlags(&r.sx, cudaStreamNonBlocking));
-    for (int b = 0; b < 2; ++b) {
-        CU_TRY(cudaEventCreate(&r.start[b]));
-        CU_TRY(cudaEventCreate(&r.done[b]));
-    }
-
-    /* the tables every training reads */
-    CU_TRY(cudaMalloc(&r.d_cfg, pl.configs.size() * sizeof *r.d_cfg));
-    CU_TRY(cudaMemcpyAsync(r.d_cfg, pl.configs.data(), pl.configs.size() * sizeof *r.d_cfg, cudaMemcpyHostToDevice,
-                           r.sc));
-    CU_TRY(cudaMalloc(&r.d_ref, pl.refs.size() * sizeof *r.d_ref));
-    CU_TRY(cudaMemcpyAsync(r.d_ref, pl.refs.data(), pl.refs.size() * sizeof *r.d_ref, cudaMemcpyHostToDevice, r.sc));
-    for (size_t k = 0; k < s->n_scheds; ++k) { /* cosine tables: the host libm's bits */
-        if (!h_sched[k].cos_tab || h_sched[k].cos_len <= 0) continue;
-        const size_t bytes = (size_t)h_sched[k].cos_len * sizeof(double);
-        CU_TRY(cudaMalloc(&r.d_cos[k], bytes));
-        CU_TRY(cudaMemcpyAsync(r.d_cos[k], h_sched[k].cos_tab, bytes, cudaMemcpyHostToDevice, r.sc));
-        h_sched[k].cos_tab = r.d_cos[k];
-    }
-    CU_TRY(cudaMalloc(&r.d_sched, h_sched.size() * sizeof *r.d_sched));
-    CU_TRY(cudaMemcpyAsync(r.d_sched, h_sched.data(), h_sched.size() * sizeof *r.d_sched, cudaMemcpyHostToDevice,
-                           r.sc));
-    CU_TRY(cudaMalloc(&r.d_d64, np * sizeof *r.d_d64));
-    CU_TRY(cudaMemcpyAsync(r.d_d64, pl.d64.data(), np * sizeof *r.d_d64, cudaMemcpyHostToDevice, r.sc));
-    if (pl.dtype == OS_DTYPE_F32) {
-        CU_TRY(cudaMalloc(&r.d_d32, np * sizeof *r.d_d32));
-        CU_TRY(cudaMemcpyAsync(r.d_d32, pl.d32.data(), np * sizeof *r.d_d32, cudaMemcpyHostToDevice, r.sc));
-    }
-    memset(&a, 0, sizeof a);
-    a.configs = r.d_cfg;
-    a.scheds = r.d_sched;
-    a.refs = r.d_ref;
-    a.data = pl.dtype == OS_DTYPE_F32 ? (const cu_point<T> *)r.d_d32 : (const cu_point<T> *)r.d_d64;
-    a.base_seed = s->seed;
-    a.n = pl.n;
-    a.max_ep = pl.max_ep;
-    a.single_data = pl.single_data;
-    a.sched_per_epoch = s->sched_per_epoch;
-
-    /* the shared batch orders, precomputed when they fit (else derived on
-     * the fly like per-training orders) */
-    if (pl.shuffle == OS_SHUFFLE_SHARED) {
-        const double bytes = (double)pl.reps * pl.max_ep * pl.n * sizeof(cu_point<T>);
-        CU_TRY(cudaMemGetInfo(&free_b, &total_b));
-        const double limit = std::min((double)s->cuda_table_bytes, (double)free_b / 4);
-        if (bytes > 0 && bytes <= limit && cudaMalloc(&r.d_table, (size_t)bytes) == cudaSuccess) {
-            const size_t total = (size_t)pl.reps * pl.max_ep * pl.n;
-            const int grid = (int)std::min<size_t>((total + 255) / 256, (size_t)sms * 32);
-            cu_table_kernel<T><<<grid, 256, 0, r.sc>>>(r.d_table, a.data, pl.n, pl.max_ep, pl.reps, s->seed,
-                                                       pl.single_data);
-            CU_TRY(cudaGetLastError());
-            a.table = r.d_table;
-        } else {
-            (void)cudaGetLastError(); /* a failed allocation: derive them instead */
-            r.d_table = NULL;
-            perm = true;
-        }
-    }
+    /* every resource up to the first training launch (cuda_device.cuh);
+     * the shared orders' table, when it fits, filled on r.sc */
+    os_status st = cu_dev_acquire(pl, dev, chunk, n_chunks, h_sched, r, &a, &sms, [&]() {
+        const size_t total = (size_t)pl.reps * pl.max_ep * pl.n;
+        const int grid = (int)std::min<size_t>((total + 255) / 256, (size_t)sms * 32);
+        cu_table_kernel<T><<<grid, 256, 0, r.sc>>>(r.d_table, a.data, pl.n, pl.max_ep, pl.reps, s->seed,
+                                                   pl.single_data);
+        return cudaGetLastError();
+    }, err);
+    if (st) return st;
+    const bool perm = pl.shuffle == OS_SHUFFLE_TRIAL || (pl.shuffle == OS_SHUFFLE_SHARED && !r.d_table);
 
     /* the tile size */
     if (tile == 0) { /* the widest tile that still fits every training of a chunk on the GPU at once */
@@ -355,12 +257,6 @@ static os_status cu_device_run(const cu_plan &pl, int dev, size_t s0, size_t s1,
     }
     train = cu_kernels<T>::train(tile, perm);
     loss = cu_loss(tile);
-    for (int b = 0; b < 2 && b < (int)n_chunks; ++b) {
-        CU_TRY(cudaMalloc(&r.d_jobs[b], chunk * sizeof(cu_job)));
-        CU_TRY(cudaMalloc(&r.d_out[b], chunk * sizeof(os_result)));
-        CU_TRY(cudaMallocHost(&r.h_jobs[b], chunk * sizeof(cu_job)));
-    }
-    CU_TRY(cudaMallocHost(&r.h_out, chunk * sizeof(os_result)));
 
     /* launch chunk k, then finish chunk k-1 while k trains */
     for (size_t k = 0; k <= n_chunks; ++k) {

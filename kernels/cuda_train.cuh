@@ -344,8 +344,13 @@ __global__ void __launch_bounds__(CU_BLOCK_MAX, CU_MIN_BLOCKS) cu_train_kernel(c
     size_t i = ((size_t)blockIdx.x * blockDim.x + threadIdx.x) / TL;
     if (i >= a.n_jobs) return; /* the whole tile: i is the same on its lanes */
 
+    /* The training's hyperparameters (opt, lr, scheduler, init, reference
+     * and tolerances: 136 bytes) live in shared memory, one slot per
+     * thread, not in registers: they are read a few times per update,
+     * never per point, and the registers go to the training's state. */
+    __shared__ os_train_cfg cfg_slot[CU_BLOCK_MAX];
+    os_train_cfg &cfg = cfg_slot[threadIdx.x];
     typename M::train tr;
-    os_train_cfg cfg;
     cu_cursor cur;
     os_perm perm;
     cu_load<T, PERM>(a, i, &tr, &cfg, &cur);

@@ -6,7 +6,10 @@
 // whose __shfl_xor_sync meet at a barrier. Driven like kernels/
 // cuda_backend.cu drives the GPU (the same host plan, cuda_plan.cuh: launch
 // order, configurations, data, result rows), the results table must be
-// byte-identical to os_cpu_run's. This checks the kernels' logic — the
+// byte-identical to os_cpu_run's; the device's resources are taken by
+// cuda_device.cuh's cu_dev_acquire from the shim's host runtime (device
+// memory in host memory), which can also fail any call: the error paths
+// must release everything (CudaEmuErrors). This checks the kernels' logic — the
 // mapping of batch positions to canonical partials, the butterfly, epochs
 // and divergence, the grid-stride hand-over between trainings, the shared
 // order table, the final loss — on every CI run. It cannot check what only
@@ -34,7 +37,7 @@
 #include "parity_grid.h"
 #include "test_util.h"
 namespace emu {
-#include "cuda_plan.cuh"  // and cuda_train.cuh
+#include "cuda_device.cuh"  // and cuda_plan.cuh, cuda_train.cuh
 }  // namespace emu
 
 namespace {
@@ -71,64 +74,72 @@ template <int TL, typename F> void emu_launch(unsigned G, unsigned B, F body)
         }
 }
 
-template <typename T> const cu_point<T> *data_of(const cu_plan &pl);
-template <> const cu_point<float> *data_of<float>(const cu_plan &pl) { return pl.d32.data(); }
-template <> const cu_point<double> *data_of<double>(const cu_plan &pl) { return pl.d64.data(); }
-
 struct EmuShape {
     unsigned grid, block;
     size_t chunk;
     bool table;  // precompute the shared orders (else derive them)
 };
 
-// cu_device_run on the emulator: plan, shared-order table, chunks of a
-// training launch and a final-loss launch, result rows.
+// The shared-order table's launch, as cu_device_run makes it (one fallible
+// call of the emulated runtime: the injection can fail it too).
+template <typename T> cudaError_t emu_table_launch(const cu_plan &pl, const cu_args<T> &a, cu_point<T> *table)
+{
+    if (emu_rt.enter("launch_table") != cudaSuccess) return cudaGetLastError();
+    emu_launch<1>(3, 64,
+                  [&] { cu_table_kernel<T>(table, a.data, pl.n, pl.max_ep, pl.reps, pl.sw->spec->seed, pl.single_data); });
+    return cudaGetLastError();
+}
+
+// cu_device_run on the emulator: plan, the device's resources as
+// cu_dev_acquire takes them from the emulated runtime (the uploads, the
+// device cosine tables, the shared-order table), chunks of a training
+// launch and a final-loss launch through the job and result buffers,
+// result rows; then every resource released.
 template <typename T, int TL>
 void emu_run(const os_sweep *sw, std::vector<os_result> &res, const EmuShape &sh)
 {
     cu_plan pl;
     os_error err;
     ASSERT_EQ(cu_plan_make(sw, &pl, &err), OS_OK) << err.msg;
-    std::vector<os_sched> sched(sw->scheds, sw->scheds + sw->spec->n_scheds);
-    cu_args<T> a;
-    std::memset(&a, 0, sizeof a);
-    a.configs = pl.configs.data();
-    a.scheds = sched.data();
-    a.refs = pl.refs.data();
-    a.data = data_of<T>(pl);
-    a.base_seed = sw->spec->seed;
-    a.n = pl.n;
-    a.max_ep = pl.max_ep;
-    a.single_data = pl.single_data;
-    a.sched_per_epoch = sw->spec->sched_per_epoch;
-    std::vector<cu_point<T>> table;
-    bool perm = pl.shuffle == OS_SHUFFLE_TRIAL;
-    if (pl.shuffle == OS_SHUFFLE_SHARED) {
-        if (sh.table) {
-            table.resize((size_t)pl.reps * pl.max_ep * pl.n);
-            emu_launch<1>(3, 64, [&] {
-                cu_table_kernel<T>(table.data(), a.data, pl.n, pl.max_ep, pl.reps, sw->spec->seed, pl.single_data);
-            });
-            a.table = table.data();
-        } else {
-            perm = true;
+    res.assign(sw->n_trials, os_result());
+    const size_t chunk = std::min(sh.chunk, std::max<size_t>(sw->n_trials, 1)),
+                 n_chunks = (sw->n_trials + chunk - 1) / chunk;
+    emu_rt.reset();
+    const size_t free_bytes = emu_rt.free_bytes;
+    if (!sh.table) emu_rt.free_bytes = 0;  // no room for the table: orders derived on the fly
+    {
+        std::vector<os_sched> h_sched(sw->scheds, sw->scheds + sw->spec->n_scheds);
+        cu_dev_res<T> r;
+        cu_args<T> a;
+        int sms = 0;
+        const os_status st = cu_dev_acquire(pl, 0, chunk, n_chunks, h_sched, r, &a, &sms,
+                                            [&] { return emu_table_launch<T>(pl, a, r.d_table); }, &err);
+        emu_rt.free_bytes = free_bytes;
+        ASSERT_EQ(st, OS_OK) << err.msg;
+        ASSERT_EQ(pl.shuffle == OS_SHUFFLE_SHARED && sh.table, r.d_table != nullptr);
+        const bool perm = pl.shuffle == OS_SHUFFLE_TRIAL || (pl.shuffle == OS_SHUFFLE_SHARED && !r.d_table);
+        for (size_t k = 0; k < n_chunks; ++k) {
+            const int b = (int)(k & 1);
+            const size_t c0 = k * chunk, cnt = std::min(chunk, sw->n_trials - c0);
+            std::memcpy(r.h_jobs[b], pl.jobs.data() + c0, cnt * sizeof(cu_job));
+            ASSERT_EQ(cudaMemcpyAsync(r.d_jobs[b], r.h_jobs[b], cnt * sizeof(cu_job), cudaMemcpyHostToDevice, r.sc),
+                      cudaSuccess);
+            a.jobs = r.d_jobs[b];
+            a.n_jobs = cnt;
+            a.out = r.d_out[b];
+            if (perm)
+                emu_launch<TL>(sh.grid, sh.block, [&] { cu_train_kernel<T, TL, true>(a); });
+            else
+                emu_launch<TL>(sh.grid, sh.block, [&] { cu_train_kernel<T, TL, false>(a); });
+            emu_launch<TL>(sh.grid, sh.block,
+                           [&] { cu_loss_kernel<TL>(a.jobs, cnt, a.out, r.d_d64, pl.n, pl.single_data); });
+            ASSERT_EQ(cudaMemcpyAsync(r.h_out, r.d_out[b], cnt * sizeof(os_result), cudaMemcpyDeviceToHost, r.sx),
+                      cudaSuccess);
+            cu_fill_results(pl, c0, cnt, r.h_out, res.data());
         }
     }
-    res.assign(sw->n_trials, os_result());
-    for (size_t c0 = 0; c0 < sw->n_trials; c0 += sh.chunk) {
-        const size_t cnt = std::min(sh.chunk, sw->n_trials - c0);
-        std::vector<os_result> out(cnt);
-        a.jobs = pl.jobs.data() + c0;
-        a.n_jobs = cnt;
-        a.out = out.data();
-        if (perm)
-            emu_launch<TL>(sh.grid, sh.block, [&] { cu_train_kernel<T, TL, true>(a); });
-        else
-            emu_launch<TL>(sh.grid, sh.block, [&] { cu_train_kernel<T, TL, false>(a); });
-        emu_launch<TL>(sh.grid, sh.block,
-                       [&] { cu_loss_kernel<TL>(a.jobs, cnt, out.data(), pl.d64.data(), pl.n, pl.single_data); });
-        cu_fill_results(pl, c0, cnt, out.data(), res.data());
-    }
+    EXPECT_TRUE(emu_rt.live.empty()) << emu_rt.live.size() << " resources left after the run";
+    emu_rt.live.clear();  // reported once (ASan sees its memory)
 }
 
 // The parity grid (tests/parity_grid.h, shared with kernels/gpu_selftest.c):
@@ -400,6 +411,108 @@ TEST(CudaEmuMore, DataFile)
         os_spec_free(&s);
     }
     unlink(path);
+}
+
+
+// ---- error paths: a device run's resources under injected failures --------
+
+// One cu_dev_acquire on the emulated runtime, its call number fail_at
+// failing (-1: none) or throwing std::bad_alloc; what it returned and held,
+// and what was left after its cu_dev_res went out of scope.
+struct Acquired {
+    os_status st = OS_OK;
+    std::string msg, failed;  // the message, the name of the call that failed
+    bool threw = false, table = false, cos = false;
+    size_t held = 0, left = 0;
+    long calls = 0;
+};
+
+template <typename T> Acquired acquire_once(const cu_plan &pl, size_t chunk, size_t n_chunks, long fail_at, bool bad_alloc)
+{
+    Acquired out;
+    emu_rt.reset();
+    emu_rt.fail_at = fail_at;
+    emu_rt.throw_bad_alloc = bad_alloc;
+    try {
+        std::vector<os_sched> h_sched(pl.sw->scheds, pl.sw->scheds + pl.sw->spec->n_scheds);
+        cu_dev_res<T> r;
+        cu_args<T> a;
+        int sms = 0;
+        os_error err;
+        err.msg[0] = 0;
+        out.st = cu_dev_acquire(pl, 0, chunk, n_chunks, h_sched, r, &a, &sms,
+                                [&] { return emu_table_launch<T>(pl, a, r.d_table); }, &err);
+        out.msg = err.msg;
+        out.table = r.d_table != nullptr;
+        for (double *p : r.d_cos) out.cos = out.cos || p;
+        out.held = emu_rt.live.size();
+    } catch (const std::bad_alloc &) {
+        out.threw = true;
+    }
+    out.calls = emu_rt.calls;
+    out.failed = emu_rt.failed;
+    out.left = emu_rt.live.size();
+    emu_rt.reset();
+    emu_rt.live.clear();  // a leak is reported once, by the caller (ASan sees its memory)
+    return out;
+}
+
+// Every fallible call of a device run's acquisition fails in turn (k = 0,
+// 1, ...): cu_dev_acquire returns OS_ERUNTIME with a message naming that
+// call, and once its cu_dev_res is gone nothing is held — or, for the
+// shared-order table's cudaMalloc, it falls back to deriving the orders
+// and holds everything else. Then the same calls throw std::bad_alloc
+// midway: the exception leaves with nothing held. ASan (scripts/
+// sanitize.sh) checks that the emulated device memory is freed as well.
+template <typename T> void expect_clean_failures(int dtype, int shuffle)
+{
+    os_spec s;
+    grid_spec(&s, dtype, shuffle, true);
+    os_sweep sw;
+    os_error err;
+    ASSERT_EQ(os_sweep_plan(&s, &sw, &err), OS_OK) << err.msg;
+    cu_plan pl;
+    ASSERT_EQ(cu_plan_make(&sw, &pl, &err), OS_OK) << err.msg;
+    const size_t chunk = (sw.n_trials + 2) / 3, n_chunks = 3;  // both job and result buffers
+    const Acquired ok = acquire_once<T>(pl, chunk, n_chunks, -1, false);
+    ASSERT_EQ(ok.st, OS_OK) << ok.msg;
+    EXPECT_TRUE(ok.cos) << "the grid has a cosine scheduler: its table is a resource too";
+    EXPECT_EQ(ok.table, shuffle == OS_SHUFFLE_SHARED);
+    // 2 streams, 4 events, 4 tables + data (+ float32 data) (+ cosine) (+ order table), 4 buffers, 3 pinned
+    EXPECT_GE(ok.held, 2u + 4 + 4 + 4 + 3);
+    EXPECT_EQ(ok.left, 0u);
+    ASSERT_GT(ok.calls, 10);
+    for (long k = 0; k < ok.calls; ++k) {
+        const Acquired f = acquire_once<T>(pl, chunk, n_chunks, k, false);
+        EXPECT_EQ(f.left, 0u) << "call " << k << ": " << f.left << " resources left after failing";
+        EXPECT_FALSE(f.threw);
+        if (f.st == OS_OK) {  // only the order table's allocation may fail quietly
+            EXPECT_TRUE(ok.table && !f.table) << "call " << k << " failed, yet cu_dev_acquire succeeded";
+            EXPECT_EQ(f.held, ok.held - 1) << "call " << k;
+            continue;
+        }
+        EXPECT_EQ(f.st, OS_ERUNTIME) << "call " << k;
+        EXPECT_EQ(f.calls, k + 1) << "call " << k << ": calls went on after the failure";
+        EXPECT_NE(f.msg.find("CUDA error at kernels/cuda_device.cuh:"), std::string::npos) << f.msg;
+        EXPECT_NE(f.msg.find(" (cudaErrorMemoryAllocation)"), std::string::npos) << f.msg;
+        EXPECT_NE(f.msg.find(" in " + f.failed + "("), std::string::npos) << "call " << k << " (" << f.failed
+                                                                          << ") is not named: " << f.msg;
+    }
+    for (long k = 0; k < ok.calls; ++k) {
+        const Acquired f = acquire_once<T>(pl, chunk, n_chunks, k, true);
+        EXPECT_TRUE(f.threw) << "call " << k;
+        EXPECT_FALSE(f.failed.empty()) << "call " << k;
+        EXPECT_EQ(f.left, 0u) << "call " << k << ": " << f.left << " resources left after std::bad_alloc";
+    }
+    os_sweep_free(&sw);
+    os_spec_free(&s);
+}
+
+TEST(CudaEmuErrors, EveryAcquisitionFailsCleanly)
+{
+    expect_clean_failures<float>(OS_DTYPE_F32, OS_SHUFFLE_SHARED);
+    expect_clean_failures<double>(OS_DTYPE_F64, OS_SHUFFLE_SHARED);
+    expect_clean_failures<float>(OS_DTYPE_F32, OS_SHUFFLE_TRIAL);
 }
 
 }  // namespace

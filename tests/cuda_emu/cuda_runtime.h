@@ -2,16 +2,23 @@
  * run on the CPU in tests/test_cuda_emu.cpp: the qualifiers are empty, the
  * thread indices are thread-locals the emulator sets, a tile's lanes are
  * OS threads and __shfl_xor_sync exchanges values between them through a
- * barrier. Found before the toolkit's header by include order; never used
+ * barrier. And the host runtime calls of kernels/cuda_device.cuh, with
+ * device memory in host memory: every resource is counted while live, and
+ * the test can make the k-th fallible call fail or throw std::bad_alloc
+ * (emu_rt). Found before the toolkit's header by include order; never used
  * by the real build.
  */
 #ifndef ORBITSWEEP_CUDA_EMU_RUNTIME_H
 #define ORBITSWEEP_CUDA_EMU_RUNTIME_H
 
 #include <atomic>
+#include <cstddef>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <map>
+#include <new>
+#include <string>
 #include <thread>
 
 #define __global__
@@ -20,6 +27,7 @@
 #define __forceinline__ inline
 #define __align__(n) alignas(n)
 #define __launch_bounds__(...)
+#define __shared__ /* a kernel's shared arrays: the emulated lane's own (threads use their own slots) */
 
 struct dim3 {
     unsigned x = 0, y = 1, z = 1;
@@ -78,6 +86,185 @@ template <typename V> V __shfl_xor_sync(unsigned mask, V v, int lane_mask, int w
     std::memcpy(&r, t->slot[partner], sizeof r);
     t->wait();
     return r;
+}
+
+/* ---- the host runtime ---------------------------------------------------- */
+
+enum cudaError_t {
+    cudaSuccess = 0,
+    cudaErrorInvalidValue = 1,
+    cudaErrorMemoryAllocation = 2,
+};
+enum cudaMemcpyKind {
+    cudaMemcpyHostToHost = 0,
+    cudaMemcpyHostToDevice = 1,
+    cudaMemcpyDeviceToHost = 2,
+    cudaMemcpyDeviceToDevice = 3,
+    cudaMemcpyDefault = 4,
+};
+enum cudaDeviceAttr { cudaDevAttrMultiProcessorCount = 16 };
+#define cudaStreamNonBlocking 0x01
+struct CUstream_st {
+    int flags;
+};
+struct CUevent_st {
+    int unused;
+};
+typedef CUstream_st *cudaStream_t;
+typedef CUevent_st *cudaEvent_t;
+
+/* What the runtime holds, by kind, and the injection. A fallible call is
+ * one that takes or uses a resource (setting the device, an attribute, a
+ * create, an allocation, a copy, the memory info); releases and
+ * synchronisations always succeed. Host-thread only. */
+struct emu_runtime {
+    enum kind { DEVICE_MEM, PINNED_MEM, STREAM, EVENT, KINDS };
+    std::map<const void *, int> live;  /* resource -> kind */
+    long calls = 0;                    /* fallible calls so far */
+    long fail_at = -1;                 /* the call that fails (0-based), or -1 */
+    bool throw_bad_alloc = false;      /* that call throws std::bad_alloc instead */
+    std::string failed;                /* the name of the call that failed */
+    cudaError_t last = cudaSuccess;    /* cudaGetLastError's */
+    int sms = 132;
+    size_t free_bytes = (size_t)100 << 30, total_bytes = (size_t)141 << 30;
+
+    void reset()
+    {
+        calls = 0;
+        fail_at = -1;
+        throw_bad_alloc = false;
+        failed.clear();
+        last = cudaSuccess;
+    }
+    size_t count(int k) const
+    {
+        size_t c = 0;
+        for (const auto &e : live) c += e.second == k;
+        return c;
+    }
+    /* A fallible call begins: cudaSuccess, or the injected failure. */
+    cudaError_t enter(const char *name)
+    {
+        if (calls++ != fail_at) return cudaSuccess;
+        failed = name;
+        if (throw_bad_alloc) throw std::bad_alloc();
+        last = cudaErrorMemoryAllocation;
+        return cudaErrorMemoryAllocation;
+    }
+    void take(const void *p, int k)
+    {
+        if (!live.emplace(p, k).second) std::abort();
+    }
+    /* Releases p of kind k: a pointer the runtime never gave, or gave as
+     * another kind, is a bug of the caller's. */
+    void give_back(const void *p, int k)
+    {
+        const auto it = live.find(p);
+        if (it == live.end() || it->second != k) {
+            std::fprintf(stderr, "emulated CUDA runtime: release of %p, not a live resource of kind %d\n", p, k);
+            std::abort();
+        }
+        live.erase(it);
+    }
+};
+inline emu_runtime emu_rt;
+
+inline const char *cudaGetErrorName(cudaError_t e)
+{
+    return e == cudaSuccess ? "cudaSuccess" : e == cudaErrorMemoryAllocation ? "cudaErrorMemoryAllocation"
+                                                                             : "cudaErrorInvalidValue";
+}
+inline const char *cudaGetErrorString(cudaError_t e)
+{
+    return e == cudaSuccess ? "no error" : e == cudaErrorMemoryAllocation ? "out of memory" : "invalid argument";
+}
+inline cudaError_t cudaGetLastError()
+{
+    const cudaError_t e = emu_rt.last;
+    emu_rt.last = cudaSuccess;
+    return e;
+}
+inline cudaError_t cudaSetDevice(int dev) { return dev < 0 ? cudaErrorInvalidValue : emu_rt.enter("cudaSetDevice"); }
+inline cudaError_t cudaDeviceGetAttribute(int *v, cudaDeviceAttr, int)
+{
+    const cudaError_t e = emu_rt.enter("cudaDeviceGetAttribute");
+    if (e == cudaSuccess) *v = emu_rt.sms;
+    return e;
+}
+inline cudaError_t cudaMemGetInfo(size_t *free_b, size_t *total_b)
+{
+    const cudaError_t e = emu_rt.enter("cudaMemGetInfo");
+    if (e == cudaSuccess) *free_b = emu_rt.free_bytes, *total_b = emu_rt.total_bytes;
+    return e;
+}
+inline cudaError_t cudaStreamCreateWithFlags(cudaStream_t *s, unsigned flags)
+{
+    const cudaError_t e = emu_rt.enter("cudaStreamCreateWithFlags");
+    if (e != cudaSuccess) return e;
+    *s = new CUstream_st{(int)flags};
+    emu_rt.take(*s, emu_runtime::STREAM);
+    return e;
+}
+inline cudaError_t cudaStreamDestroy(cudaStream_t s)
+{
+    emu_rt.give_back(s, emu_runtime::STREAM);
+    delete s;
+    return cudaSuccess;
+}
+inline cudaError_t cudaStreamSynchronize(cudaStream_t) { return cudaSuccess; } /* copies are synchronous */
+inline cudaError_t cudaEventCreate(cudaEvent_t *ev)
+{
+    const cudaError_t e = emu_rt.enter("cudaEventCreate");
+    if (e != cudaSuccess) return e;
+    *ev = new CUevent_st{0};
+    emu_rt.take(*ev, emu_runtime::EVENT);
+    return e;
+}
+inline cudaError_t cudaEventDestroy(cudaEvent_t ev)
+{
+    emu_rt.give_back(ev, emu_runtime::EVENT);
+    delete ev;
+    return cudaSuccess;
+}
+/* Device and pinned memory: aligned host memory (the device's 256 bytes). */
+inline void *emu_alloc(size_t bytes) { return std::aligned_alloc(256, (bytes + 255) / 256 * 256 + 256 * (bytes == 0)); }
+template <typename P> cudaError_t cudaMalloc(P **p, size_t bytes)
+{
+    const cudaError_t e = emu_rt.enter("cudaMalloc");
+    if (e != cudaSuccess) return e;
+    *p = (P *)emu_alloc(bytes);
+    emu_rt.take(*p, emu_runtime::DEVICE_MEM);
+    return e;
+}
+inline cudaError_t cudaFree(void *p)
+{
+    if (!p) return cudaSuccess;
+    emu_rt.give_back(p, emu_runtime::DEVICE_MEM);
+    std::free(p);
+    return cudaSuccess;
+}
+template <typename P> cudaError_t cudaMallocHost(P **p, size_t bytes)
+{
+    const cudaError_t e = emu_rt.enter("cudaMallocHost");
+    if (e != cudaSuccess) return e;
+    *p = (P *)emu_alloc(bytes);
+    emu_rt.take(*p, emu_runtime::PINNED_MEM);
+    return e;
+}
+inline cudaError_t cudaFreeHost(void *p)
+{
+    if (!p) return cudaSuccess;
+    emu_rt.give_back(p, emu_runtime::PINNED_MEM);
+    std::free(p);
+    return cudaSuccess;
+}
+inline cudaError_t cudaMemcpyAsync(void *dst, const void *src, size_t bytes, cudaMemcpyKind, cudaStream_t s)
+{
+    const cudaError_t e = emu_rt.enter("cudaMemcpyAsync");
+    if (e != cudaSuccess) return e;
+    if (!s || !emu_rt.live.count(s)) std::abort(); /* a copy on a stream that does not exist */
+    if (bytes) std::memcpy(dst, src, bytes);
+    return e;
 }
 
 #endif
