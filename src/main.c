@@ -351,6 +351,11 @@ static os_status write_block(void *ctx, const os_sweep *blk, const os_result *re
     return OS_ERUNTIME;
 }
 
+static void npz_needs_file(const char *out)
+{
+    fprintf(stderr, "orbitsweep: -o: '%s': an .npz archive is written in place and needs a regular file\n", out);
+}
+
 static int cmd_run(cli *c)
 {
     const char *out = c->out ? c->out : "results.csv";
@@ -369,16 +374,12 @@ static int cmd_run(cli *c)
     run_out ro = {NULL, NULL, {0}, 0};
     const size_t len = strlen(out);
     const int npz = len > 4 && strcmp(out + len - 4, ".npz") == 0; /* columns, not text */
-    struct stat stt;
-    if (npz && stat(out, &stt) == 0 && !S_ISREG(stt.st_mode)) {
-        fprintf(stderr, "orbitsweep: -o: '%s': an .npz archive is written in place and needs a regular file\n", out);
-        return os_sweep_free(&sw), 2;
-    }
+    struct stat stt; /* an archive is written in place: before anything is opened, and what was opened */
+    if (npz && stat(out, &stt) == 0 && !S_ISREG(stt.st_mode)) return npz_needs_file(out), os_sweep_free(&sw), 2;
     if ((rc = open_output(&af, out, &ro.f))) return os_sweep_free(&sw), rc;
     if (npz) {
         if (fstat(fileno(ro.f), &stt) != 0 || !S_ISREG(stt.st_mode)) {
-            fprintf(stderr, "orbitsweep: -o: '%s': an .npz archive is written in place and needs a regular file\n",
-                    out);
+            npz_needs_file(out);
             close_output(&af, ro.f, 0);
             return os_sweep_free(&sw), 2;
         }

@@ -127,6 +127,34 @@ int os_npz_write(os_npz *z, size_t k, size_t first, const void *data, size_t cou
     return 0;
 }
 
+/* What local and central headers share, from the modification time on:
+ * time, date, CRC-32, both sizes (in the ZIP64 field), name and extra
+ * field lengths; then the name. Returns where the extra field goes. */
+static unsigned char *put_entry(unsigned char *p, const npz_item *it, unsigned extra_len, size_t fixed_rest)
+{
+    const size_t nl = strlen(it->name);
+    put16(p + 2, DOS_DATE);
+    put32(p + 4, (uint32_t)it->crc);
+    put32(p + 8, 0xFFFFFFFFu);
+    put32(p + 12, 0xFFFFFFFFu);
+    put16(p + 16, (unsigned)nl);
+    put16(p + 18, extra_len);
+    memcpy(p + 20 + fixed_rest, it->name, nl);
+    return p + 20 + fixed_rest + nl;
+}
+
+/* The ZIP64 extra field: both sizes, and the local header's offset when
+ * given (the central directory's). Returns its length. */
+static size_t put_zip64(unsigned char *x, const npz_item *it, int with_offset)
+{
+    put16(x, 0x0001);
+    put16(x + 2, with_offset ? 24 : 16);
+    put64(x + 4, it->size);
+    put64(x + 12, it->size);
+    if (with_offset) put64(x + 20, it->local_off);
+    return with_offset ? CENTRAL_EXTRA : LOCAL_EXTRA;
+}
+
 int os_npz_finish(os_npz *z)
 {
     int bad = 0;
@@ -139,47 +167,24 @@ int os_npz_finish(os_npz *z)
             bad = 1;
             break;
         }
-        const size_t nl = strlen(it->name);
         memset(h, 0, sizeof h);
         put32(h, 0x04034b50);
         put16(h + 4, ZIP_VERSION);
-        put16(h + 12, DOS_DATE);
-        put32(h + 14, (uint32_t)it->crc);
-        put32(h + 18, 0xFFFFFFFFu);
-        put32(h + 22, 0xFFFFFFFFu);
-        put16(h + 26, (unsigned)nl);
-        put16(h + 28, LOCAL_EXTRA);
-        memcpy(h + LOCAL_FIXED, it->name, nl);
-        unsigned char *x = h + LOCAL_FIXED + nl;
-        put16(x, 0x0001);
-        put16(x + 2, 16);
-        put64(x + 4, it->size);
-        put64(x + 12, it->size);
-        bad = write_at(z->fd, h, LOCAL_FIXED + nl + LOCAL_EXTRA, it->local_off) != 0;
+        unsigned char *x = put_entry(h + 10, it, LOCAL_EXTRA, 0);
+        const size_t len = (size_t)(x - h) + put_zip64(x, it, 0);
+        bad = write_at(z->fd, h, len, it->local_off) != 0;
     }
     for (size_t k = 0; k < z->n && !bad; ++k) { /* the central directory */
         const npz_item *it = &z->items[k];
-        const size_t nl = strlen(it->name);
         memset(h, 0, sizeof h);
         put32(h, 0x02014b50);
         put16(h + 4, 0x0300 | ZIP_VERSION); /* made by: Unix */
         put16(h + 6, ZIP_VERSION);
-        put16(h + 14, DOS_DATE);
-        put32(h + 16, (uint32_t)it->crc);
-        put32(h + 20, 0xFFFFFFFFu);
-        put32(h + 24, 0xFFFFFFFFu);
-        put16(h + 28, (unsigned)nl);
-        put16(h + 30, CENTRAL_EXTRA);
+        /* after the shared fields: comment length, disk, internal attributes (0) */
         put32(h + 38, 0100644u << 16); /* a regular file, rw-r--r-- */
-        put32(h + 42, 0xFFFFFFFFu);
-        memcpy(h + CENTRAL_FIXED, it->name, nl);
-        unsigned char *x = h + CENTRAL_FIXED + nl;
-        put16(x, 0x0001);
-        put16(x + 2, 24);
-        put64(x + 4, it->size);
-        put64(x + 12, it->size);
-        put64(x + 20, it->local_off);
-        const size_t len = CENTRAL_FIXED + nl + CENTRAL_EXTRA;
+        put32(h + 42, 0xFFFFFFFFu);    /* the offset: in the ZIP64 field */
+        unsigned char *x = put_entry(h + 12, it, CENTRAL_EXTRA, CENTRAL_FIXED - 32);
+        const size_t len = (size_t)(x - h) + put_zip64(x, it, 1);
         bad = write_at(z->fd, h, len, at) != 0;
         at += len;
     }

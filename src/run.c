@@ -171,19 +171,22 @@ static void *writer_main(void *arg)
     return NULL;
 }
 
-/* The blocks one after another, done between them. */
+/* The blocks one after another, done between them; into (when not NULL)
+ * holds every trial's result at its index, else one block's buffer is
+ * reused. */
 static os_status stream_serial(const os_sweep *sw, const backend_def *b, size_t cap, os_block_fn done,
                                void *done_ctx, os_progress_fn progress, void *ctx, double *train_s,
-                               os_error *err)
+                               os_result *into, os_error *err)
 {
-    os_result *res = malloc(cap * sizeof *res);
-    if (!res) {
+    os_result *own = into ? NULL : malloc(cap * sizeof *own);
+    if (!into && !own) {
         os_set_error(err, "out of memory for a block of %zu results", cap);
         return OS_ERUNTIME;
     }
     os_status st = OS_OK;
     for (size_t first = 0; first < sw->n_trials && !st; first += cap) {
         const size_t cnt = sw->n_trials - first < cap ? sw->n_trials - first : cap;
+        os_result *res = into ? into + first : own;
         os_sweep blk;
         if ((st = os_sweep_block(sw, first, cnt, &blk, err))) break;
         memset(res, 0, cnt * sizeof *res);
@@ -194,7 +197,7 @@ static os_status stream_serial(const os_sweep *sw, const backend_def *b, size_t 
         if (!st && done) st = done(done_ctx, &blk, res, err);
         os_sweep_free(&blk);
     }
-    free(res);
+    free(own);
     return st;
 }
 
@@ -220,7 +223,7 @@ static os_status stream_overlapped(const os_sweep *sw, const backend_def *b, siz
     if (pthread_create(&writer, NULL, writer_main, &p) != 0) {
         pthread_cond_destroy(&p.cv), pthread_mutex_destroy(&p.mu);
         free(p.slots[0].res), free(p.slots[1].res);
-        return stream_serial(sw, b, cap, done, done_ctx, progress, ctx, train_s, err);
+        return stream_serial(sw, b, cap, done, done_ctx, progress, ctx, train_s, NULL, err);
     }
     os_status st = OS_OK;
     size_t k = 0;
@@ -278,7 +281,7 @@ os_status os_sweep_stream(const os_sweep *sw, size_t block_size, os_block_fn don
                         (sw->spec->overlap == OS_OVERLAP_AUTO && b->id == OS_BACKEND_CUDA);
     if (overlap && cap < n)
         return stream_overlapped(sw, b, cap, done, done_ctx, progress, ctx, train_s, err);
-    return stream_serial(sw, b, cap, done, done_ctx, progress, ctx, train_s, err);
+    return stream_serial(sw, b, cap, done, done_ctx, progress, ctx, train_s, NULL, err);
 }
 
 os_status os_sweep_run(const os_sweep *sw, os_result *results, os_progress_fn progress, void *ctx,
@@ -288,16 +291,8 @@ os_status os_sweep_run(const os_sweep *sw, os_result *results, os_progress_fn pr
     os_status st = run_backend(sw, &b, err);
     if (st) return st;
     if (sw->trials) return b->run(sw, results, progress, ctx, err);
-    /* a prepared sweep: its blocks, into results */
-    const size_t n = sw->n_trials, cap = os_spec_block(sw->spec);
-    for (size_t first = 0; first < n && !st; first += cap) {
-        os_sweep blk;
-        if ((st = os_sweep_block(sw, first, n - first < cap ? n - first : cap, &blk, err))) break;
-        block_progress bp = {progress, ctx, first, n};
-        st = b->run(&blk, results + first, progress ? report_block : NULL, &bp, err);
-        os_sweep_free(&blk);
-    }
-    return st;
+    double train_s = 0; /* a prepared sweep: its blocks, straight into results */
+    return stream_serial(sw, b, os_spec_block(sw->spec), NULL, NULL, progress, ctx, &train_s, results, err);
 }
 
 os_status os_sweep_trace(const os_sweep *sw, FILE *f, os_error *err) { return os_cpu_trace(sw, f, err); }

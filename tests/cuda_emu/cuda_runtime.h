@@ -228,36 +228,32 @@ inline cudaError_t cudaEventDestroy(cudaEvent_t ev)
 }
 /* Device and pinned memory: aligned host memory (the device's 256 bytes). */
 inline void *emu_alloc(size_t bytes) { return std::aligned_alloc(256, (bytes + 255) / 256 * 256 + 256 * (bytes == 0)); }
+/* An allocation of one kind (device or pinned memory), counted; its free. */
+inline cudaError_t emu_mem_take(const char *call, emu_runtime::kind k, void **p, size_t bytes)
+{
+    const cudaError_t e = emu_rt.enter(call);
+    if (e != cudaSuccess) return e;
+    *p = emu_alloc(bytes);
+    emu_rt.take(*p, k);
+    return e;
+}
+inline cudaError_t emu_mem_give(void *p, emu_runtime::kind k)
+{
+    if (!p) return cudaSuccess;
+    emu_rt.give_back(p, k);
+    std::free(p);
+    return cudaSuccess;
+}
 template <typename P> cudaError_t cudaMalloc(P **p, size_t bytes)
 {
-    const cudaError_t e = emu_rt.enter("cudaMalloc");
-    if (e != cudaSuccess) return e;
-    *p = (P *)emu_alloc(bytes);
-    emu_rt.take(*p, emu_runtime::DEVICE_MEM);
-    return e;
+    return emu_mem_take("cudaMalloc", emu_runtime::DEVICE_MEM, (void **)p, bytes);
 }
-inline cudaError_t cudaFree(void *p)
-{
-    if (!p) return cudaSuccess;
-    emu_rt.give_back(p, emu_runtime::DEVICE_MEM);
-    std::free(p);
-    return cudaSuccess;
-}
+inline cudaError_t cudaFree(void *p) { return emu_mem_give(p, emu_runtime::DEVICE_MEM); }
 template <typename P> cudaError_t cudaMallocHost(P **p, size_t bytes)
 {
-    const cudaError_t e = emu_rt.enter("cudaMallocHost");
-    if (e != cudaSuccess) return e;
-    *p = (P *)emu_alloc(bytes);
-    emu_rt.take(*p, emu_runtime::PINNED_MEM);
-    return e;
+    return emu_mem_take("cudaMallocHost", emu_runtime::PINNED_MEM, (void **)p, bytes);
 }
-inline cudaError_t cudaFreeHost(void *p)
-{
-    if (!p) return cudaSuccess;
-    emu_rt.give_back(p, emu_runtime::PINNED_MEM);
-    std::free(p);
-    return cudaSuccess;
-}
+inline cudaError_t cudaFreeHost(void *p) { return emu_mem_give(p, emu_runtime::PINNED_MEM); }
 inline cudaError_t cudaMemcpyAsync(void *dst, const void *src, size_t bytes, cudaMemcpyKind, cudaStream_t s)
 {
     const cudaError_t e = emu_rt.enter("cudaMemcpyAsync");
