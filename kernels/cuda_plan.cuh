@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include <algorithm>
+#include <utility>
 #include <vector>
 
 #include "cuda_train.cuh"
@@ -47,10 +48,9 @@ static inline void cu_counting_sort(const std::vector<uint32_t> &in, std::vector
     for (uint32_t i : in) out[pos[key(i)]++] = i;
 }
 
-/* Ranks of the distinct values of a list, for sort keys. */
-static inline std::vector<double> cu_distinct(const os_list *l)
+/* The distinct values of v, sorted (ranks for sort keys). */
+static inline std::vector<double> cu_distinct(std::vector<double> v)
 {
-    std::vector<double> v(l->v, l->v + l->n);
     std::sort(v.begin(), v.end());
     v.erase(std::unique(v.begin(), v.end()), v.end());
     return v;
@@ -134,7 +134,10 @@ static inline os_status cu_plan_make(const os_sweep *sw, cu_plan *pl, os_error *
 
     /* launch order: by (batch size, epochs, optimizer, scheduler,
      * replicate), grid order within; two stable counting passes */
-    const std::vector<double> bss = cu_distinct(&s->axis[OS_AX_BATCH_SIZE]), eps = cu_distinct(&s->axis[OS_AX_EPOCHS]);
+    std::vector<double> bs_all, ep_all; /* the batch sizes and epochs of the trials' configurations (any block) */
+    for (uint32_t c = 0; c < n_cfg; ++c)
+        if (seen[c]) bs_all.push_back(pl->configs[c].batch_size), ep_all.push_back(pl->configs[c].epochs);
+    const std::vector<double> bss = cu_distinct(std::move(bs_all)), eps = cu_distinct(std::move(ep_all));
     const size_t n_class = bss.size() * eps.size() * OS_OPT_COUNT * s->n_scheds;
     std::vector<uint32_t> cls(n_cfg);
     for (uint32_t c = 0; c < n_cfg; ++c) {

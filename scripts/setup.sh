@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # setup.sh — install what building, testing and plotting orbitsweep need,
 # from Debian's packages, when it is missing: a C/C++ compiler, CMake,
-# Ninja, GoogleTest, zlib (.npz tables) and matplotlib. Safe to run again (installs nothing then).
+# Ninja, GoogleTest, zlib (.npz tables), libyaml (sweep files) and matplotlib. Safe to run again (installs nothing then).
 set -euo pipefail
 
 need=()
@@ -11,6 +11,7 @@ command -v cmake >/dev/null 2>&1 || need+=(cmake)
 command -v ninja >/dev/null 2>&1 || need+=(ninja-build)
 [ -f /usr/include/gtest/gtest.h ] || need+=(libgtest-dev)
 [ -f /usr/include/zlib.h ] || need+=(zlib1g-dev)
+[ -f /usr/include/yaml.h ] || need+=(libyaml-dev)
 /usr/bin/python3 -c 'import matplotlib, numpy' >/dev/null 2>&1 || need+=(python3-matplotlib python3-numpy)
 
 if [ ${#need[@]} -gt 0 ]; then

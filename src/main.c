@@ -29,18 +29,25 @@
 typedef struct cli {
     os_spec spec;
     char *out;
+    char *config; /* --config FILE (or the positional FILE): a sweep file */
     int quiet;
+    int dry_run;
 } cli;
 
 #define N_RUN_FLAGS_MAX (OS_AX_COUNT + 64)
 
 /* The flags of run, trace and data: every axis and setting of the spec
- * (their tables), then -o and --quiet. */
+ * (their tables), then -o, --config, --dry-run and --quiet. */
 static size_t run_flags(os_flag *f)
 {
     size_t n = os_flags_for_spec(f, offsetof(cli, spec));
     f[n++] = (os_flag){"-o", OS_F_VALUE, offsetof(cli, out), OS_V_STRING, NULL, "execution", "FILE",
                        "output file (run: results.csv; trace, data: stdout; - is stdout)", NULL};
+    f[n++] = (os_flag){"--config", OS_F_VALUE, offsetof(cli, config), OS_V_STRING, NULL, "execution", "FILE",
+                       "a YAML sweep file (also: orbitsweep run FILE); flags override its keys", NULL};
+    f[n++] = (os_flag){"--dry-run", OS_F_BOOL, offsetof(cli, dry_run), 0, NULL, "execution", NULL,
+                       "run: print the trainings per block, the memory and time, the first configurations; train nothing",
+                       NULL};
     f[n++] = (os_flag){"--quiet", OS_F_BOOL, offsetof(cli, quiet), 0, NULL, "execution", NULL,
                        "no summary or progress", NULL};
     return n;
@@ -75,6 +82,11 @@ static void usage(FILE *f)
           "\n"
           "A LIST is comma-separated values and ranges: 0.1,0.01  logspace(-4,0,64)\n"
           "linspace(a,b,n)  geomspace(a,b,n); a flag may be repeated to extend it.\n"
+          "run, trace and data also read a YAML sweep file: orbitsweep run sweep.yaml (or\n"
+          "--config FILE); its keys are the results columns and the flags' names\n"
+          "(weight_decay, sched_step, output, blocks), flags given on the command line\n"
+          "override them. --and separates blocks: the grid is the union of their products\n"
+          "(e.g. --optimizer sgd --lr logspace(-4,-1,8) --and --optimizer adam --lr 0.1).\n"
           "\n"
           "run, trace and data options\n", f);
     os_flag flags[N_RUN_FLAGS_MAX];
@@ -99,15 +111,91 @@ static int fail(const os_error *err, os_status st)
     return (int)st;
 }
 
+/* The sweep file the flags name (a positional FILE or --config FILE), as
+ * a copy, into *path (NULL: none). */
+static os_status find_sweep_file(const os_flag *flags, size_t n_flags, int argc, char **argv, char **path,
+                                 os_error *err)
+{
+    cli scratch;
+    memset(&scratch, 0, sizeof scratch);
+    const char *pos = NULL;
+    int n_pos = 0;
+    *path = NULL;
+    os_status st = os_spec_init(&scratch.spec);
+    if (st) return os_set_error(err, "out of memory"), st;
+    st = os_flags_parse(flags, n_flags, &scratch, argc, argv, &pos, 1, &n_pos, err);
+    if (!st && n_pos && scratch.config) {
+        os_set_error(err, "--config: '%s' and the sweep file '%s': give one sweep file", scratch.config, pos);
+        st = OS_EINPUT;
+    }
+    if (!st && (n_pos || scratch.config) && !(*path = strdup(n_pos ? pos : scratch.config)))
+        st = OS_ERUNTIME, os_set_error(err, "out of memory");
+    os_spec_free(&scratch.spec);
+    free(scratch.out);
+    free(scratch.config);
+    return st;
+}
+
+/* Replace axis a of every block by the spec's own list (a flag overrides a
+ * sweep file's blocks). */
+static os_status override_blocks(os_spec *s, int a, os_error *err)
+{
+    for (size_t b = 0; b < s->n_blocks; ++b) {
+        os_list *l = &s->blocks[b].axis[a];
+        l->n = 0;
+        for (size_t i = 0; i < s->axis[a].n; ++i)
+            if (os_list_push(l, s->axis[a].v[i], err)) return OS_ERUNTIME;
+        s->blocks[b].given[a] = 1;
+    }
+    return OS_OK;
+}
+
+/* The spec from the sweep file (if any), then the flags over it. Flags
+ * separated by --and are blocks of the grid, each over the file's top
+ * level (replacing the file's blocks); without --and, a flag's axis
+ * replaces that axis in every block of the file. Settings apply to the
+ * whole sweep wherever they are given. */
 static int parse_args(cli *c, int argc, char **argv)
 {
     os_error err;
-    os_status st = os_spec_init(&c->spec);
-    int n_pos = 0;
     os_flag flags[N_RUN_FLAGS_MAX];
     const size_t n_flags = run_flags(flags);
-    if (!st) st = os_flags_parse(flags, n_flags, c, argc, argv, NULL, 0, &n_pos, &err);
-    else os_set_error(&err, "out of memory");
+    os_status st = os_spec_init(&c->spec);
+    if (st) return os_set_error(&err, "out of memory"), fail(&err, st);
+    int end0 = 0, n_seg = 1, n_pos = 0;
+    while (end0 < argc && strcmp(argv[end0], "--and") != 0) ++end0;
+    for (int i = end0; i < argc; ++i) n_seg += strcmp(argv[i], "--and") == 0;
+    const char *pos = NULL;
+    if ((st = find_sweep_file(flags, n_flags, end0, argv, &c->config, &err))) return fail(&err, st);
+    if (c->config && (st = os_sweep_file_load(&c->spec, c->config, &c->out, &err))) return fail(&err, st);
+    if (n_seg == 1) {
+        int file_given[OS_AX_COUNT];
+        memcpy(file_given, c->spec.given, sizeof file_given);
+        memset(c->spec.given, 0, sizeof c->spec.given);
+        st = os_flags_parse(flags, n_flags, c, argc, argv, &pos, 1, &n_pos, &err);
+        for (int a = 0; a < OS_AX_COUNT && !st; ++a) {
+            if (c->spec.given[a]) st = override_blocks(&c->spec, a, &err);
+            c->spec.given[a] |= file_given[a];
+        }
+    } else {
+        os_spec_drop_blocks(&c->spec);
+        for (int k = 0, from = 0; k < n_seg && !st; ++k) {
+            int to = from;
+            while (to < argc && strcmp(argv[to], "--and") != 0) ++to;
+            if (to == from) {
+                os_set_error(&err, "--and: an empty block (--and separates blocks of flags)");
+                st = OS_EINPUT;
+                break;
+            }
+            size_t b;
+            if ((st = os_spec_add_block(&c->spec, &b, &err))) break;
+            os_spec_swap_axes(&c->spec, &c->spec.blocks[b]);
+            st = os_flags_parse(flags, n_flags, c, to - from, argv + from, &pos, k == 0, &n_pos, &err);
+            os_spec_swap_axes(&c->spec, &c->spec.blocks[b]);
+            from = to + 1;
+        }
+    }
+    if (!st) st = os_spec_compact_scheds(&c->spec, &err);
     return st ? fail(&err, st) : 0;
 }
 
@@ -300,8 +388,15 @@ static void print_summary(FILE *out, const os_sweep *sw, const tally *y, double 
     fprintf(out, "converged (param_error <= %g at the end): %zu of %zu; diverged: %zu\n", s->target, y->conv,
            sw->n_trials, y->div);
     fprintf(out, "best training per optimizer (lowest final param_error):\n");
-    for (size_t o = 0; o < s->axis[OS_AX_OPTIMIZER].n; ++o) {
-        const int kind = (int)s->axis[OS_AX_OPTIMIZER].v[o];
+    int kinds[OS_OPT_COUNT], n_kinds = 0, seen[OS_OPT_COUNT] = {0}; /* in order of first appearance */
+    for (size_t b = 0; b < os_spec_n_blocks(s); ++b) {
+        const int *given;
+        const os_list *opts = &os_spec_block_axes(s, b, &given)[OS_AX_OPTIMIZER];
+        for (size_t o = 0; o < opts->n; ++o)
+            if (!seen[(int)opts->v[o]]++) kinds[n_kinds++] = (int)opts->v[o];
+    }
+    for (int o = 0; o < n_kinds; ++o) {
+        const int kind = kinds[o];
         if (y->best[kind].trial < 0) {
             fprintf(out, "  %-9s all diverged\n", os_optimizer_name(kind));
             continue;
@@ -356,6 +451,64 @@ static void npz_needs_file(const char *out)
     fprintf(stderr, "orbitsweep: -o: '%s': an .npz archive is written in place and needs a regular file\n", out);
 }
 
+/* One trial's configuration as the results table's columns would show it. */
+static void print_config(FILE *out, const os_sweep *sw, const os_trial *t, size_t row)
+{
+    fprintf(out, "  %zu", row);
+    for (int a = 0; a < OS_AX_COUNT; ++a) {
+        const double v = os_trial_axis(t, a);
+        char buf[64] = "";
+        if (os_axes[a].type == OS_AXT_OPT)
+            snprintf(buf, sizeof buf, "%s", os_optimizer_name((int)v));
+        else if (os_axes[a].type != OS_AXT_SCHED && v == v)
+            os_fmt_double(buf, sizeof buf, v);
+        fprintf(out, ",%s", os_axes[a].type == OS_AXT_SCHED ? sw->spec->scheds[t->sched].name : buf);
+    }
+    fprintf(out, ",%llu\n", (unsigned long long)t->seed);
+}
+
+/* --dry-run: what the run would train, its memory and time, and its first
+ * configurations; nothing is trained or written. */
+static int dry_run(const os_sweep *sw, const char *where, const char *out)
+{
+    const os_spec *s = sw->spec;
+    const size_t shown = 3; /* configurations shown per block */
+    const double evals = os_sweep_evaluations(sw), block = (double)os_spec_block(s);
+    const double n_data = s->data_file ? 1 : s->seeds, n = s->data_file ? sw->data[0].n : s->n;
+    const double mem = os_sweep_memory(sw->n_trials < block ? (double)sw->n_trials : block, n_data, n);
+    const double rate = 5e8 * os_spec_threads(s); /* evaluations/s a CPU thread trains (README: Performance) */
+    printf("orbitsweep: dry run of %zu trainings on %s, %s; nothing is trained, %s is not written\n", sw->n_trials,
+           where, s->dtype == OS_DTYPE_F32 ? "float32" : "float64", out);
+    size_t first = 0;
+    for (size_t b = 0; b < os_spec_n_blocks(s); ++b) {
+        const size_t count = (size_t)os_spec_count_block(s, b);
+        printf("block %zu: %zu trainings (rows %zu..%zu)\n", b + 1, count, first, first + count - 1);
+        first += count;
+    }
+    printf("total: %zu trainings, %.3g sample evaluations\n", sw->n_trials, evals);
+    printf("memory: about %.3g MB (one --block of %.0f trainings at a time, %.0f datasets of %.0f points)\n", mem / 1e6,
+           sw->n_trials < block ? (double)sw->n_trials : block, n_data, n);
+    if (os_spec_threads(s) && strstr(where, "CPU"))
+        printf("time: about %.2g s of training at ~%.2g evaluations/s (%d CPU threads; orbitsweep bench measures this "
+               "machine)\n", evals / rate, rate, os_spec_threads(s));
+    else
+        printf("time: not estimated for a GPU (orbitsweep bench measures it)\n");
+    printf("first configurations of each block (trial");
+    for (int a = 0; a < OS_AX_COUNT; ++a) printf(",%s", os_axes[a].column);
+    printf(",seed):\n");
+    first = 0;
+    for (size_t b = 0; b < os_spec_n_blocks(s); ++b) {
+        const size_t count = (size_t)os_spec_count_block(s, b), k = count < shown ? count : shown;
+        os_sweep blk;
+        os_error err;
+        if (os_sweep_block(sw, first, k, &blk, &err)) return fail(&err, OS_ERUNTIME);
+        for (size_t i = 0; i < k; ++i) print_config(stdout, sw, &blk.trials[i], first + i);
+        os_sweep_free(&blk);
+        first += count;
+    }
+    return fflush(stdout) == 0 ? 0 : 1;
+}
+
 static int cmd_run(cli *c)
 {
     const char *out = c->out ? c->out : "results.csv";
@@ -370,6 +523,11 @@ static int cmd_run(cli *c)
     os_sweep sw;
     if ((st = os_sweep_prepare(&c->spec, &sw, &err))) return fail(&err, st);
     for (int i = 0; i < sw.n_warnings; ++i) fprintf(stderr, "orbitsweep: warning: %s\n", sw.warnings[i]);
+    if (c->dry_run) {
+        rc = dry_run(&sw, bc.where, out);
+        os_sweep_free(&sw);
+        return rc;
+    }
     os_atomic_file af;
     run_out ro = {NULL, NULL, {0}, 0};
     const size_t len = strlen(out);
@@ -573,5 +731,6 @@ int main(int argc, char **argv)
     if (!rc) rc = commands[k].spec_cmd(&c);
     os_spec_free(&c.spec);
     free(c.out);
+    free(c.config);
     return rc;
 }

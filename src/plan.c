@@ -81,27 +81,18 @@ static void nest_order(int order[OS_AX_COUNT])
 /* The values axis a takes for optimizer kind: the given list, or the
  * optimizer's own default (one value in *one), or the axis default; NULL
  * when the optimizer does not use the axis. */
-static const double *axis_values(const os_spec *s, int a, int kind, double *one, size_t *n)
+static const double *axis_values(const os_list *axis, const int *given, int a, int kind, double *one, size_t *n)
 {
     *n = 1;
     if (!os_axis_used(a, kind)) return NULL;
-    if (!s->given[a] && os_axes[a].hp && os_optimizer_default(kind, a, one)) return one;
-    *n = s->axis[a].n;
-    return s->axis[a].v;
-}
-
-/* How many values axis a takes for optimizer kind. */
-static size_t axis_count(const os_spec *s, int a, int kind)
-{
-    double one;
-    size_t n;
-    axis_values(s, a, kind, &one, &n);
-    return n;
+    if (!given[a] && os_axes[a].hp && os_optimizer_default(kind, a, one)) return one;
+    *n = axis[a].n;
+    return axis[a].v;
 }
 
 /* The grid's layout, from which any trial is decoded from its index: per
- * optimizer (in --optimizer order) the values of each axis, where its
- * trials start and its first configuration. */
+ * block (spec->blocks, in order) and optimizer (in --optimizer order) the
+ * values of each axis, where its trials start and its first configuration. */
 typedef struct grid_opt {
     int kind;
     size_t count[OS_AX_COUNT];
@@ -120,25 +111,33 @@ struct os_grid {
 /* The layout of spec's grid; NULL when out of memory. */
 static os_grid *grid_make(const os_spec *s)
 {
-    const os_list *opts = &s->axis[OS_AX_OPTIMIZER];
-    os_grid *g = calloc(1, sizeof *g + opts->n * sizeof g->opt[0]);
+    size_t n_opt = 0;
+    for (size_t b = 0; b < os_spec_n_blocks(s); ++b) {
+        const int *given;
+        n_opt += os_spec_block_axes(s, b, &given)[OS_AX_OPTIMIZER].n;
+    }
+    os_grid *g = calloc(1, sizeof *g + n_opt * sizeof g->opt[0]);
     if (!g) return NULL;
     nest_order(g->order);
-    g->n_opt = opts->n;
-    size_t first = 0, cfg = 0;
-    for (size_t o = 0; o < opts->n; ++o) {
-        grid_opt *go = &g->opt[o];
-        go->kind = (int)opts->v[o];
-        size_t configs = 1;
-        for (int a = 0; a < OS_AX_COUNT; ++a) {
-            go->vals[a] = axis_values(s, a, go->kind, &go->own[a], &go->count[a]);
-            if (a != OS_AX_OPTIMIZER) configs *= go->count[a];
+    g->n_opt = n_opt;
+    size_t first = 0, cfg = 0, o = 0;
+    for (size_t b = 0; b < os_spec_n_blocks(s); ++b) {
+        const int *given;
+        const os_list *axis = os_spec_block_axes(s, b, &given);
+        for (size_t k = 0; k < axis[OS_AX_OPTIMIZER].n; ++k, ++o) {
+            grid_opt *go = &g->opt[o];
+            go->kind = (int)axis[OS_AX_OPTIMIZER].v[k];
+            size_t configs = 1;
+            for (int a = 0; a < OS_AX_COUNT; ++a) {
+                go->vals[a] = axis_values(axis, given, a, go->kind, &go->own[a], &go->count[a]);
+                if (a != OS_AX_OPTIMIZER) configs *= go->count[a];
+            }
+            go->first = first;
+            go->n = configs * (size_t)s->seeds;
+            go->cfg0 = (uint32_t)cfg;
+            first += go->n;
+            cfg += configs;
         }
-        go->first = first;
-        go->n = configs * (size_t)s->seeds;
-        go->cfg0 = (uint32_t)cfg;
-        first += go->n;
-        cfg += configs;
     }
     return g;
 }
@@ -210,16 +209,27 @@ static void grid_trials(const os_sweep *sw, size_t first, size_t n, os_trial *ou
 }
 
 /* The number of trials (a double: it may be far beyond any limit). */
+double os_spec_count_block(const os_spec *s, size_t b)
+{
+    double total = 0, one;
+    const int *given;
+    const os_list *axis = os_spec_block_axes(s, b, &given);
+    for (size_t o = 0; o < axis[OS_AX_OPTIMIZER].n; ++o) {
+        double n = s->seeds;
+        for (int a = 0; a < OS_AX_COUNT; ++a) {
+            size_t count;
+            axis_values(axis, given, a, (int)axis[OS_AX_OPTIMIZER].v[o], &one, &count);
+            if (a != OS_AX_OPTIMIZER) n *= (double)count;
+        }
+        total += n;
+    }
+    return total;
+}
+
 static double count_trials(const os_spec *s)
 {
     double total = 0;
-    const os_list *opts = &s->axis[OS_AX_OPTIMIZER];
-    for (size_t o = 0; o < opts->n; ++o) {
-        double n = s->seeds;
-        for (int a = 0; a < OS_AX_COUNT; ++a)
-            if (a != OS_AX_OPTIMIZER) n *= (double)axis_count(s, a, (int)opts->v[o]);
-        total += n;
-    }
+    for (size_t b = 0; b < os_spec_n_blocks(s); ++b) total += os_spec_count_block(s, b);
     return total;
 }
 
@@ -228,10 +238,14 @@ static double count_trials(const os_spec *s)
  * every pair), over datasets that all have the same size. */
 static int64_t max_sched_steps(const os_sweep *sw)
 {
-    const os_list *ep = &sw->spec->axis[OS_AX_EPOCHS], *bs = &sw->spec->axis[OS_AX_BATCH_SIZE];
     int64_t epochs = 0, batch = INT64_MAX;
-    for (size_t k = 0; k < ep->n; ++k) epochs = (int64_t)ep->v[k] > epochs ? (int64_t)ep->v[k] : epochs;
-    for (size_t k = 0; k < bs->n; ++k) batch = (int64_t)bs->v[k] < batch ? (int64_t)bs->v[k] : batch;
+    for (size_t b = 0; b < os_spec_n_blocks(sw->spec); ++b) { /* the most epochs and smallest batch of any block */
+        const int *given;
+        const os_list *axis = os_spec_block_axes(sw->spec, b, &given);
+        const os_list *ep = &axis[OS_AX_EPOCHS], *bs = &axis[OS_AX_BATCH_SIZE];
+        for (size_t k = 0; k < ep->n; ++k) epochs = (int64_t)ep->v[k] > epochs ? (int64_t)ep->v[k] : epochs;
+        for (size_t k = 0; k < bs->n; ++k) batch = (int64_t)bs->v[k] < batch ? (int64_t)bs->v[k] : batch;
+    }
     if (sw->spec->sched_per_epoch || !sw->n_trials) return sw->n_trials ? epochs : 0;
     const int64_t n = sw->data[0].n;
     return epochs * ((n + batch - 1) / batch);
@@ -336,34 +350,41 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/* A value listed twice on an axis trains the same thing twice. */
+static void duplicate_warning(const os_spec *s, os_sweep *sw, int a, const os_list *l)
+{
+    double *v = malloc(l->n * sizeof *v), dup = NAN;
+    if (!v) return;
+    if (os_axes[a].type == OS_AXT_SCHED)
+        for (size_t i = 0; i < l->n; ++i)
+            for (size_t j = 0; j < i; ++j)
+                if (strcmp(s->scheds[(size_t)l->v[i]].name, s->scheds[(size_t)l->v[j]].name) == 0) dup = l->v[i];
+    if (os_axes[a].type != OS_AXT_SCHED) {
+        memcpy(v, l->v, l->n * sizeof *v);
+        qsort(v, l->n, sizeof *v, cmp_double);
+        for (size_t i = 1; i < l->n; ++i)
+            if (v[i] == v[i - 1]) dup = v[i];
+    }
+    free(v);
+    if (isnan(dup)) return;
+    char text[300];
+    if (os_axes[a].type == OS_AXT_SCHED)
+        snprintf(text, sizeof text, "%s", s->scheds[(size_t)dup].name);
+    else if (os_axes[a].type == OS_AXT_OPT)
+        snprintf(text, sizeof text, "%s", os_optimizer_name((int)dup));
+    else
+        os_fmt_double(text, sizeof text, dup);
+    warn(sw, "%s lists '%s' more than once: those trainings run twice and count twice in summaries",
+         os_axes[a].flag, text);
+}
+
 /* Pseudo-replication and settings that do nothing: warnings, not errors. */
 static void plan_warnings(const os_spec *s, os_sweep *sw)
 {
-    for (int a = 0; a < OS_AX_COUNT; ++a) { /* a value given twice trains the same thing twice */
-        const os_list *l = &s->axis[a];
-        double *v = malloc(l->n * sizeof *v), dup = NAN;
-        if (!v) return;
-        if (os_axes[a].type == OS_AXT_SCHED)
-            for (size_t i = 0; i < l->n; ++i)
-                for (size_t j = 0; j < i; ++j)
-                    if (strcmp(s->scheds[(size_t)l->v[i]].name, s->scheds[(size_t)l->v[j]].name) == 0) dup = l->v[i];
-        if (os_axes[a].type != OS_AXT_SCHED) {
-            memcpy(v, l->v, l->n * sizeof *v);
-            qsort(v, l->n, sizeof *v, cmp_double);
-            for (size_t i = 1; i < l->n; ++i)
-                if (v[i] == v[i - 1]) dup = v[i];
-        }
-        free(v);
-        if (isnan(dup)) continue;
-        char text[300];
-        if (os_axes[a].type == OS_AXT_SCHED)
-            snprintf(text, sizeof text, "%s", s->scheds[(size_t)dup].name);
-        else if (os_axes[a].type == OS_AXT_OPT)
-            snprintf(text, sizeof text, "%s", os_optimizer_name((int)dup));
-        else
-            os_fmt_double(text, sizeof text, dup);
-        warn(sw, "%s lists '%s' more than once: those trainings run twice and count twice in summaries",
-             os_axes[a].flag, text);
+    for (size_t b = 0; b < os_spec_n_blocks(s); ++b) {
+        const int *given;
+        const os_list *axis = os_spec_block_axes(s, b, &given);
+        for (int a = 0; a < OS_AX_COUNT; ++a) duplicate_warning(s, sw, a, &axis[a]);
     }
     if (s->seeds > 1 && s->shuffle == OS_SHUFFLE_NONE && (s->data_file || s->noise == 0))
         warn(sw, "--seeds %d: with --shuffle none and %s, every seed trains exactly the same thing", s->seeds,
@@ -491,11 +512,13 @@ double os_sweep_evaluations(const os_sweep *sw)
         for (size_t i = 0; i < sw->n_trials; ++i) e += (double)sw->trials[i].epochs * os_sweep_dataset(sw, i)->n;
         return e;
     }
-    /* the whole grid: each optimizer's trials spread evenly over the epochs */
-    const os_list *ep = &sw->spec->axis[OS_AX_EPOCHS];
-    double sum = 0;
-    for (size_t k = 0; k < ep->n; ++k) sum += ep->v[k];
-    for (size_t o = 0; o < sw->grid->n_opt; ++o) e += (double)sw->grid->opt[o].n / (double)ep->n * sum;
+    /* the whole grid: each optimizer's trials spread evenly over its epochs */
+    for (size_t o = 0; o < sw->grid->n_opt; ++o) {
+        const grid_opt *go = &sw->grid->opt[o];
+        double sum = 0;
+        for (size_t k = 0; k < go->count[OS_AX_EPOCHS]; ++k) sum += go->vals[OS_AX_EPOCHS][k];
+        e += (double)go->n / (double)go->count[OS_AX_EPOCHS] * sum;
+    }
     return e * (sw->n_data ? sw->data[0].n : 0);
 }
 

@@ -97,7 +97,41 @@ static double linspace_at(double a, double b, long n, long i)
     return (double)i * step + a;
 }
 
-/* One item: a number or NAME(a,b,n). */
+/* range([start,]stop[,step]): Python's integers start, start+step, ... before stop. */
+static os_status parse_int_range(const char *flag, const char *s, size_t len, const char *args, size_t alen,
+                                 os_list *out, os_error *err)
+{
+    int64_t arg[3] = {0, 0, 1};
+    int na = 0, ok = 1;
+    for (const char *p = args, *end = args + alen;;) {
+        const char *c = memchr(p, ',', (size_t)(end - p)), *stop = c ? c : end;
+        if (na == 3 || !os_parse_int64(p, (size_t)(stop - p), &arg[na])) {
+            ok = 0;
+            break;
+        }
+        ++na;
+        if (!c) break;
+        p = c + 1;
+    }
+    if (na == 1) arg[1] = arg[0], arg[0] = 0; /* range(stop) */
+    if (!ok || arg[2] == 0) {
+        os_set_error(err, "%s: '%.*s': expected range([start,]stop[,step]) of integers, step not 0", flag, (int)len, s);
+        return OS_EINPUT;
+    }
+    const int64_t step = arg[2];
+    const int64_t n = step > 0 ? (arg[1] - arg[0] + step - 1) / step : (arg[0] - arg[1] - step - 1) / -step;
+    if (n < 1 || n > OS_MAX_RANGE) {
+        os_set_error(err, "%s: '%.*s': %s", flag, (int)len, s,
+                     n < 1 ? "an empty range" : "more values than a range may have (10000000)");
+        return OS_EINPUT;
+    }
+    for (int64_t i = 0; i < n; ++i)
+        if (os_list_push(out, (double)(arg[0] + i * step), err)) return OS_ERUNTIME;
+    return OS_OK;
+}
+
+/* One item: a number, NAME(a,b,n), 1-NAME(a,b,n) (1 minus each value:
+ * beta2 as 0.9, 0.99, 0.999 is 1-logspace(-1,-3,3)) or range([start,]stop[,step]). */
 static os_status parse_item(const char *flag, const char *s, size_t len, os_list *out,
                             os_error *err)
 {
@@ -105,6 +139,14 @@ static os_status parse_item(const char *flag, const char *s, size_t len, os_list
     if (os_parse_number(s, len, &v)) {
         return os_list_push(out, v, err);
     }
+    while (len && (*s == ' ' || *s == '\t')) ++s, --len; /* blanks around an item, as around a number */
+    while (len && (s[len - 1] == ' ' || s[len - 1] == '\t')) --len;
+    if (len > 7 && strncmp(s, "range(", 6) == 0 && s[len - 1] == ')')
+        return parse_int_range(flag, s, len, s + 6, len - 7, out, err);
+    const int one_minus = len > 2 && s[0] == '1' && s[1] == '-' && isalpha((unsigned char)s[2]);
+    const char *item = s;
+    const size_t item_len = len;
+    if (one_minus) s += 2, len -= 2;
     static const char *fns[] = {"logspace", "linspace", "geomspace"};
     for (int f = 0; f < 3; ++f) {
         size_t fl = strlen(fns[f]);
@@ -123,13 +165,13 @@ static os_status parse_item(const char *flag, const char *s, size_t len, os_list
             if (na != 3 || p > end || memchr(p, ',', (size_t)(end - p))) goto bad_range;
             if (arg[2] != floor(arg[2]) || arg[2] < 1 || arg[2] > OS_MAX_RANGE) {
                 os_set_error(err, "%s: '%.*s': the count must be an integer in 1..%d", flag,
-                             (int)len, s, OS_MAX_RANGE);
+                             (int)item_len, item, OS_MAX_RANGE);
                 return OS_EINPUT;
             }
             long n = (long)arg[2];
             if (f == 2 && (arg[0] <= 0 || arg[1] <= 0)) {
                 os_set_error(err, "%s: '%.*s': geomspace needs positive end points", flag,
-                             (int)len, s);
+                             (int)item_len, item);
                 return OS_EINPUT;
             }
             for (long i = 0; i < n; ++i) {
@@ -143,20 +185,20 @@ static os_status parse_item(const char *flag, const char *s, size_t len, os_list
                     if (i == n - 1 && n > 1) v = arg[1];
                 }
                 if (!isfinite(v) || (f != 1 && v == 0)) {
-                    os_set_error(err, "%s: '%.*s': its values %s a double", flag, (int)len, s,
+                    os_set_error(err, "%s: '%.*s': its values %s a double", flag, (int)item_len, item,
                                  v == 0 ? "underflow" : "overflow");
                     return OS_EINPUT;
                 }
-                if (os_list_push(out, v, err)) return OS_ERUNTIME;
+                if (os_list_push(out, one_minus ? 1.0 - v : v, err)) return OS_ERUNTIME;
             }
             return OS_OK;
         bad_range:
-            os_set_error(err, "%s: '%.*s': expected %s(start,stop,count)", flag, (int)len, s,
-                         fns[f]);
+            os_set_error(err, "%s: '%.*s': expected %s%s(start,stop,count)", flag, (int)item_len, item,
+                         one_minus ? "1-" : "", fns[f]);
             return OS_EINPUT;
         }
     }
-    os_set_error(err, "%s: '%.*s' is not a number or a range", flag, (int)len, s);
+    os_set_error(err, "%s: '%.*s' is not a number or a range", flag, (int)item_len, item);
     return OS_EINPUT;
 }
 
@@ -243,8 +285,8 @@ os_status os_spec_set_axis(os_spec *spec, int axis, const char *text, int first,
     const os_axis_def *a = &os_axes[axis];
     os_list *l = &spec->axis[axis];
     if (first) {
-        l->n = 0;
-        if (a->type == OS_AXT_SCHED) spec->n_scheds = 0;
+        l->n = 0; /* with blocks, other lists may use the schedulers: os_spec_compact_scheds drops the unused */
+        if (a->type == OS_AXT_SCHED && !spec->n_blocks) spec->n_scheds = 0;
     }
     spec->given[axis] = 1;
     switch (a->type) {
@@ -259,6 +301,87 @@ os_status os_spec_set_axis(os_spec *spec, int axis, const char *text, int first,
     default:
         return os_list_parse(a->flag, text, l, err);
     }
+}
+
+/* ------------------------------------------------------------------------ */
+/* blocks: conditional grids                                                 */
+
+size_t os_spec_n_blocks(const os_spec *spec) { return spec->n_blocks ? spec->n_blocks : 1; }
+
+const os_list *os_spec_block_axes(const os_spec *spec, size_t b, const int **given)
+{
+    if (!spec->n_blocks) return *given = spec->given, spec->axis;
+    return *given = spec->blocks[b].given, spec->blocks[b].axis;
+}
+
+void os_spec_swap_axes(os_spec *spec, os_axis_set *set)
+{
+    for (int a = 0; a < OS_AX_COUNT; ++a) {
+        const os_list l = spec->axis[a];
+        const int g = spec->given[a];
+        spec->axis[a] = set->axis[a], spec->given[a] = set->given[a];
+        set->axis[a] = l, set->given[a] = g;
+    }
+}
+
+static void axis_set_free(os_axis_set *set)
+{
+    for (int a = 0; a < OS_AX_COUNT; ++a) free(set->axis[a].v);
+}
+
+void os_spec_drop_blocks(os_spec *spec)
+{
+    for (size_t b = 0; b < spec->n_blocks; ++b) axis_set_free(&spec->blocks[b]);
+    free(spec->blocks);
+    spec->blocks = NULL;
+    spec->n_blocks = 0;
+}
+
+os_status os_spec_add_block(os_spec *spec, size_t *index, os_error *err)
+{
+    os_axis_set *nb = realloc(spec->blocks, (spec->n_blocks + 1) * sizeof *nb);
+    if (!nb) return os_set_error(err, "out of memory"), OS_ERUNTIME;
+    spec->blocks = nb;
+    os_axis_set *set = &nb[spec->n_blocks];
+    memset(set, 0, sizeof *set);
+    for (int a = 0; a < OS_AX_COUNT; ++a) {
+        const os_list *from = &spec->axis[a];
+        for (size_t i = 0; i < from->n; ++i)
+            if (os_list_push(&set->axis[a], from->v[i], err)) return axis_set_free(set), OS_ERUNTIME;
+        set->given[a] = spec->given[a];
+    }
+    *index = spec->n_blocks++;
+    return OS_OK;
+}
+
+os_status os_spec_compact_scheds(os_spec *spec, os_error *err)
+{
+    if (!spec->n_blocks || !spec->n_scheds) return OS_OK;
+    size_t *map = malloc(spec->n_scheds * sizeof *map), kept = 0;
+    os_sched_spec *keep = malloc(spec->n_scheds * sizeof *keep);
+    if (!map || !keep) return free(map), free(keep), os_set_error(err, "out of memory"), OS_ERUNTIME;
+    for (size_t k = 0; k < spec->n_scheds; ++k) map[k] = SIZE_MAX;
+    for (size_t b = 0; b < spec->n_blocks; ++b) { /* new numbers in order of first use */
+        const os_list *l = &spec->blocks[b].axis[OS_AX_SCHEDULER];
+        for (size_t i = 0; i < l->n; ++i) {
+            const size_t k = (size_t)l->v[i];
+            if (map[k] == SIZE_MAX) keep[kept] = spec->scheds[k], map[k] = kept++;
+        }
+    }
+    free(spec->scheds);
+    spec->scheds = keep;
+    for (size_t b = 0; b < spec->n_blocks; ++b) {
+        os_list *l = &spec->blocks[b].axis[OS_AX_SCHEDULER];
+        for (size_t i = 0; i < l->n; ++i) l->v[i] = (double)map[(size_t)l->v[i]];
+    }
+    os_list *base = &spec->axis[OS_AX_SCHEDULER]; /* the base's own list: the schedulers that stay */
+    size_t w = 0;
+    for (size_t i = 0; i < base->n; ++i)
+        if (map[(size_t)base->v[i]] != SIZE_MAX) base->v[w++] = (double)map[(size_t)base->v[i]];
+    base->n = w;
+    spec->n_scheds = kept;
+    free(map);
+    return OS_OK;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -327,6 +450,49 @@ int os_setting_find(const char *name)
     return -1;
 }
 
+static size_t edit_distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b), row[64];
+    if (la > 63 || lb > 63) return SIZE_MAX;
+    for (size_t j = 0; j <= lb; ++j) row[j] = j;
+    for (size_t i = 1; i <= la; ++i) {
+        size_t diag = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= lb; ++j) {
+            const size_t up = row[j], sub = diag + (a[i - 1] != b[j - 1]), ins = row[j - 1] + 1;
+            row[j] = sub < up + 1 ? sub : up + 1;
+            if (ins < row[j]) row[j] = ins;
+            diag = up;
+        }
+    }
+    return row[lb];
+}
+
+const char *os_key_nearest(const char *key, const char *const *extra, int n_extra)
+{
+    const char *best = os_axes[0].column;
+    size_t bd = SIZE_MAX;
+    const int n = OS_AX_COUNT + os_n_settings + n_extra;
+    for (int i = 0; i < n; ++i) {
+        const char *k = i < OS_AX_COUNT ? os_axes[i].column
+                        : i < OS_AX_COUNT + os_n_settings ? os_settings[i - OS_AX_COUNT].key
+                                                          : extra[i - OS_AX_COUNT - os_n_settings];
+        const size_t d = edit_distance(key, k);
+        if (d < bd) bd = d, best = k;
+    }
+    return best;
+}
+
+os_status os_spec_set_key(os_spec *spec, const char *key, const char *text, int first, os_error *err)
+{
+    for (int a = 0; a < OS_AX_COUNT; ++a)
+        if (strcmp(key, os_axes[a].column) == 0) return os_spec_set_axis(spec, a, text, first, err);
+    for (int i = 0; i < os_n_settings; ++i)
+        if (strcmp(key, os_settings[i].key) == 0) return os_spec_set(spec, i, text, err);
+    os_set_error(err, "unknown key '%.64s' (did you mean '%s'?)", key, os_key_nearest(key, NULL, 0));
+    return OS_EINPUT;
+}
+
 /* --devices: GPU numbers 0,1,... */
 static os_status set_devices(os_spec *s, const char *flag, const char *val, os_error *err)
 {
@@ -380,6 +546,7 @@ os_status os_spec_init(os_spec *spec)
 void os_spec_free(os_spec *spec)
 {
     for (int a = 0; a < OS_AX_COUNT; ++a) free(spec->axis[a].v);
+    os_spec_drop_blocks(spec);
     free(spec->scheds);
     free(spec->data_file);
     memset(spec, 0, sizeof *spec);
@@ -435,16 +602,16 @@ static os_status check_axis(const os_axis_def *a, const os_list *l, os_error *er
 
 /* The optimizers' own rules on the values given for their axes: pinned
  * axes must be 0, some must be > 0. */
-static os_status check_optimizers(const os_spec *s, os_error *err)
+static os_status check_optimizers(const os_list *axis, const int *given, os_error *err)
 {
-    const os_list *opts = &s->axis[OS_AX_OPTIMIZER];
+    const os_list *opts = &axis[OS_AX_OPTIMIZER];
     for (size_t o = 0; o < opts->n; ++o) {
         const os_optimizer_def *d = &os_optimizers[(int)opts->v[o]];
         for (int a = 0; a < OS_AX_COUNT; ++a) {
-            if (!s->given[a]) continue; /* its own default (tests/test_plan.cpp checks them) */
+            if (!given[a]) continue; /* its own default (tests/test_plan.cpp checks them) */
             const int pinned = (d->pinned >> a) & 1, positive = (d->positive >> a) & 1;
-            for (size_t i = 0; i < s->axis[a].n && (pinned || positive); ++i) {
-                const double v = s->axis[a].v[i];
+            for (size_t i = 0; i < axis[a].n && (pinned || positive); ++i) {
+                const double v = axis[a].v[i];
                 if (pinned ? v == 0 : v > 0) continue;
                 char why[128];
                 snprintf(why, sizeof why, "%s needs %s %s", d->name, os_axes[a].column, pinned ? "0" : "> 0");
@@ -463,23 +630,41 @@ static os_status check_int(const char *flag, double v, double lo, double hi, os_
     return out_of_range(err, flag, v, why);
 }
 
-os_status os_spec_validate(const os_spec *s, os_error *err)
+/* The axes of one block (or of a spec without blocks). */
+static os_status check_axes(const os_list *axis, const int *given, os_error *err)
 {
     os_status st;
     for (int a = 0; a < OS_AX_COUNT; ++a) {
         if (os_axes[a].type == OS_AXT_OPT || os_axes[a].type == OS_AXT_SCHED) {
-            if (s->axis[a].n == 0) {
+            if (axis[a].n == 0) {
                 os_set_error(err, "%s: empty list", os_axes[a].flag);
                 return OS_EINPUT;
             }
-        } else if ((st = check_axis(&os_axes[a], &s->axis[a], err))) {
+        } else if ((st = check_axis(&os_axes[a], &axis[a], err))) {
             return st;
         }
     }
-    const os_list *wa = &s->axis[OS_AX_INIT_WA];
+    const os_list *wa = &axis[OS_AX_INIT_WA];
     for (size_t i = 0; i < wa->n; ++i)
         if (wa->v[i] == 0) return out_of_range(err, "--init-wa", 0, "the model divides by Wa");
-    if ((st = check_optimizers(s, err))) return st;
+    return check_optimizers(axis, given, err);
+}
+
+os_status os_spec_validate(const os_spec *s, os_error *err)
+{
+    os_status st;
+    for (size_t b = 0; b < os_spec_n_blocks(s); ++b) {
+        const int *given;
+        const os_list *axis = os_spec_block_axes(s, b, &given);
+        if ((st = check_axes(axis, given, err))) {
+            if (s->n_blocks) { /* say which block */
+                char msg[sizeof err->msg];
+                snprintf(msg, sizeof msg, "%s", err->msg);
+                os_set_error(err, "block %zu: %s", b + 1, msg);
+            }
+            return st;
+        }
+    }
     if ((st = check_int("--seeds", s->seeds, 1, 1e6, err))) return st;
     if (s->seed > UINT64_MAX - (uint64_t)(s->seeds - 1)) {
         os_set_error(err, "--seeds: '%d' with --seed %llu passes the last seed, 18446744073709551615", s->seeds,

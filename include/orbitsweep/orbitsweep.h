@@ -111,6 +111,13 @@ typedef struct os_sched_spec {
     char name[256];
 } os_sched_spec;
 
+/* One block of a sweep: a list per axis, as os_spec holds them (given[a]:
+ * set in the block or inherited from a given base axis). */
+typedef struct os_axis_set {
+    os_list axis[OS_AX_COUNT];
+    int given[OS_AX_COUNT];
+} os_axis_set;
+
 typedef struct os_spec {
     /* The sweep axes, one list per row of axes.h: axis[OS_AX_OPTIMIZER]
      * holds optimizer kinds, axis[OS_AX_SCHEDULER] indices into scheds[],
@@ -148,6 +155,12 @@ typedef struct os_spec {
     int overlap;             /* OS_OVERLAP_*: hand a block on while the next one trains (auto: on a GPU) */
     int max_blocks;          /* CUDA: at most this many blocks per launch (0: as many as are resident);
                                 a small grid makes lanes hand over from training to training */
+    /* Conditional grids (sweep files' `blocks:`, the command line's --and):
+     * the grid is the union of the blocks' products, block after block, in
+     * this order (n_blocks 0: the one product of axis[]). Each block's
+     * scheduler values index scheds[] like axis[OS_AX_SCHEDULER]'s. */
+    os_axis_set *blocks;
+    size_t n_blocks;
 } os_spec;
 
 /* The spec's settings (everything that is not a sweep axis): one row each,
@@ -200,6 +213,30 @@ void os_sched_keys(int kind, char *buf, size_t size);
  * default on the first call (first != 0), append on later ones. */
 os_status os_spec_set_axis(os_spec *spec, int axis, const char *text, int first, os_error *err);
 
+/* The axis or setting a sweep-file key names (an axis's results column or
+ * a setting's key), set from its text as os_spec_set_axis / os_spec_set
+ * would. OS_EINPUT for an unknown key (the message names the nearest one). */
+os_status os_spec_set_key(os_spec *spec, const char *key, const char *text, int first, os_error *err);
+
+/* The valid key nearest to `key` by edit distance (an axis column, a
+ * setting key, or one of extra[0..n_extra)). */
+const char *os_key_nearest(const char *key, const char *const *extra, int n_extra);
+
+/* Conditional grids: append a block that starts as a copy of the spec's
+ * own axes; *index gets its number. */
+os_status os_spec_add_block(os_spec *spec, size_t *index, os_error *err);
+/* Exchange the spec's axes with those of set (so that os_spec_set_axis, the
+ * flag parser and os_spec_set_key fill a block); swap again to undo. */
+void os_spec_swap_axes(os_spec *spec, os_axis_set *set);
+/* Drop every block (the grid is the spec's own axes again). */
+void os_spec_drop_blocks(os_spec *spec);
+/* Keep only the schedulers the grid's scheduler lists use, in order of
+ * first use (after blocks were built; nothing changes without blocks). */
+os_status os_spec_compact_scheds(os_spec *spec, os_error *err);
+/* The axes of block b (the spec's own axes when it has no blocks). */
+const os_list *os_spec_block_axes(const os_spec *spec, size_t b, const int **given);
+size_t os_spec_n_blocks(const os_spec *spec);
+
 /* Check every value of the spec; the first bad one becomes the error. */
 os_status os_spec_validate(const os_spec *spec, os_error *err);
 
@@ -213,6 +250,15 @@ size_t os_spec_block(const os_spec *spec);
 
 /* The offset c of the model: --offset, or sqrt(a^2 - b^2). */
 double os_spec_offset(const os_spec *spec);
+
+/* ---- sweep files (src/sweepfile.c) ---- */
+
+/* Apply the YAML sweep file at path to spec (docs/design.md §3): its top
+ * level's keys, then its blocks (each the top level's axes with its own
+ * keys), key by key through os_spec_set_key. The `output` key goes to
+ * *output (when output is not NULL). OS_EINPUT names the file, the line and
+ * the key. */
+os_status os_sweep_file_load(os_spec *spec, const char *path, char **output, os_error *err);
 
 /* ---- datasets (src/dataset.c) ---- */
 
@@ -315,6 +361,10 @@ os_status os_sweep_prepare(const os_spec *spec, os_sweep *out, os_error *err);
 /* Trials first .. first+n-1 of sw as a sweep of their own, sharing sw's
  * datasets and schedulers (os_sweep_free frees only what is the block's). */
 os_status os_sweep_block(const os_sweep *sw, size_t first, size_t n, os_sweep *block, os_error *err);
+
+/* Trainings block b of spec's grid has (os_spec_n_blocks; a double: it
+ * may be beyond any limit). */
+double os_spec_count_block(const os_spec *spec, size_t b);
 
 /* Bytes a sweep of n_trials trainings over n_data datasets of n points
  * needs while it runs and writes its table: trials, results, the backend's

@@ -16,7 +16,7 @@ import sys
 # The layers, first to last; a file may use files of its own or earlier layers.
 LAYERS = [
     {"error", "fmt", "shortest", "numtext", "value", "csv", "npz", "atomic", "memory"},  # utilities: depend on nothing
-    {"spec", "sched_spec"},                # the spec and its tables
+    {"spec", "sched_spec", "sweepfile"},   # the spec, its tables, sweep files
     {"dataset"},
     {"plan"},
     {"cpu_backend", "cuda_backend"},       # backends
