@@ -18,11 +18,11 @@ fi
 gen=(); command -v ninja >/dev/null 2>&1 && gen=(-G Ninja)
 CC=clang CXX=clang++ cmake -S . -B build-fuzz "${gen[@]}" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DOS_FUZZ=ON \
   -DOS_ENABLE_CUDA=OFF -DOS_BUILD_TESTS=OFF -DOS_NATIVE=OFF >/dev/null
-cmake --build build-fuzz --target fuzz_flags fuzz_lists fuzz_csv >/dev/null
+cmake --build build-fuzz --target fuzz_flags fuzz_lists fuzz_csv fuzz_sweepfile >/dev/null
 
 mkdir -p build-fuzz/findings
 status=0
-for t in flags lists csv; do
+for t in flags lists csv sweepfile; do
   work=build-fuzz/corpus-$t
   rm -rf "$work" && mkdir -p "$work" && cp tests/fuzz/corpus/$t/* "$work"/
   log=build-fuzz/fuzz_$t.log

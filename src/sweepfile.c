@@ -17,11 +17,17 @@
 #include "orbitsweep/orbitsweep.h"
 
 #ifndef OS_HAVE_YAML
+os_status os_sweep_text_load(os_spec *spec, const char *name, const char *text, size_t len, char **output,
+                             os_error *err)
+{
+    (void)spec, (void)text, (void)len, (void)output;
+    os_set_error(err, "sweep file '%s': this orbitsweep was built without libyaml (Debian libyaml-dev)", name);
+    return OS_EINPUT;
+}
+
 os_status os_sweep_file_load(os_spec *spec, const char *path, char **output, os_error *err)
 {
-    (void)spec, (void)output;
-    os_set_error(err, "sweep file '%s': this orbitsweep was built without libyaml (Debian libyaml-dev)", path);
-    return OS_EINPUT;
+    return os_sweep_text_load(spec, path, "", 0, output, err);
 }
 #else
 #include <yaml.h>
@@ -387,6 +393,29 @@ static os_status apply_tree(loader *ld, const node *root)
     return st ? st : os_spec_compact_scheds(ld->spec, ld->err);
 }
 
+os_status os_sweep_text_load(os_spec *spec, const char *name, const char *text, size_t len, char **output,
+                             os_error *err)
+{
+    if (len > OS_SWEEP_FILE_MAX) {
+        os_set_error(err, "sweep file '%s': larger than %d bytes", name, OS_SWEEP_FILE_MAX);
+        return OS_EINPUT;
+    }
+    const char *nul = memchr(text, 0, len);
+    if (nul) {
+        size_t line = 1;
+        for (const char *p = text; p < nul; ++p) line += *p == '\n';
+        return fail_at(err, name, line, NULL, "a NUL byte: not a text file");
+    }
+    node *root = NULL;
+    os_status st = read_tree(name, (const unsigned char *)text, len, &root, err);
+    if (!st) {
+        loader ld = {spec, name, output, err};
+        st = apply_tree(&ld, root);
+    }
+    node_free(root);
+    return st;
+}
+
 os_status os_sweep_file_load(os_spec *spec, const char *path, char **output, os_error *err)
 {
     FILE *f = fopen(path, "rb");
@@ -396,24 +425,12 @@ os_status os_sweep_file_load(os_spec *spec, const char *path, char **output, os_
     const size_t len = fread(text, 1, OS_SWEEP_FILE_MAX + 1, f);
     const int bad = ferror(f);
     fclose(f);
-    os_status st = OS_OK;
+    os_status st = bad ? OS_EINPUT : OS_OK;
     if (bad)
-        st = OS_EINPUT, os_set_error(err, "sweep file '%s': cannot read it", path);
-    else if (len > OS_SWEEP_FILE_MAX)
-        st = OS_EINPUT, os_set_error(err, "sweep file '%s': larger than %d bytes", path, OS_SWEEP_FILE_MAX);
-    else if (memchr(text, 0, len)) {
-        size_t line = 1;
-        for (const unsigned char *p = text; *p; ++p) line += *p == '\n';
-        st = fail_at(err, path, line, NULL, "a NUL byte: not a text file");
-    }
-    node *root = NULL;
-    if (!st) st = read_tree(path, text, len, &root, err);
+        os_set_error(err, "sweep file '%s': cannot read it", path);
+    else
+        st = os_sweep_text_load(spec, path, (const char *)text, len, output, err);
     free(text);
-    if (!st) {
-        loader ld = {spec, path, output, err};
-        st = apply_tree(&ld, root);
-    }
-    node_free(root);
     return st;
 }
 #endif

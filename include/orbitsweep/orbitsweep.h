@@ -259,6 +259,9 @@ double os_spec_offset(const os_spec *spec);
  * *output (when output is not NULL). OS_EINPUT names the file, the line and
  * the key. */
 os_status os_sweep_file_load(os_spec *spec, const char *path, char **output, os_error *err);
+/* The same from text[0..len) in memory; name stands for the file in messages. */
+os_status os_sweep_text_load(os_spec *spec, const char *name, const char *text, size_t len, char **output,
+                             os_error *err);
 
 /* ---- datasets (src/dataset.c) ---- */
 
