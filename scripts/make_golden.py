@@ -610,6 +610,20 @@ def write_traces():
     return names
 
 
+def write_sobol(dims=32, points=256):
+    """The first points of the Joe-Kuo Sobol sequence (new-joe-kuo-6.21201
+    direction numbers, Gray-code order, unscrambled) as torch's SobolEngine
+    draws them: the reference of orbitsweep's own generator."""
+    eng = torch.quasirandom.SobolEngine(dims, scramble=False)
+    x = eng.draw(points, dtype=torch.float64)
+    text = "".join(l + "\n" for l in header_comments())
+    text += "# torch.quasirandom.SobolEngine(%d, scramble=False).draw(%d, dtype=torch.float64)\n" % (dims, points)
+    text += "index," + ",".join("d%d" % d for d in range(dims)) + "\n"
+    for i in range(points):
+        text += "%d," % i + ",".join(repr(float(v)) for v in x[i]) + "\n"
+    write("sobol_first%d.csv" % points, text)
+
+
 def main():
     warnings.filterwarnings("ignore", message=".*lr_scheduler.step.*")
     torch.set_default_dtype(torch.float64)
@@ -619,6 +633,7 @@ def main():
     write_data("data_default.csv")
     write_data("data_seed7_r3_n100.csv", seed=7, replicate=3, n=100)
     write_sched_lr()
+    write_sobol()
     names = write_traces()
     print("wrote %d traces, philox.txt, 2 data files, sched_lr.csv to %s" % (len(names), OUT_DIR))
     print("torch %s; update stats: %s" % (torch.__version__, STATS))

@@ -95,6 +95,9 @@ static const double *axis_values(const os_list *axis, const int *given, int a, i
  * values of each axis, where its trials start and its first configuration. */
 typedef struct grid_opt {
     int kind;
+    int sample;                      /* OS_SAMPLE_*: a product, or sample points */
+    uint32_t block;                  /* its block (the sample points' stream) */
+    const int *dist;                 /* its block's distributions */
     size_t count[OS_AX_COUNT];
     const double *vals[OS_AX_COUNT]; /* NULL: an axis the optimizer does not use */
     double own[OS_AX_COUNT];         /* its own defaults */
@@ -122,16 +125,22 @@ static os_grid *grid_make(const os_spec *s)
     g->n_opt = n_opt;
     size_t first = 0, cfg = 0, o = 0;
     for (size_t b = 0; b < os_spec_n_blocks(s); ++b) {
-        const int *given;
+        const int *given, *dist;
+        int64_t n_samples;
         const os_list *axis = os_spec_block_axes(s, b, &given);
+        const int sample = os_spec_block_sampling(s, b, &dist, &n_samples);
         for (size_t k = 0; k < axis[OS_AX_OPTIMIZER].n; ++k, ++o) {
             grid_opt *go = &g->opt[o];
             go->kind = (int)axis[OS_AX_OPTIMIZER].v[k];
+            go->sample = sample;
+            go->block = (uint32_t)b;
+            go->dist = dist;
             size_t configs = 1;
             for (int a = 0; a < OS_AX_COUNT; ++a) {
                 go->vals[a] = axis_values(axis, given, a, go->kind, &go->own[a], &go->count[a]);
                 if (a != OS_AX_OPTIMIZER) configs *= go->count[a];
             }
+            if (sample != OS_SAMPLE_GRID) configs = (size_t)n_samples;
             go->first = first;
             go->n = configs * (size_t)s->seeds;
             go->cfg0 = (uint32_t)cfg;
@@ -163,7 +172,8 @@ static void grid_trial(const os_sweep *sw, size_t i, os_trial *t)
     size_t c = j / (size_t)s->seeds, idx[OS_AX_COUNT] = {0};
     memset(t, 0, sizeof *t);
     t->cfg = go->cfg0 + (uint32_t)c;
-    for (int k = OS_AX_COUNT - 1; k > 0; --k) { /* order[0] is the optimizer */
+    const size_t point = c; /* a sample's point number */
+    for (int k = OS_AX_COUNT - 1; k > 0 && !go->sample; --k) { /* order[0] is the optimizer */
         const int a = g->order[k];
         idx[a] = c % go->count[a];
         c /= go->count[a];
@@ -172,6 +182,9 @@ static void grid_trial(const os_sweep *sw, size_t i, os_trial *t)
         double v = NAN;
         if (a == OS_AX_OPTIMIZER)
             v = go->kind;
+        else if (go->vals[a] && go->sample && (go->count[a] > 1 || go->dist[a] != OS_DIST_LIST))
+            v = os_dist_value(go->dist[a], go->vals[a], go->count[a],
+                              os_sample_u(go->sample, s->sample_seed, !s->sobol_plain, go->block, point, a));
         else if (go->vals[a])
             v = go->vals[a][idx[a]];
         else if (od->pinned & (1u << a))
@@ -212,8 +225,11 @@ static void grid_trials(const os_sweep *sw, size_t first, size_t n, os_trial *ou
 double os_spec_count_block(const os_spec *s, size_t b)
 {
     double total = 0, one;
-    const int *given;
+    const int *given, *dist;
+    int64_t n_samples;
     const os_list *axis = os_spec_block_axes(s, b, &given);
+    if (os_spec_block_sampling(s, b, &dist, &n_samples) != OS_SAMPLE_GRID) /* points per optimizer */
+        return (double)axis[OS_AX_OPTIMIZER].n * (double)n_samples * s->seeds;
     for (size_t o = 0; o < axis[OS_AX_OPTIMIZER].n; ++o) {
         double n = s->seeds;
         for (int a = 0; a < OS_AX_COUNT; ++a) {
@@ -382,9 +398,12 @@ static void duplicate_warning(const os_spec *s, os_sweep *sw, int a, const os_li
 static void plan_warnings(const os_spec *s, os_sweep *sw)
 {
     for (size_t b = 0; b < os_spec_n_blocks(s); ++b) {
-        const int *given;
+        const int *given, *dist;
+        int64_t n_samples;
         const os_list *axis = os_spec_block_axes(s, b, &given);
-        for (int a = 0; a < OS_AX_COUNT; ++a) duplicate_warning(s, sw, a, &axis[a]);
+        os_spec_block_sampling(s, b, &dist, &n_samples);
+        for (int a = 0; a < OS_AX_COUNT; ++a)
+            if (dist[a] == OS_DIST_LIST) duplicate_warning(s, sw, a, &axis[a]);
     }
     if (s->seeds > 1 && s->shuffle == OS_SHUFFLE_NONE && (s->data_file || s->noise == 0))
         warn(sw, "--seeds %d: with --shuffle none and %s, every seed trains exactly the same thing", s->seeds,

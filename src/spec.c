@@ -280,10 +280,78 @@ static os_status add_scheduler(os_spec *spec, const char *text, os_error *err)
     return OS_OK;
 }
 
+/* uniform(a,b), log_uniform(a,b), int_uniform(a,b): the distribution's
+ * kind (0 for any other text) and its end points into l. */
+static int parse_dist(const char *flag, const char *text, os_list *l, os_status *st, os_error *err)
+{
+    static const struct {
+        const char *name;
+        int dist;
+    } dists[] = {{"uniform(", OS_DIST_UNIFORM}, {"log_uniform(", OS_DIST_LOG_UNIFORM}, {"int_uniform(", OS_DIST_INT_UNIFORM}};
+    const size_t len = strlen(text);
+    for (size_t k = 0; k < sizeof dists / sizeof dists[0]; ++k) {
+        const size_t nl = strlen(dists[k].name);
+        if (strncmp(text, dists[k].name, nl) != 0 || len < nl + 1 || text[len - 1] != ')') continue;
+        const char *comma = memchr(text + nl, ',', len - nl - 1);
+        double a, b;
+        if (!comma || !os_parse_number(text + nl, (size_t)(comma - text - nl), &a) ||
+            !os_parse_number(comma + 1, (size_t)(text + len - 1 - comma - 1), &b)) {
+            os_set_error(err, "%s: '%s': expected %sa,b)", flag, text, dists[k].name);
+            *st = OS_EINPUT;
+            return dists[k].dist;
+        }
+        const int d = dists[k].dist;
+        const char *why = d == OS_DIST_UNIFORM && !(a < b)                        ? "needs a < b"
+                          : d == OS_DIST_LOG_UNIFORM && !(a > 0 && a < b)         ? "needs 0 < a < b"
+                          : d == OS_DIST_INT_UNIFORM && (a != floor(a) || b != floor(b) || a > b) ? "needs integers a <= b"
+                                                                                  : NULL;
+        if (why) {
+            os_set_error(err, "%s: '%s' %s", flag, text, why);
+            *st = OS_EINPUT;
+            return d;
+        }
+        *st = os_list_push(l, a, err);
+        if (!*st) *st = os_list_push(l, b, err);
+        return d;
+    }
+    return 0;
+}
+
+/* choice(v1,v2,...): the values, one drawn per sample point (a list otherwise). */
+static const char *choice_inner(const char *text, char *buf, size_t size)
+{
+    const size_t len = strlen(text);
+    if (strncmp(text, "choice(", 7) != 0 || len < 9 || text[len - 1] != ')' || len - 8 >= size) return text;
+    memcpy(buf, text + 7, len - 8);
+    buf[len - 8] = 0;
+    return buf;
+}
+
 os_status os_spec_set_axis(os_spec *spec, int axis, const char *text, int first, os_error *err)
 {
     const os_axis_def *a = &os_axes[axis];
     os_list *l = &spec->axis[axis];
+    char inner[4096];
+    if (first) spec->dist[axis] = OS_DIST_LIST;
+    if (a->type == OS_AXT_REAL || a->type == OS_AXT_INT) {
+        if (!first && spec->dist[axis] != OS_DIST_LIST) {
+            os_set_error(err, "%s: '%s' after a distribution: a distribution is the axis's one value", a->flag, text);
+            return OS_EINPUT;
+        }
+        os_list fresh = {0};
+        os_status st = OS_OK;
+        const int d = parse_dist(a->flag, text, &fresh, &st, err);
+        if (d && !st && !first) {
+            os_set_error(err, "%s: '%s' after other values: a distribution is the axis's one value", a->flag, text);
+            st = OS_EINPUT;
+        }
+        if (d) {
+            if (!st) free(l->v), *l = fresh, spec->dist[axis] = d, spec->given[axis] = 1;
+            else free(fresh.v);
+            return st;
+        }
+    }
+    if (a->type != OS_AXT_SCHED) text = choice_inner(text, inner, sizeof inner);
     if (first) {
         l->n = 0; /* with blocks, other lists may use the schedulers: os_spec_compact_scheds drops the unused */
         if (a->type == OS_AXT_SCHED && !spec->n_blocks) spec->n_scheds = 0;
@@ -314,14 +382,25 @@ const os_list *os_spec_block_axes(const os_spec *spec, size_t b, const int **giv
     return *given = spec->blocks[b].given, spec->blocks[b].axis;
 }
 
+int os_spec_block_sampling(const os_spec *spec, size_t b, const int **dist, int64_t *n_samples)
+{
+    if (!spec->n_blocks) return *dist = spec->dist, *n_samples = spec->n_samples, spec->sample;
+    const os_axis_set *set = &spec->blocks[b];
+    return *dist = set->dist, *n_samples = set->n_samples, set->sample;
+}
+
 void os_spec_swap_axes(os_spec *spec, os_axis_set *set)
 {
     for (int a = 0; a < OS_AX_COUNT; ++a) {
         const os_list l = spec->axis[a];
-        const int g = spec->given[a];
-        spec->axis[a] = set->axis[a], spec->given[a] = set->given[a];
-        set->axis[a] = l, set->given[a] = g;
+        const int g = spec->given[a], d = spec->dist[a];
+        spec->axis[a] = set->axis[a], spec->given[a] = set->given[a], spec->dist[a] = set->dist[a];
+        set->axis[a] = l, set->given[a] = g, set->dist[a] = d;
     }
+    const int sample = spec->sample;
+    const int64_t n = spec->n_samples;
+    spec->sample = set->sample, spec->n_samples = set->n_samples;
+    set->sample = sample, set->n_samples = n;
 }
 
 static void axis_set_free(os_axis_set *set)
@@ -349,7 +428,10 @@ os_status os_spec_add_block(os_spec *spec, size_t *index, os_error *err)
         for (size_t i = 0; i < from->n; ++i)
             if (os_list_push(&set->axis[a], from->v[i], err)) return axis_set_free(set), OS_ERUNTIME;
         set->given[a] = spec->given[a];
+        set->dist[a] = spec->dist[a];
     }
+    set->sample = spec->sample;
+    set->n_samples = spec->n_samples;
     *index = spec->n_blocks++;
     return OS_OK;
 }
@@ -432,6 +514,15 @@ const os_setting_def os_settings[] = {
      "refuse a sweep that needs more memory (0: what the machine has available)"},
     {"simd", "--simd", OS_V_CHOICE, F(cpu_scalar), simd_names, -1, "on", NULL, "execution", "on|off",
      "CPU: trainings side by side in SIMD lanes"},
+    {"random", "--random", OS_V_SAMPLE, F(sample), NULL, -1, NULL, NULL, "sampling", "N",
+     "N random points per optimizer of the block instead of its product; an axis takes uniform(a,b), "
+     "log_uniform(a,b), int_uniform(a,b) or a list (one value drawn)"},
+    {"sobol", "--sobol", OS_V_SAMPLE, F(sample), NULL, -1, NULL, NULL, "sampling", "N",
+     "the same with the first N points of a Sobol sequence (Joe-Kuo)"},
+    {"sample_seed", "--sample-seed", OS_V_U64, F(sample_seed), NULL, -1, "0", NULL, "sampling", "S",
+     "the seed of random points and of Sobol scrambling"},
+    {"scramble", "--scramble", OS_V_CHOICE, F(sobol_plain), simd_names, -1, "on", NULL, "sampling", "on|off",
+     "Sobol points shifted by a random digital shift (off: the plain sequence, from the origin)"},
 };
 /* clang-format on */
 const int os_n_settings = (int)(sizeof os_settings / sizeof os_settings[0]);
@@ -521,6 +612,16 @@ os_status os_spec_set(os_spec *spec, int setting, const char *text, os_error *er
     spec->settings_given |= (uint64_t)1 << setting;
     if (d->mark >= 0) *(int *)((char *)spec + d->mark) = 1;
     if (d->kind == OS_V_DEVICES) return set_devices(spec, d->flag, text, err);
+    if (d->kind == OS_V_SAMPLE) { /* random / sobol: the kind from the key, the count from the text */
+        int64_t n;
+        if (!os_parse_int64(text, strlen(text), &n) || n < 1 || n > (int64_t)OS_MAX_TRIALS) {
+            os_set_error(err, "%s: '%s' is not a number of points in 1..%llu", d->flag, text, OS_MAX_TRIALS);
+            return OS_EINPUT;
+        }
+        spec->sample = strcmp(d->key, "sobol") == 0 ? OS_SAMPLE_SOBOL : OS_SAMPLE_RANDOM;
+        spec->n_samples = n;
+        return OS_OK;
+    }
     return os_value_parse(d->kind, d->flag, text, (char *)spec + d->offset, d->choices, err);
 }
 
@@ -631,9 +732,21 @@ static os_status check_int(const char *flag, double v, double lo, double hi, os_
 }
 
 /* The axes of one block (or of a spec without blocks). */
-static os_status check_axes(const os_list *axis, const int *given, os_error *err)
+static os_status check_axes(const os_list *axis, const int *given, const int *dist, int sample, os_error *err)
 {
     os_status st;
+    for (int a = 0; a < OS_AX_COUNT; ++a) {
+        if (dist[a] == OS_DIST_LIST) continue;
+        if (sample == OS_SAMPLE_GRID) {
+            os_set_error(err, "%s: a distribution needs random: N or sobol: N (--random, --sobol) in its block",
+                         os_axes[a].flag);
+            return OS_EINPUT;
+        }
+        if (os_axes[a].integer && dist[a] != OS_DIST_INT_UNIFORM) {
+            os_set_error(err, "%s: takes integers: int_uniform(a,b) or a list", os_axes[a].flag);
+            return OS_EINPUT;
+        }
+    }
     for (int a = 0; a < OS_AX_COUNT; ++a) {
         if (os_axes[a].type == OS_AXT_OPT || os_axes[a].type == OS_AXT_SCHED) {
             if (axis[a].n == 0) {
@@ -654,9 +767,11 @@ os_status os_spec_validate(const os_spec *s, os_error *err)
 {
     os_status st;
     for (size_t b = 0; b < os_spec_n_blocks(s); ++b) {
-        const int *given;
+        const int *given, *dist;
+        int64_t n_samples;
         const os_list *axis = os_spec_block_axes(s, b, &given);
-        if ((st = check_axes(axis, given, err))) {
+        const int sample = os_spec_block_sampling(s, b, &dist, &n_samples);
+        if ((st = check_axes(axis, given, dist, sample, err))) {
             if (s->n_blocks) { /* say which block */
                 char msg[sizeof err->msg];
                 snprintf(msg, sizeof msg, "%s", err->msg);

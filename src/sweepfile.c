@@ -331,7 +331,8 @@ static os_status apply_map(loader *ld, const node *m, int block, size_t lines[OS
             }
             continue;
         }
-        if (block && !is_axis(k->text) && os_setting_find(k->text) >= 0)
+        if (block && !is_axis(k->text) && os_setting_find(k->text) >= 0 &&
+            os_settings[os_setting_find(k->text)].kind != OS_V_SAMPLE)
             return fail_at(ld->err, ld->path, k->line, k->text,
                            "a setting of the whole sweep, not an axis: put it at the top level");
         os_status st = apply_key(ld, k->text, v, k->line);

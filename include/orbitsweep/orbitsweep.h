@@ -111,11 +111,22 @@ typedef struct os_sched_spec {
     char name[256];
 } os_sched_spec;
 
+/* How an axis's list is read: its values (a grid's axis, or a sample's
+ * choice among them), or a distribution between list[0] and list[1]. */
+enum { OS_DIST_LIST, OS_DIST_UNIFORM, OS_DIST_LOG_UNIFORM, OS_DIST_INT_UNIFORM };
+/* A block's trainings: the product of its axes, or n_samples points drawn
+ * (for each optimizer) at random or from a Sobol sequence. */
+enum { OS_SAMPLE_GRID, OS_SAMPLE_RANDOM, OS_SAMPLE_SOBOL };
+
 /* One block of a sweep: a list per axis, as os_spec holds them (given[a]:
- * set in the block or inherited from a given base axis). */
+ * set in the block or inherited from a given base axis), and how it is
+ * sampled. */
 typedef struct os_axis_set {
     os_list axis[OS_AX_COUNT];
     int given[OS_AX_COUNT];
+    int dist[OS_AX_COUNT]; /* OS_DIST_* */
+    int sample;            /* OS_SAMPLE_* */
+    int64_t n_samples;
 } os_axis_set;
 
 typedef struct os_spec {
@@ -161,13 +172,21 @@ typedef struct os_spec {
      * scheduler values index scheds[] like axis[OS_AX_SCHEDULER]'s. */
     os_axis_set *blocks;
     size_t n_blocks;
+    /* sampling (of the spec's own axes; a block has its own): how each
+     * axis's list is read, random or Sobol points instead of a product */
+    int dist[OS_AX_COUNT];
+    int sample;
+    int64_t n_samples;
+    uint64_t sample_seed; /* --sample-seed: the Philox key of random points and Sobol shifts */
+    int sobol_plain;      /* --scramble off: Sobol points unshifted */
 } os_spec;
 
 /* The spec's settings (everything that is not a sweep axis): one row each,
  * in --help order. A row names its flag and sweep-file key, where the spec
  * holds it, its kind of value and its default; os_spec_init applies the
  * defaults, os_spec_set parses a value, os_spec_validate checks them. */
-enum { OS_V_INT, OS_V_U64, OS_V_DOUBLE, OS_V_CHOICE, OS_V_STRING, OS_V_DEVICES };
+enum { OS_V_INT, OS_V_U64, OS_V_DOUBLE, OS_V_CHOICE, OS_V_STRING, OS_V_DEVICES,
+       OS_V_SAMPLE /* random: N, sobol: N: of the block it is given in */ };
 
 typedef struct os_setting_def {
     const char *key;             /* sweep-file key: "sched_step" */
@@ -235,6 +254,9 @@ void os_spec_drop_blocks(os_spec *spec);
 os_status os_spec_compact_scheds(os_spec *spec, os_error *err);
 /* The axes of block b (the spec's own axes when it has no blocks). */
 const os_list *os_spec_block_axes(const os_spec *spec, size_t b, const int **given);
+/* How block b is sampled (OS_SAMPLE_*): its axes' distributions into
+ * *dist and its number of points into *n_samples. */
+int os_spec_block_sampling(const os_spec *spec, size_t b, const int **dist, int64_t *n_samples);
 size_t os_spec_n_blocks(const os_spec *spec);
 
 /* Check every value of the spec; the first bad one becomes the error. */
@@ -250,6 +272,23 @@ size_t os_spec_block(const os_spec *spec);
 
 /* The offset c of the model: --offset, or sqrt(a^2 - b^2). */
 double os_spec_offset(const os_spec *spec);
+
+/* ---- sampling (src/sample.c) ---- */
+
+#define OS_SOBOL_DIMS 32 /* Joe-Kuo dimensions: one per axis */
+
+/* Coordinate dim (0-based) of point index of the Joe-Kuo Sobol sequence
+ * (new-joe-kuo-6.21201, Gray-code order, point 0 the origin), times 2^32. */
+uint32_t os_sobol_u32(uint64_t index, int dim);
+/* The uniform number in [0, 1) of axis dim at point index of a block:
+ * OS_SAMPLE_RANDOM: 53 bits of Philox4x32-10 (key seed, counter (index,
+ * block, dim)); OS_SAMPLE_SOBOL: the Sobol coordinate, XORed with a Philox
+ * word of (seed, block, dim) when scramble (a random digital shift). */
+double os_sample_u(int kind, uint64_t seed, int scramble, uint32_t block, uint64_t index, int dim);
+/* The value distribution dist (OS_DIST_*) gives u: OS_DIST_LIST one of
+ * vals[0..n) (each 1/n), the others between vals[0] and vals[1]: uniform
+ * in [a, b), log-uniform in [a, b], an integer in a..b. */
+double os_dist_value(int dist, const double *vals, size_t n, double u);
 
 /* ---- sweep files (src/sweepfile.c) ---- */
 

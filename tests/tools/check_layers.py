@@ -18,7 +18,7 @@ LAYERS = [
     {"error", "fmt", "shortest", "numtext", "value", "csv", "npz", "atomic", "memory"},  # utilities: depend on nothing
     {"spec", "sched_spec", "sweepfile"},   # the spec, its tables, sweep files
     {"dataset"},
-    {"plan"},
+    {"plan", "sample"},                    # the grid and its sample points
     {"cpu_backend", "cuda_backend"},       # backends
     {"run"},                               # the backend table
     {"results", "summarize"},              # tables
