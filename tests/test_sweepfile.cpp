@@ -262,6 +262,25 @@ TEST_F(sweepfile, DryRun)
     EXPECT_TRUE(listing().empty()) << join(listing(), " ");
 }
 
+// Every file of examples/sweeps/ is a valid sweep (--dry-run).
+TEST_F(sweepfile, ExamplesAreValid)
+{
+    const std::string dir = std::string(OS_GOLDEN_DIR) + "/../../examples/sweeps";
+    std::vector<std::string> files;
+    list_tree(dir, "", &files);
+    size_t n = 0;
+    for (const auto &f : files) {
+        if (f.size() < 5 || f.substr(f.size() - 5) != ".yaml") continue;
+        SCOPED_TRACE(f);
+        Proc p = run({"run", dir + "/" + f, "--dry-run"});
+        EXPECT_EQ(p.status, 0) << p.err;
+        EXPECT_NE(p.out.find("total: "), std::string::npos) << p.out;
+        ++n;
+    }
+    EXPECT_GE(n, 5u);
+    EXPECT_TRUE(listing().empty());
+}
+
 // ---------------------------------------------------------------------------
 // malformed and hostile files
 
