@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "bench.h"
+#include "csv.h"
 #include "flags.h"
 #include "orbitsweep/orbitsweep.h"
 #include "summarize.h"
@@ -469,7 +470,8 @@ static void print_config(FILE *out, const os_sweep *sw, const os_trial *t, size_
             snprintf(buf, sizeof buf, "%s", os_optimizer_name((int)v));
         else if (os_axes[a].type != OS_AXT_SCHED && v == v)
             os_fmt_double(buf, sizeof buf, v);
-        fprintf(out, ",%s", os_axes[a].type == OS_AXT_SCHED ? sw->spec->scheds[t->sched].name : buf);
+        fputc(',', out);
+        os_csv_put_field(out, os_axes[a].type == OS_AXT_SCHED ? sw->spec->scheds[t->sched].name : buf);
     }
     fprintf(out, ",%llu\n", (unsigned long long)t->seed);
 }

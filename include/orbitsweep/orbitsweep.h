@@ -229,7 +229,10 @@ const char *os_sched_name(int kind);
 void os_sched_keys(int kind, char *buf, size_t size);
 
 /* Set axis `axis` of the spec from its command-line text: replace the
- * default on the first call (first != 0), append on later ones. */
+ * default on the first call (first != 0), append on later ones. A numeric
+ * axis also takes a distribution, uniform(a,b), log_uniform(a,b) or
+ * int_uniform(a,b) (its one value; for sampled blocks), and any axis
+ * choice(v1,...) (the same as the list). */
 os_status os_spec_set_axis(os_spec *spec, int axis, const char *text, int first, os_error *err);
 
 /* The axis or setting a sweep-file key names (an axis's results column or
