@@ -232,38 +232,46 @@ def run(sweep=None, /, *, progress=None, as_frame=None, **options):
 
 
 def _parse_csv(text, ints=()):
-    """A CSV table the library wrote (header first) as {column: numpy array}:
-    floats exactly as written (empty: NaN), the ints columns as int64
-    (empty: -1), text columns as strings."""
+    """A CSV table the library wrote (header first) as {column: (numpy
+    array, empty-field mask)}: floats exactly as written (empty: NaN), the
+    ints columns as int64 (empty: -1), text columns as strings."""
+    import csv
+
     import numpy as np
 
     lines = text.decode().splitlines()
     header = lines[0].split(",")
-    import csv
-
     rows = list(csv.reader(lines[1:]))
     out = {}
     for j, name in enumerate(header):
         cells = [r[j] if j < len(r) else "" for r in rows]
+        empty = np.array([c == "" for c in cells], dtype=bool)
         if name in ints:
-            out[name] = np.array([int(c) if c else -1 for c in cells], dtype=np.int64)
+            out[name] = (np.array([int(c) if c else -1 for c in cells], dtype=np.int64), empty)
             continue
         try:
-            out[name] = np.array([float(c) if c else math.nan for c in cells], dtype=np.float64)
+            out[name] = (np.array([float(c) if c else math.nan for c in cells]), empty)
         except ValueError:
-            out[name] = np.array(cells, dtype=str)
+            out[name] = (np.array(cells, dtype=str), empty)
     return out
 
 
-def _frame(cols, ints, as_frame):
+def _frame(cols, as_frame):
+    """A parsed table as a DataFrame (columns with empty fields nullable,
+    <NA> there; "nan" stays NaN) or a dict of numpy arrays."""
     pd = _pandas() if as_frame is not False else None
     if as_frame and pd is None:
         raise ImportError("orbitsweep: as_frame=True needs pandas (pip install pandas)")
     if pd is None:
-        return cols
+        return {name: arr for name, (arr, _) in cols.items()}
     out = {}
-    for name, arr in cols.items():
-        out[name] = pd.arrays.IntegerArray(arr, arr < 0) if name in ints else arr
+    for name, (arr, empty) in cols.items():
+        if arr.dtype.kind == "i":
+            out[name] = pd.arrays.IntegerArray(arr, empty)
+        elif arr.dtype.kind == "f" and empty.any():
+            out[name] = pd.arrays.FloatingArray(arr, empty)
+        else:
+            out[name] = arr
     return pd.DataFrame(out, copy=False)
 
 
@@ -275,12 +283,12 @@ def trace(sweep=None, /, *, as_frame=None, **options):
 
     Takes the keywords of run (one value per axis and seeds=1). The numbers
     are the CLI's text read back (shortest round-trip digits: the same
-    doubles). epoch and batch are nullable (empty on the last row); other
-    empty fields (an optimizer's unused state) are NaN."""
+    doubles). As a DataFrame, empty fields (the last row's, an optimizer's
+    unused state) are <NA> in nullable columns; as a dict, NaN (-1 for
+    update, epoch and batch)."""
     text, warnings = _lib().trace(_items(sweep, options))
     _warn(warnings)
-    ints = ("update", "epoch", "batch")
-    return _frame(_parse_csv(text, ints), ints, as_frame)
+    return _frame(_parse_csv(text, ("update", "epoch", "batch")), as_frame)
 
 
 def data(sweep=None, /, *, as_frame=None, **options):
@@ -322,6 +330,15 @@ def summarize(table, /, *, target=0.01, as_frame=None):
         if pd is None or not isinstance(table, pd.DataFrame):
             raise TypeError("orbitsweep.summarize: expected a DataFrame or a path, not %s"
                             % type(table).__name__)
+        import numpy as np
+
+        plain = {}  # NaN in a column that is not nullable is the text "nan" (<NA> is empty)
+        for name in table.columns:
+            col = table[name]
+            if isinstance(col.dtype, np.dtype) and col.dtype.kind == "f" and col.isna().any():
+                plain[name] = col.astype(object).where(col.notna(), "nan")
+        if plain:
+            table = table.assign(**plain)
         fd, path = tempfile.mkstemp(prefix="orbitsweep.", suffix=".csv")
         try:
             with os.fdopen(fd, "w", newline="") as f:
@@ -329,7 +346,7 @@ def summarize(table, /, *, target=0.01, as_frame=None):
             text = core.summarize(path, float(target))
         finally:
             os.unlink(path)
-    return _frame(_parse_csv(text, _SUMMARY_INTS), _SUMMARY_INTS, as_frame)
+    return _frame(_parse_csv(text, _SUMMARY_INTS), as_frame)
 
 
 def __dir__():
