@@ -23,7 +23,8 @@ from .common import (ORBIT_A, ORBIT_B, ORBIT_C, PlotError, Trace, add_output_arg
                      cost, legend_outside, new_figure, num, pyplot, read_csv, require, save,
                      sibling, sweep_title, trace_title, write_atomic)
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+# the checkout this file is in (src/python/orbitsweep/plot/orbit.py), for build/orbitsweep
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), *[os.pardir] * 4))
 
 
 # ---------------------------------------------------------------- dataset and loss
