@@ -365,6 +365,11 @@ NB_MODULE(_core, m)
 #else
     m.attr("cuda") = false;
 #endif
+    nb::list axes; // the axis table's columns and kinds (the summary's configuration columns)
+    static const char *const kinds[] = {"optimizer", "scheduler", "real", "int"};
+    for (int a = 0; a < OS_AX_COUNT; ++a)
+        axes.append(nb::make_tuple(nb::str(os_axes[a].column), nb::str(kinds[os_axes[a].type])));
+    m.attr("axes") = axes;
     m.def("run", &run, nb::arg("items"), nb::arg("progress").none(), nb::arg("poll_s"),
           "Train the sweep of items; the results table's columns and what the run said.");
     m.def("trace", &trace, nb::arg("items"), "One training's trace as the CLI writes it (CSV bytes), and warnings.");

@@ -258,7 +258,8 @@ def _parse_csv(text, ints=()):
 
 def _frame(cols, as_frame):
     """A parsed table as a DataFrame (columns with empty fields nullable,
-    <NA> there; "nan" stays NaN) or a dict of numpy arrays."""
+    <NA> there; "nan" stays NaN; integer columns Int64) or a dict of numpy
+    arrays."""
     pd = _pandas() if as_frame is not False else None
     if as_frame and pd is None:
         raise ImportError("orbitsweep: as_frame=True needs pandas (pip install pandas)")
@@ -286,9 +287,13 @@ def trace(sweep=None, /, *, as_frame=None, **options):
     doubles). As a DataFrame, empty fields (the last row's, an optimizer's
     unused state) are <NA> in nullable columns; as a dict, NaN (-1 for
     update, epoch and batch)."""
-    text, warnings = _lib().trace(_items(sweep, options))
+    items = _items(sweep, options)
+    text, warnings = _lib().trace(items)
     _warn(warnings)
-    return _frame(_parse_csv(text, ("update", "epoch", "batch")), as_frame)
+    out = _frame(_parse_csv(text, ("update", "epoch", "batch")), as_frame)
+    if hasattr(out, "attrs"):  # the legend label of orbitsweep.plot's figures
+        out.attrs["name"] = " ".join("%s=%s" % (k, ",".join(v)) for k, v in items) or "trace"
+    return out
 
 
 def data(sweep=None, /, *, as_frame=None, **options):
@@ -311,6 +316,12 @@ def data(sweep=None, /, *, as_frame=None, **options):
 
 
 _SUMMARY_INTS = ("n", "steps_to_target_reached")
+
+
+def pd_categorical(col):
+    """A column of names as a categorical, categories in order of appearance."""
+    pd = _pandas()
+    return pd.Categorical(col, categories=pd.unique(col))
 
 
 def summarize(table, /, *, target=0.01, as_frame=None):
@@ -346,7 +357,13 @@ def summarize(table, /, *, target=0.01, as_frame=None):
             text = core.summarize(path, float(target))
         finally:
             os.unlink(path)
-    return _frame(_parse_csv(text, _SUMMARY_INTS), as_frame)
+    ints = tuple(c for c, kind in core.axes if kind == "int") + _SUMMARY_INTS
+    out = _frame(_parse_csv(text, ints), as_frame)
+    if hasattr(out, "columns"):
+        for c, kind in core.axes:
+            if kind in ("optimizer", "scheduler"):
+                out[c] = pd_categorical(out[c])
+    return out
 
 
 def __dir__():
