@@ -5,6 +5,7 @@ and -1 in the dict form), names as categoricals. Also trace() and data()
 against the CLI's CSV, and the version against --version."""
 import csv
 import io
+import os
 import subprocess
 import sys
 
@@ -164,6 +165,15 @@ def test_summarize_equals_cli(cli, tmp_path):
 
 def test_version_matches_cli(cli):
     assert cli(["--version"]).stdout.decode().split() == ["orbitsweep", orbitsweep.__version__]
+
+
+def test_the_package_is_installed_in_this_environment():
+    """The compiled module is the one pip installed into this environment
+    (site-packages), and says whether it was built with CUDA."""
+    import orbitsweep._core as core
+
+    assert os.path.realpath(core.__file__).startswith(os.path.realpath(sys.prefix))
+    assert isinstance(orbitsweep.cuda_built(), bool)
 
 
 def test_plot_imports_without_the_compiled_module():

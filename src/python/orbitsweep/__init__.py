@@ -17,10 +17,16 @@ The functions over the C library (run, trace, data, summarize) load the
 compiled module on first use; ``orbitsweep.plot`` needs only numpy and
 matplotlib.
 """
-import io
+from __future__ import annotations
+
 import math
 import os
 import tempfile
+from typing import TYPE_CHECKING, Any, Callable
+
+if TYPE_CHECKING:  # the types named in hints; pandas stays optional
+    import numpy
+    import pandas
 
 __all__ = ["run", "trace", "data", "summarize", "plot", "cuda_built"]
 
@@ -43,7 +49,7 @@ def _lib():
     return core
 
 
-def cuda_built():
+def cuda_built() -> bool:
     """Whether this build of the package has the CUDA backend (nvcc was found
     when it was built); whether a GPU is usable is decided by each run."""
     return bool(_lib().cuda)
@@ -171,7 +177,9 @@ def _progress_fn(progress, total):
     return update, bar.close
 
 
-def run(sweep=None, /, *, progress=None, as_frame=None, **options):
+def run(sweep: dict | None = None, /, *,
+        progress: bool | Callable[[int, int], Any] | None = None,
+        as_frame: bool | None = None, **options: Any) -> pandas.DataFrame | dict[str, numpy.ndarray]:
     """Train every training of a sweep and return its results table.
 
     Arguments are the flags of ``orbitsweep run`` (``orbitsweep --help``;
@@ -179,7 +187,7 @@ def run(sweep=None, /, *, progress=None, as_frame=None, **options):
     settings key, parsed by the command line's own parser:
 
     - sweep axes take a value or a list, whose Cartesian product is trained:
-      ``optimizer`` ("sgd", "momentum", "nesterov", "rmsprop", "adam"),
+      ``optimizer`` (names as ``orbitsweep --help`` lists them: "sgd", "adam", ...),
       ``lr``, ``scheduler`` (specs such as "multistep:milestones=5/10,gamma=0.5";
       a list for several), ``momentum``, ``dampening``, ``alpha``, ``beta1``,
       ``beta2``, ``eps``, ``weight_decay``, ``batch_size``, ``epochs``,
@@ -276,7 +284,7 @@ def _frame(cols, as_frame):
     return pd.DataFrame(out, copy=False)
 
 
-def trace(sweep=None, /, *, as_frame=None, **options):
+def trace(sweep: dict | None = None, /, *, as_frame: bool | None = None, **options: Any) -> pandas.DataFrame | dict[str, numpy.ndarray]:
     """One training, one row per update: ``orbitsweep trace``'s table
     (docs/design.md §5: update, epoch, batch, lr, loss, wa, wb, dwa, dwb,
     step_wa, step_wb, eff_step, m_wa, m_wb, v_wa, v_wb), and a last row
@@ -296,7 +304,8 @@ def trace(sweep=None, /, *, as_frame=None, **options):
     return out
 
 
-def data(sweep=None, /, *, as_frame=None, **options):
+def data(sweep: dict | None = None, /, *, as_frame: bool | None = None,
+         **options: Any) -> pandas.DataFrame | dict[str, Any]:
     """The dataset a sweep trains on (the first seed's): ``orbitsweep
     data``'s x and y, as a DataFrame or a dict of two float64 arrays.
 
@@ -318,13 +327,14 @@ def data(sweep=None, /, *, as_frame=None, **options):
 _SUMMARY_INTS = ("n", "steps_to_target_reached")
 
 
-def pd_categorical(col):
+def _categorical(col):
     """A column of names as a categorical, categories in order of appearance."""
     pd = _pandas()
     return pd.Categorical(col, categories=pd.unique(col))
 
 
-def summarize(table, /, *, target=0.01, as_frame=None):
+def summarize(table: pandas.DataFrame | str | os.PathLike, /, *, target: float = 0.01,
+              as_frame: bool | None = None) -> pandas.DataFrame | dict[str, numpy.ndarray]:
     """One row per configuration over its seeds: ``orbitsweep summarize``'s
     table (success_rate, divergence_rate, quartiles of param_error and
     loss_gap, median steps_to_target; README "Summaries").
@@ -362,7 +372,7 @@ def summarize(table, /, *, target=0.01, as_frame=None):
     if hasattr(out, "columns"):
         for c, kind in core.axes:
             if kind in ("optimizer", "scheduler"):
-                out[c] = pd_categorical(out[c])
+                out[c] = _categorical(out[c])
     return out
 
 

@@ -31,8 +31,14 @@ Modules: common (reading tables and traces, titles, styles, saving),
 tables, traces, orbit; each one's register(sub) adds its commands to
 scripts/plot.py's parser.
 """
+from __future__ import annotations
+
 import argparse
 import os
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 from . import orbit, tables, traces
 from .common import InMemory, PlotError
@@ -91,7 +97,7 @@ def _options(ns, name, options):
     return ns
 
 
-def heatmap(table, **options):
+def heatmap(table: Any, **options: Any) -> Figure:
     """Heatmap of a results table or its summary: the median final error
     (or success rate, steps to target) over learning rate (x, log) and
     optimizer x scheduler (y), as `plot.py heatmap`.
@@ -105,7 +111,7 @@ def heatmap(table, **options):
     return tables.heatmap(ns)
 
 
-def lr_sensitivity(table, **options):
+def lr_sensitivity(table: Any, **options: Any) -> Figure:
     """Final error against learning rate per group, median and 25-75% band
     over seeds, diverged fractions marked (DeepOBS style), as `plot.py
     lr-sensitivity`.
@@ -117,7 +123,7 @@ def lr_sensitivity(table, **options):
     return tables.lr_sensitivity(ns)
 
 
-def profile(table, **options):
+def profile(table: Any, **options: Any) -> Figure:
     """Performance profiles rho(tau) of the optimizers (Dolan-More), as
     `plot.py profile`.
 
@@ -129,7 +135,7 @@ def profile(table, **options):
     return tables.profile(ns)
 
 
-def paths(trace, **options):
+def paths(trace: Any, **options: Any) -> Figure:
     """Trajectories (Wa, Wb) of one or more traces over the contour of the
     full-data loss, start, end and minimum marked (case study Figs 2, 3, 9).
 
@@ -147,7 +153,7 @@ def _trace_figure(command, name, draw, trace, options):
     return draw(ns)
 
 
-def step_size(trace, **options):
+def step_size(trace: Any, **options: Any) -> Figure:
     """Effective step size per update, log y (case study Fig 1).
 
     Options: first (0) and last (None) update shown, seed (for the title),
@@ -155,21 +161,21 @@ def step_size(trace, **options):
     return _trace_figure("step-size", "step_size", traces.step_size, trace, options)
 
 
-def lr(trace, **options):
+def lr(trace: Any, **options: Any) -> Figure:
     """Learning rate per update as the scheduler set it (Fig 15).
 
     Options: log (False), first, last, seed, size ((10, 5.5))."""
     return _trace_figure("lr", "lr", traces.lr, trace, options)
 
 
-def gradients(trace, **options):
+def gradients(trace: Any, **options: Any) -> Figure:
     """dL/dWa and dL/dWb per update, two panels (Fig 13).
 
     Options: symlog (False), first, last, seed, size ((10, 7))."""
     return _trace_figure("gradients", "gradients", traces.gradients, trace, options)
 
 
-def fit(models, **options):
+def fit(models: Any, **options: Any) -> Figure:
     """Fitted half-ellipses from the final (Wa, Wb) of traces or of
     results-table rows (trial=N or a list; default: the best training per
     optimizer) over the data, with the true orbit (Figs 4-8).
