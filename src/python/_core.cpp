@@ -32,6 +32,7 @@ extern "C" {
 #include "flags.h"
 #include "orbitsweep/orbitsweep.h"
 #include "summarize.h"
+#include "util.h"
 }
 
 namespace nb = nanobind;
@@ -194,6 +195,18 @@ nb::dict run(const Items &items, nb::object progress, double poll_s)
     const size_t n_cols = os_results_columns(&s.sw, nullptr);
     std::vector<os_column_def> defs(n_cols);
     os_results_columns(&s.sw, defs.data());
+    // the whole table stays in memory (the CLI's holds one block): checked
+    // as the plan checks a run's memory, before any work
+    double row_bytes = 0;
+    for (const os_column_def &d : defs) row_bytes += (double)d.size;
+    const double need = row_bytes * (double)s.sw.n_trials + os_sweep_memory((double)os_spec_block(&spec.s), 0, 0);
+    const double have = spec.s.max_memory > 0 ? spec.s.max_memory : os_memory_available();
+    if (have >= 0 && need > have) {
+        os_set_error(&err, "the results table needs about %.3g GB of memory (%zu trainings x %.0f bytes); %s %.3g GB",
+                     need / 1e9, s.sw.n_trials, row_bytes,
+                     spec.s.max_memory > 0 ? "--max-memory allows" : "this machine has available", have / 1e9);
+        raise(OS_EINPUT, err);
+    }
     RunCtx ctx;
     ctx.cols.resize(n_cols);
     nb::list columns;

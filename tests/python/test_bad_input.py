@@ -112,5 +112,7 @@ def test_python_only_bad_input():
         orbitsweep.run(lr=object())
     with pytest.raises(ValueError, match=r"^--lr: empty value$"):
         orbitsweep.run(lr=[])
+    with pytest.raises(ValueError, match=r"^the results table needs about .* --max-memory allows"):
+        orbitsweep.run(lr="logspace(-4,0,100000)", max_memory=1.5e8)  # the CLI's run fits, the table not
     with pytest.raises(ValueError, match=r"^--target: '0' is out of range"):
         orbitsweep.summarize("results.csv", target=0)

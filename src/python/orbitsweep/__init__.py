@@ -219,6 +219,9 @@ def run(sweep: dict | None = None, /, *,
     KeyboardInterrupt within about a second of Ctrl-C (training stops
     between blocks; nothing is returned). Training runs without the GIL.
     Warnings of the plan (duplicate values, ...) are Python warnings.
+    A DataFrame's ``attrs`` say where it trained (``backend``; ``note``:
+    why ``backend="auto"`` chose it) and the seconds of training
+    (``train_s``).
     """
     items = _items(sweep, options)
     core = _lib()
@@ -236,7 +239,10 @@ def run(sweep: dict | None = None, /, *,
         if bar:
             bar[0][1]()
     _warn(res["warnings"])
-    return _results_table(res, as_frame)
+    table = _results_table(res, as_frame)
+    if hasattr(table, "attrs"):  # where it trained, as the CLI's summary says it
+        table.attrs.update(backend=res["where"], note=res["note"], train_s=res["train_s"])
+    return table
 
 
 def _parse_csv(text, ints=()):
