@@ -293,35 +293,32 @@ static const struct {
 } npz_types[] = {{"<i8", 8}, {"<u8", 8}, {"<f8", 8}, {"<f4", 4}, {"<i4", 4}};
 
 /* Column c of the table (0: trial, 1..OS_AX_COUNT: the axes, then seed and
- * the measured columns): its name, its array type and whether NaN / -1
- * stands for an empty field. */
-static int npz_column(const os_sweep *sw, size_t c, const char **name, int *nullable)
+ * the measured columns) into *d (os_results_columns); returns its NPZ_* type. */
+static int npz_column(const os_sweep *sw, size_t c, os_column_def *d)
 {
-    *nullable = 0;
-    if (c == 0) return *name = "trial", NPZ_I8;
-    if (c <= OS_AX_COUNT) {
+    int type, nullable = 0;
+    if (c == 0) {
+        d->name = "trial", type = NPZ_I8;
+    } else if (c <= OS_AX_COUNT) {
         const os_axis_def *ax = &os_axes[c - 1];
-        *name = ax->column;
-        *nullable = ax->hp;
-        return ax->type == OS_AXT_REAL ? NPZ_F8 : ax->type == OS_AXT_INT ? NPZ_I8 : NPZ_I4;
+        d->name = ax->column, nullable = ax->hp;
+        type = ax->type == OS_AXT_REAL ? NPZ_F8 : ax->type == OS_AXT_INT ? NPZ_I8 : NPZ_I4;
+    } else if (c == OS_AX_COUNT + 1) {
+        d->name = "seed", type = NPZ_U8;
+    } else {
+        const int kind = measured[c - OS_AX_COUNT - 2].kind, f32 = sw->spec->dtype == OS_DTYPE_F32;
+        d->name = measured[c - OS_AX_COUNT - 2].name;
+        nullable = kind == M_REAL_OPT || kind == M_INT_OPT || (kind == M_PARAM && !f32); /* as the CSV's put_opt */
+        type = kind == M_PARAM ? (f32 ? NPZ_F4 : NPZ_F8) : kind == M_INT || kind == M_INT_OPT ? NPZ_I8 : NPZ_F8;
     }
-    if (c == OS_AX_COUNT + 1) return *name = "seed", NPZ_U8;
-    const size_t k = c - OS_AX_COUNT - 2;
-    const int f32 = sw->spec->dtype == OS_DTYPE_F32;
-    *name = measured[k].name;
-    *nullable = measured[k].kind == M_REAL_OPT || measured[k].kind == M_INT_OPT || (measured[k].kind == M_PARAM && !f32);
-    if (measured[k].kind == M_PARAM) return f32 ? NPZ_F4 : NPZ_F8;
-    return measured[k].kind == M_INT || measured[k].kind == M_INT_OPT ? NPZ_I8 : NPZ_F8;
+    d->dtype = npz_types[type].descr, d->size = npz_types[type].size, d->nullable = nullable;
+    return type;
 }
 
 size_t os_results_columns(const os_sweep *sw, os_column_def *out)
 {
     const size_t n = 1 + OS_AX_COUNT + 1 + N_MEASURED;
-    for (size_t c = 0; out && c < n; ++c) {
-        const int type = npz_column(sw, c, &out[c].name, &out[c].nullable);
-        out[c].dtype = npz_types[type].descr;
-        out[c].size = npz_types[type].size;
-    }
+    for (size_t c = 0; out && c < n; ++c) npz_column(sw, c, &out[c]);
     return n;
 }
 
@@ -349,9 +346,9 @@ os_results_npz *os_results_npz_open(int fd, const os_sweep *sw)
     if (!sched_names || !t) return free(sched_names), free(t), NULL;
     for (size_t k = 0; k < s->n_scheds; ++k) sched_names[k] = s->scheds[k].name;
     for (size_t c = 0; c < n_cols; ++c) {
-        int nullable;
-        const int type = npz_column(sw, c, &e[c].name, &nullable);
-        e[c] = (os_npz_entry){e[c].name, npz_types[type].descr, npz_types[type].size, sw->n_trials};
+        os_column_def d;
+        npz_column(sw, c, &d);
+        e[c] = (os_npz_entry){d.name, d.dtype, d.size, sw->n_trials};
     }
     size_t w[2];
     uint32_t *names[2] = {npz_names(opt_names, OS_OPT_COUNT, &w[0]), npz_names(sched_names, s->n_scheds, &w[1])};
@@ -373,9 +370,8 @@ os_results_npz *os_results_npz_open(int fd, const os_sweep *sw)
 /* Column c of a block into buf (n values of its array type). */
 static void npz_fill(const os_sweep *blk, const os_result *res, size_t c, void *buf)
 {
-    const char *name;
-    int nullable;
-    const int type = npz_column(blk, c, &name, &nullable);
+    os_column_def d;
+    const int type = npz_column(blk, c, &d);
     const size_t n = blk->n_trials;
     int64_t *i8 = buf;
     uint64_t *u8 = buf;
@@ -410,10 +406,9 @@ void os_results_fill(const os_sweep *blk, const os_result *res, void *const *col
     want = want < n_cols ? want : (int)n_cols;
 #pragma omp parallel for schedule(dynamic, 1) num_threads(want)
     for (long c = 0; c < n_cols; ++c) {
-        const char *name;
-        int nullable;
-        const size_t size = npz_types[npz_column(blk, (size_t)c, &name, &nullable)].size;
-        npz_fill(blk, res, (size_t)c, (char *)columns[c] + blk->first * size);
+        os_column_def d;
+        npz_column(blk, (size_t)c, &d);
+        npz_fill(blk, res, (size_t)c, (char *)columns[c] + blk->first * d.size);
     }
 }
 

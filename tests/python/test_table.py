@@ -182,3 +182,20 @@ def test_plot_imports_without_the_compiled_module():
     code = ("import sys, orbitsweep.plot; "
             "assert 'orbitsweep._core' not in sys.modules, sorted(sys.modules)")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_without_pandas_the_tables_are_dicts_of_arrays():
+    """With pandas absent, run, trace, data and summarize return numpy arrays."""
+    code = """
+import sys
+sys.modules["pandas"] = None  # import pandas raises ImportError
+import numpy as np, orbitsweep
+r = orbitsweep.run(optimizer="sgd,adam", lr=[0.01, 0.1], epochs=2, n=64, progress=False)
+assert isinstance(r, dict) and r["optimizer"].tolist() == ["sgd", "sgd", "adam", "adam"], r
+assert np.isnan(r["beta1"][:2]).all() and not np.isnan(r["beta1"][2:]).any()
+t = orbitsweep.trace(lr=0.1, epochs=1, n=64)
+assert isinstance(t, dict) and t["epoch"][-1] == -1 and len(t["update"]) == 2
+d = orbitsweep.data(n=64)
+assert d["x"].shape == (64,) and d["minimum"]["min_wa"] > 0
+"""
+    subprocess.run([sys.executable, "-c", code], check=True)
