@@ -199,3 +199,19 @@ d = orbitsweep.data(n=64)
 assert d["x"].shape == (64,) and d["minimum"]["min_wa"] > 0
 """
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_progress_reports_to_the_end():
+    """A progress callable hears (done, total), done rising to total; one
+    that raises stops the run with its exception."""
+    calls = []
+    orbitsweep.run(lr="logspace(-4,-1,5000)", epochs=3, n=64,
+                   progress=lambda done, total: calls.append((done, total)))
+    assert calls and calls[-1] == (5000, 5000)
+    assert all(a[0] <= b[0] for a, b in zip(calls, calls[1:]))
+
+    def stop(done, total):
+        raise RuntimeError("enough")
+
+    with pytest.raises(RuntimeError, match="enough"):
+        orbitsweep.run(lr="logspace(-4,-1,5000)", epochs=3, n=64, progress=stop)
