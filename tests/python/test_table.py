@@ -108,6 +108,9 @@ def test_list_forms_are_the_cli_syntax(cli, tmp_path):
     c = orbitsweep.run({"lr": 0.01, "batch_size": range(16, 65, 16)}, epochs=1, n=64,
                        progress=False)
     assert c["batch_size"].tolist() == [16, 32, 48, 64]
+    d = orbitsweep.run(lr=pd.Series([0.001, 0.01]), optimizer=("sgd", "adam"), epochs=1, n=64,
+                       progress=False)
+    assert d["lr"].tolist() == [0.001, 0.01, 0.001, 0.01]
 
 
 def test_trace_equals_cli(cli, tmp_path):

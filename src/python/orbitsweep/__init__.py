@@ -90,11 +90,12 @@ def _items(sweep, options):
     for name, v in merged.items():
         if v is None:
             continue
-        if isinstance(v, (list, tuple, range, np.ndarray)):
-            texts = [_text(x) for x in np.asarray(v).ravel().tolist()] \
-                if isinstance(v, np.ndarray) else [_text(x) for x in v]
-        else:
+        if isinstance(v, (str, bytes, os.PathLike)) or not hasattr(v, "__iter__"):
             texts = [_text(v)]
+        elif isinstance(v, np.ndarray):
+            texts = [_text(x) for x in v.ravel().tolist()]
+        else:  # a list, tuple, range, pandas Series, ...: an axis's values
+            texts = [_text(x) for x in v]
         items.append((str(name), texts))
     return items
 
