@@ -249,25 +249,35 @@ def run(sweep: dict | None = None, /, *,
 def _parse_csv(text, ints=()):
     """A CSV table the library wrote (header first) as {column: (numpy
     array, empty-field mask)}: floats exactly as written (empty: NaN), the
-    ints columns as int64 (empty: -1), text columns as strings."""
-    import csv
-
+    ints columns as int64 (empty: -1), text columns as strings. The text is
+    split by pandas' reader when pandas is there (as strings: no number is
+    converted by it), else by the csv module."""
     import numpy as np
 
-    lines = text.decode().splitlines()
-    header = lines[0].split(",")
-    rows = list(csv.reader(lines[1:]))
+    pd = _pandas()
+    if pd is not None:
+        import io
+
+        raw = pd.read_csv(io.BytesIO(text), dtype=str, keep_default_na=False, na_filter=False)
+        cells = {name: raw[name].to_numpy(dtype=str) for name in raw.columns}
+    else:
+        import csv
+
+        lines = text.decode().splitlines()
+        header = next(csv.reader(lines[:1]))
+        rows = list(csv.reader(lines[1:]))
+        cells = {name: np.array([r[j] if j < len(r) else "" for r in rows], dtype=str)
+                 for j, name in enumerate(header)}
     out = {}
-    for j, name in enumerate(header):
-        cells = [r[j] if j < len(r) else "" for r in rows]
-        empty = np.array([c == "" for c in cells], dtype=bool)
-        if name in ints:
-            out[name] = (np.array([int(c) if c else -1 for c in cells], dtype=np.int64), empty)
-            continue
+    for name, arr in cells.items():
+        empty = arr == ""
         try:
-            out[name] = (np.array([float(c) if c else math.nan for c in cells]), empty)
+            if name in ints:
+                out[name] = (np.where(empty, "-1", arr).astype(np.int64), empty)
+            else:  # numpy reads decimal text correctly rounded, as float() does
+                out[name] = (np.where(empty, "nan", arr).astype(np.float64), empty)
         except ValueError:
-            out[name] = (np.array(cells, dtype=str), empty)
+            out[name] = (arr, empty)
     return out
 
 
@@ -360,6 +370,11 @@ def summarize(table: pandas.DataFrame | str | os.PathLike, /, *, target: float =
                             % type(table).__name__)
         import numpy as np
 
+        # what summarize reads: the configuration (the axes) and the metrics
+        # (a missing one is the library's error, as for a file)
+        wanted = [c for c, _ in core.axes] + ["param_error", "loss_gap", "steps_to_target",
+                                              "diverged"]
+        table = table[[c for c in table.columns if c in wanted]]
         plain = {}  # NaN in a column that is not nullable is the text "nan" (<NA> is empty)
         for name in table.columns:
             col = table[name]
