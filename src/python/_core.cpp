@@ -383,6 +383,9 @@ NB_MODULE(_core, m)
     for (int a = 0; a < OS_AX_COUNT; ++a)
         axes.append(nb::make_tuple(nb::str(os_axes[a].column), nb::str(kinds[os_axes[a].type])));
     m.attr("axes") = axes;
+    nb::list metrics; // and the other results columns a summary reads
+    for (size_t k = 0; os_summary_metric(k); ++k) metrics.append(nb::str(os_summary_metric(k)));
+    m.attr("summary_metrics") = metrics;
     m.def("run", &run, nb::arg("items"), nb::arg("progress").none(), nb::arg("poll_s"),
           "Train the sweep of items; the results table's columns and what the run said.");
     m.def("trace", &trace, nb::arg("items"), "One training's trace as the CLI writes it (CSV bytes), and warnings.");

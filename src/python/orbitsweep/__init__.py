@@ -372,8 +372,7 @@ def summarize(table: pandas.DataFrame | str | os.PathLike, /, *, target: float =
 
         # what summarize reads: the configuration (the axes) and the metrics
         # (a missing one is the library's error, as for a file)
-        wanted = [c for c, _ in core.axes] + ["param_error", "loss_gap", "steps_to_target",
-                                              "diverged"]
+        wanted = [c for c, _ in core.axes] + list(core.summary_metrics)
         table = table[[c for c in table.columns if c in wanted]]
         plain = {}  # NaN in a column that is not nullable is the text "nan" (<NA> is empty)
         for name in table.columns:
