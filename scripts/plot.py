@@ -30,10 +30,13 @@ import argparse
 import os
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+# the figures are the Python package's (src/python/orbitsweep/plot), used
+# from the source tree: they need numpy and matplotlib, not the compiled module
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                                "src", "python"))
 
-from plots import orbit, tables, traces  # noqa: E402
-from plots.common import PlotError  # noqa: E402
+from orbitsweep.plot import orbit, tables, traces  # noqa: E402
+from orbitsweep.plot.common import PlotError  # noqa: E402
 
 
 class Parser(argparse.ArgumentParser):

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # setup.sh — install what building, testing and plotting orbitsweep need,
 # from Debian's packages, when it is missing: a C/C++ compiler, CMake,
-# Ninja, GoogleTest, zlib (.npz tables), libyaml (sweep files) and matplotlib. Safe to run again (installs nothing then).
+# Ninja, GoogleTest, zlib (.npz tables), libyaml (sweep files), matplotlib, and
+# venv and headers for the Python package. Safe to run again (installs nothing then).
 set -euo pipefail
 
 need=()
@@ -13,6 +14,10 @@ command -v ninja >/dev/null 2>&1 || need+=(ninja-build)
 [ -f /usr/include/zlib.h ] || need+=(zlib1g-dev)
 [ -f /usr/include/yaml.h ] || need+=(libyaml-dev)
 /usr/bin/python3 -c 'import matplotlib, numpy' >/dev/null 2>&1 || need+=(python3-matplotlib python3-numpy)
+# the Python package (README "Python"): a virtual environment and Python's headers
+/usr/bin/python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || need+=(python3-venv)
+[ -f "$(/usr/bin/python3 -c 'import sysconfig; print(sysconfig.get_paths()["include"])')/Python.h" ] ||
+  need+=(python3-dev)
 
 if [ ${#need[@]} -gt 0 ]; then
   echo "setup: installing ${need[*]}" >&2

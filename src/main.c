@@ -589,16 +589,13 @@ static int cmd_trace(cli *c)
     os_sweep sw;
     int rc = check_output(c->out, c->spec.data_file);
     if (rc || (rc = plan(c, &sw))) return rc;
-    if (sw.n_trials != 1) {
-        fprintf(stderr, "orbitsweep: trace: the options give %zu trainings; give one value per "
-                        "axis and --seeds 1\n", sw.n_trials);
-        return os_sweep_free(&sw), 2;
-    }
+    os_error err;
+    os_status st = os_trace_check(&sw, &err);
+    if (st) return fail(&err, st), os_sweep_free(&sw), (int)st;
     os_atomic_file af;
     FILE *f;
     if ((rc = open_output(&af, c->out, &f))) return os_sweep_free(&sw), rc;
-    os_error err;
-    os_status st = os_sweep_trace(&sw, f, &err);
+    st = os_sweep_trace(&sw, f, &err);
     if (st) fprintf(stderr, "orbitsweep: %s\n", err.msg);
     rc = close_output(&af, f, st == OS_OK); /* a failed write: the commit says why */
     os_sweep_free(&sw);

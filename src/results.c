@@ -4,7 +4,9 @@
  * then the measured columns of the table below. A hyperparameter the
  * training's optimizer does not use is an empty field. The same table is
  * also written as a numpy .npz archive of columns (NaN and -1 for the empty
- * fields; optimizer and scheduler as codes into their names).
+ * fields; optimizer and scheduler as codes into their names), and filled
+ * into the caller's column arrays (os_results_fill: the Python package)
+ * from the same code.
  */
 #include <math.h>
 #include <stdint.h>
@@ -291,20 +293,33 @@ static const struct {
 } npz_types[] = {{"<i8", 8}, {"<u8", 8}, {"<f8", 8}, {"<f4", 4}, {"<i4", 4}};
 
 /* Column c of the table (0: trial, 1..OS_AX_COUNT: the axes, then seed and
- * the measured columns): its name and its array type. */
-static int npz_column(const os_sweep *sw, size_t c, const char **name)
+ * the measured columns) into *d (os_results_columns); returns its NPZ_* type. */
+static int npz_column(const os_sweep *sw, size_t c, os_column_def *d)
 {
-    if (c == 0) return *name = "trial", NPZ_I8;
-    if (c <= OS_AX_COUNT) {
+    int type, nullable = 0;
+    if (c == 0) {
+        d->name = "trial", type = NPZ_I8;
+    } else if (c <= OS_AX_COUNT) {
         const os_axis_def *ax = &os_axes[c - 1];
-        *name = ax->column;
-        return ax->type == OS_AXT_REAL ? NPZ_F8 : ax->type == OS_AXT_INT ? NPZ_I8 : NPZ_I4;
+        d->name = ax->column, nullable = ax->hp;
+        type = ax->type == OS_AXT_REAL ? NPZ_F8 : ax->type == OS_AXT_INT ? NPZ_I8 : NPZ_I4;
+    } else if (c == OS_AX_COUNT + 1) {
+        d->name = "seed", type = NPZ_U8;
+    } else {
+        const int kind = measured[c - OS_AX_COUNT - 2].kind, f32 = sw->spec->dtype == OS_DTYPE_F32;
+        d->name = measured[c - OS_AX_COUNT - 2].name;
+        nullable = kind == M_REAL_OPT || kind == M_INT_OPT || (kind == M_PARAM && !f32); /* as the CSV's put_opt */
+        type = kind == M_PARAM ? (f32 ? NPZ_F4 : NPZ_F8) : kind == M_INT || kind == M_INT_OPT ? NPZ_I8 : NPZ_F8;
     }
-    if (c == OS_AX_COUNT + 1) return *name = "seed", NPZ_U8;
-    const size_t k = c - OS_AX_COUNT - 2;
-    *name = measured[k].name;
-    if (measured[k].kind == M_PARAM) return sw->spec->dtype == OS_DTYPE_F32 ? NPZ_F4 : NPZ_F8;
-    return measured[k].kind == M_INT || measured[k].kind == M_INT_OPT ? NPZ_I8 : NPZ_F8;
+    d->dtype = npz_types[type].descr, d->size = npz_types[type].size, d->nullable = nullable;
+    return type;
+}
+
+size_t os_results_columns(const os_sweep *sw, os_column_def *out)
+{
+    const size_t n = 1 + OS_AX_COUNT + 1 + N_MEASURED;
+    for (size_t c = 0; out && c < n; ++c) npz_column(sw, c, &out[c]);
+    return n;
 }
 
 /* A fixed-width unicode array ("<Uw") of names: UTF-32, zero padded. */
@@ -331,8 +346,9 @@ os_results_npz *os_results_npz_open(int fd, const os_sweep *sw)
     if (!sched_names || !t) return free(sched_names), free(t), NULL;
     for (size_t k = 0; k < s->n_scheds; ++k) sched_names[k] = s->scheds[k].name;
     for (size_t c = 0; c < n_cols; ++c) {
-        const int type = npz_column(sw, c, &e[c].name);
-        e[c] = (os_npz_entry){e[c].name, npz_types[type].descr, npz_types[type].size, sw->n_trials};
+        os_column_def d;
+        npz_column(sw, c, &d);
+        e[c] = (os_npz_entry){d.name, d.dtype, d.size, sw->n_trials};
     }
     size_t w[2];
     uint32_t *names[2] = {npz_names(opt_names, OS_OPT_COUNT, &w[0]), npz_names(sched_names, s->n_scheds, &w[1])};
@@ -354,8 +370,8 @@ os_results_npz *os_results_npz_open(int fd, const os_sweep *sw)
 /* Column c of a block into buf (n values of its array type). */
 static void npz_fill(const os_sweep *blk, const os_result *res, size_t c, void *buf)
 {
-    const char *name;
-    const int type = npz_column(blk, c, &name);
+    os_column_def d;
+    const int type = npz_column(blk, c, &d);
     const size_t n = blk->n_trials;
     int64_t *i8 = buf;
     uint64_t *u8 = buf;
@@ -380,6 +396,19 @@ static void npz_fill(const os_sweep *blk, const os_result *res, size_t c, void *
             else if (type == NPZ_F4) f4[i] = (float)v.d;
             else f8[i] = v.d;
         }
+    }
+}
+
+void os_results_fill(const os_sweep *blk, const os_result *res, void *const *columns)
+{
+    const long n_cols = (long)os_results_columns(blk, NULL);
+    int want = os_spec_threads(blk->spec);
+    want = want < n_cols ? want : (int)n_cols;
+#pragma omp parallel for schedule(dynamic, 1) num_threads(want)
+    for (long c = 0; c < n_cols; ++c) {
+        os_column_def d;
+        npz_column(blk, (size_t)c, &d);
+        npz_fill(blk, res, (size_t)c, (char *)columns[c] + blk->first * d.size);
     }
 }
 

@@ -297,6 +297,13 @@ os_status os_sweep_run(const os_sweep *sw, os_result *results, os_progress_fn pr
 
 os_status os_sweep_trace(const os_sweep *sw, FILE *f, os_error *err) { return os_cpu_trace(sw, f, err); }
 
+os_status os_trace_check(const os_sweep *sw, os_error *err)
+{
+    if (sw->n_trials == 1) return OS_OK;
+    os_set_error(err, "trace: the options give %zu trainings; give one value per axis and --seeds 1", sw->n_trials);
+    return OS_EINPUT;
+}
+
 int os_gpu_devices(os_device_info *out, int max, os_error *why)
 {
 #ifdef OS_HAVE_CUDA

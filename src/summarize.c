@@ -51,6 +51,8 @@ enum { M_PARAM_ERROR, M_LOSS_GAP, M_STEPS, M_DIVERGED, N_METRIC };
 static const char *const metric_columns[N_METRIC] = {"param_error", "loss_gap", "steps_to_target",
                                                      "diverged"};
 
+const char *os_summary_metric(size_t k) { return k < N_METRIC ? metric_columns[k] : NULL; }
+
 #define READ_BYTES ((size_t)1 << 20) /* the read window's first size */
 
 /* ------------------------------------------------------------------------ */

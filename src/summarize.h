@@ -42,6 +42,10 @@ typedef struct os_summary {
     double target;
 } os_summary;
 
+/* The results columns a summary reads besides the configuration's, k = 0, 1,
+ * ...; NULL past the last. */
+const char *os_summary_metric(size_t k);
+
 /* Read the results table at path and summarize it; success means
  * param_error <= target and not diverged. Returns OS_OK, OS_EINPUT (a
  * missing or malformed file, a missing column, a bad field, no rows; the

@@ -135,9 +135,9 @@ class PlotTest(unittest.TestCase):
     def test_heatmap_cells_are_summarize_medians(self):
         """The results-table cell is numpy's median (finite values: bit for bit),
         +inf where an infinity is a neighbour, as summarize computes it."""
-        sys.path.insert(0, os.path.join(HERE, "..", "scripts"))
+        sys.path.insert(0, os.path.join(HERE, "..", "src", "python"))
         import numpy as np
-        from plots.tables import median_numpy
+        from orbitsweep.plot.tables import median_numpy
 
         rng = np.random.default_rng(3)
         for n in range(1, 12):

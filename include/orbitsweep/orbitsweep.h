@@ -486,6 +486,9 @@ typedef os_status (*os_block_fn)(void *ctx, const os_sweep *block, const os_resu
 os_status os_sweep_stream(const os_sweep *sw, size_t block_size, os_block_fn done, void *done_ctx,
                           os_progress_fn progress, void *ctx, double *train_s, os_error *err);
 
+/* OS_EINPUT unless sw is one training (what a trace needs). */
+os_status os_trace_check(const os_sweep *sw, os_error *err);
+
 /* Train trial 0 of sw alone on the CPU and write its trace
  * (docs/design.md §5) to f. Write errors stay on f (ferror) for its owner. */
 os_status os_sweep_trace(const os_sweep *sw, FILE *f, os_error *err);
@@ -504,6 +507,24 @@ int os_write_results(FILE *f, const os_sweep *sw, const os_result *results);
  * after block, in grid order. */
 int os_write_header(FILE *f);
 int os_write_rows(FILE *f, const os_sweep *block, const os_result *results);
+
+/* The results table's columns as arrays (the .npz archive's and the
+ * Python package's): column c's name, numpy array type ("<i8", "<u8",
+ * "<f8", "<f4" or "<i4"), bytes per value, and whether NaN (floats) or -1
+ * (integers) stands for the table's empty field. Fills out[0..n) (out may
+ * be NULL) and returns n, the same for every sweep. */
+typedef struct os_column_def {
+    const char *name, *dtype;
+    size_t size;
+    int nullable;
+} os_column_def;
+size_t os_results_columns(const os_sweep *sw, os_column_def *out);
+/* The rows of block blk (os_sweep_block, or a streamed run's block) into
+ * columns[c] at rows blk->first .. (each an array of column c's type for
+ * the whole sweep), the columns in parallel (os_spec_threads): the values
+ * the .npz archive holds (optimizer and scheduler as codes into the
+ * optimizer table and spec->scheds). */
+void os_results_fill(const os_sweep *blk, const os_result *res, void *const *columns);
 
 /* The results table as a numpy .npz archive (docs/design.md §4) on fd, a
  * regular file: one array per column, in the table's order and with its

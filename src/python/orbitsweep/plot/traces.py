@@ -8,8 +8,8 @@ one line per trace, named by the file's stem:
 --from/--to choose a range of updates (inclusive); --seed only labels the
 title (a trace file does not record its seed).
 """
-from .common import (PlotError, add_output_args, check_output, legend_outside, new_figure,
-                     read_traces, save, trace_title)
+from .common import (PlotError, add_output_args, command, legend_outside, new_figure,
+                     read_traces, trace_title)
 
 
 def update_range(traces, args):
@@ -38,7 +38,6 @@ def line_figure(args, column, what, ylabel, log=False, step=False):
     """One panel, one line per trace of column against the update count."""
     import numpy as np
 
-    check_output(args.output)
     traces = read_traces(args.traces, [column])
     fig, ax = new_figure(args)
     for i, (t, m) in enumerate(update_range(traces, args)):
@@ -55,7 +54,7 @@ def line_figure(args, column, what, ylabel, log=False, step=False):
     ax.grid(True, which="major", alpha=0.3)
     legend_outside(ax, title="trace")
     ax.set_title(trace_title(traces, args.seed, what), fontsize=10)
-    save(fig, args)
+    return fig
 
 
 def step_size(args):
@@ -63,14 +62,14 @@ def step_size(args):
     sqrt(step_wa^2 + step_wb^2) that optimizer.step() applied (column
     eff_step), log y, one line per trace (the case study's Figure 1). Zero
     steps leave gaps."""
-    line_figure(args, "eff_step", "effective step size per update",
+    return line_figure(args, "eff_step", "effective step size per update",
                 "effective step |(ΔWa, ΔWb)| applied (AU)", log=True)
 
 
 def lr(args):
     """Learning rate per update as the scheduler set it (column lr), a step
     plot, one line per trace (the case study's Figure 15); --log for a log y axis."""
-    line_figure(args, "lr", "learning rate used by each update",
+    return line_figure(args, "lr", "learning rate used by each update",
                 "learning rate (as set by the scheduler)",
                 log=args.log, step=True)
 
@@ -79,7 +78,6 @@ def gradients(args):
     """Gradients per update: dL/dWa (top) and dL/dWb (bottom) of each
     minibatch loss, one line per trace (the case study's Figure 13);
     --symlog for a symmetric log y axis (early gradients are large)."""
-    check_output(args.output)
     traces = read_traces(args.traces, ["dwa", "dwb"])
     fig, axes = new_figure(args, nrows=2, sharex=True)
     for i, (t, m) in enumerate(update_range(traces, args)):
@@ -97,7 +95,7 @@ def gradients(args):
     legend_outside(axes[0], title="trace")
     axes[0].set_title(trace_title(traces, args.seed, "minibatch gradients per update"),
                       fontsize=10)
-    save(fig, args)
+    return fig
 
 
 def add_trace_args(p, output, size):
@@ -117,15 +115,15 @@ def register(sub):
     p = sub.add_parser("step-size", help="effective step size per update (log y)",
                        description=step_size.__doc__)
     add_trace_args(p, "step_size.png", (10.0, 5.5))
-    p.set_defaults(func=step_size)
+    p.set_defaults(func=command(step_size))
 
     p = sub.add_parser("lr", help="learning rate per update", description=lr.__doc__)
     add_trace_args(p, "lr.png", (10.0, 5.5))
     p.add_argument("--log", action="store_true", help="log y axis")
-    p.set_defaults(func=lr)
+    p.set_defaults(func=command(lr))
 
     p = sub.add_parser("gradients", help="dL/dWa and dL/dWb per update",
                        description=gradients.__doc__)
     add_trace_args(p, "gradients.png", (10.0, 7.0))
     p.add_argument("--symlog", action="store_true", help="symmetric log y axes")
-    p.set_defaults(func=gradients)
+    p.set_defaults(func=command(gradients))

@@ -21,16 +21,67 @@ OPTIMIZER_COLOURS = {"sgd": "C0", "momentum": "C1", "rmsprop": "C2", "adam": "C3
 LINESTYLES = ["-", "--", ":", "-."]
 
 
-class PlotError(Exception):
+class PlotError(ValueError):
     """Bad input: a missing file, an unknown column, an empty table, a bad value."""
 
 
 # ---------------------------------------------------------------- reading
 
+class InMemory:
+    """A table given as an object (a pandas DataFrame or a dict of columns)
+    rather than a file; label stands for it in messages and legends."""
+
+    def __init__(self, table, label):
+        self.table, self.label = table, label
+
+    def __str__(self):
+        return self.label
+
+
+def cell_text(v):
+    """A value as orbitsweep's CSV writes it (its shortest round-trip
+    digits read back to the same double); an empty field for a missing
+    value (<NA>, None)."""
+    if v is None or v.__class__.__name__ == "NAType":
+        return ""
+    if isinstance(v, str):
+        return v
+    if isinstance(v, int):
+        return str(v)
+    return repr(float(v))
+
+
+def table_rows(src):
+    """(field names, row dicts of text) of an InMemory table: the rows
+    read_csv gives for the same table written by orbitsweep (a DataFrame of
+    orbitsweep.run or .trace, or a dict of numpy arrays). float32 columns
+    (final_wa, final_wb) get float32's shortest digits, as in the CSV."""
+    import numpy as np
+
+    t = src.table
+    fields = [str(c) for c in (t.columns if hasattr(t, "columns") else t.keys())]
+    if not fields:
+        raise PlotError("table %s: no columns" % src)
+    cols = []
+    for c in fields:
+        col = t[c]
+        if getattr(col, "dtype", None) == np.float32:
+            cols.append([str(v) for v in np.asarray(col)])
+        else:
+            cols.append([cell_text(v) for v in (col.tolist() if hasattr(col, "tolist")
+                                                  else list(col))])
+    if not cols[0]:
+        raise PlotError("table %s: no rows" % src)
+    return fields, [dict(zip(fields, r)) for r in zip(*cols)]
+
+
 def read_csv(path, arg="table"):
     """Read a CSV file into (field names, list of row dicts); '#' lines are comments.
+    An InMemory table gives the same rows.
 
     arg names the command-line argument the path came from, for messages."""
+    if isinstance(path, InMemory):
+        return table_rows(path)
     try:
         with open(path, newline="") as f:
             lines = [ln for ln in f if not ln.startswith("#")]
@@ -114,7 +165,8 @@ class Trace:
         if not rows:
             raise PlotError("trace '%s': no update rows" % path)
         self.path = path
-        self.name = os.path.splitext(os.path.basename(path))[0]
+        self.name = str(path) if isinstance(path, InMemory) else \
+            os.path.splitext(os.path.basename(path))[0]
         self.cols = {f: np.array([num(r.get(f)) for r in rows]) for f in fields}
         self.updates = len(rows)
         ep = self.cols.get("epoch")
@@ -232,11 +284,19 @@ def check_output(path, arg="-o"):
         raise PlotError("%s '%s': name the PNG (the SVG and GIF go beside it)" % (arg, path))
 
 
+def figure(**kw):
+    """A matplotlib Figure of its own, outside pyplot: it needs no backend
+    (the command line saves it; a notebook shows the one returned) and is
+    freed with its last reference."""
+    from matplotlib.figure import Figure
+
+    return Figure(**kw)
+
+
 def new_figure(args, nrows=1, sharex=False):
     """A figure of args.size inches with constrained layout (the size stays exact)."""
-    plt = pyplot()
-    fig, axes = plt.subplots(nrows, 1, figsize=args.size, sharex=sharex, layout="constrained")
-    return fig, axes
+    fig = figure(figsize=args.size, layout="constrained")
+    return fig, fig.subplots(nrows, 1, sharex=sharex)
 
 
 def sibling(path, ext):
@@ -262,14 +322,21 @@ def write_atomic(path, writer):
     print("wrote %s" % path)
 
 
-def save(fig, args, close=True):
-    """Write args.output as PNG at args.dpi, and an SVG beside it with --svg;
-    close the figure unless asked to keep it (for an animation)."""
+def command(draw):
+    """The command of a figure: check -o first, draw, save."""
+    def run(args):
+        check_output(args.output)
+        save(draw(args), args)
+
+    run.__doc__ = draw.__doc__
+    return run
+
+
+def save(fig, args):
+    """Write args.output as PNG at args.dpi, and an SVG beside it with --svg."""
     write_atomic(args.output, lambda t: fig.savefig(t, dpi=args.dpi, format="png"))
     if args.svg:
         write_atomic(sibling(args.output, ".svg"), lambda t: fig.savefig(t, format="svg"))
-    if close:
-        pyplot().close(fig)
 
 
 def legend_outside(ax, **kw):

@@ -13,9 +13,9 @@ of 10^7 trainings is plotted from its summary in a moment.
 """
 import math
 
-from .common import (PlotError, add_output_args, check_output, cost, group_styles,
-                     legend_outside, new_figure, num, pyplot, quantile, read_csv, require,
-                     save, short_label, split_columns, sweep_title)
+from .common import (PlotError, add_output_args, command, cost, figure, group_styles,
+                     legend_outside, new_figure, num, quantile, read_csv, require, short_label,
+                     split_columns, sweep_title)
 
 
 def read_table(path, columns, arg="table"):
@@ -118,7 +118,6 @@ def heatmap(args):
     the default --y, and the summary was made with the same --target)."""
     import numpy as np
 
-    check_output(args.output)
     ykeys = split_columns(args.y)
     fields, rows = read_csv(args.table)
     require(fields, ykeys + [args.x], args.table, "--x/--y")
@@ -136,7 +135,6 @@ def heatmap(args):
             groups.setdefault((" / ".join(r[k] for k in ykeys), num(r[args.x])), []).append(r)
         cells = {key: heatmap_cell(g, args.metric, target) for key, g in groups.items()}
         trainings, seeds = len(rows), "%d" % len({r.get("seed") for r in rows})
-    plt = pyplot()
     xs = sorted({x for _, x in cells})
     ylabels = list(dict.fromkeys(lab for lab, _ in cells))
     xi = {x: i for i, x in enumerate(xs)}
@@ -158,7 +156,8 @@ def heatmap(args):
     z = np.where(np.isinf(z), vmax, z)
 
     fig_h = max(3.0, 0.32 * len(ylabels) + 1.8)
-    fig, ax = plt.subplots(figsize=(11, fig_h))
+    fig = figure(figsize=(11, fig_h))
+    ax = fig.subplots()
     if len(xs) > 1 and all(x > 0 for x in xs):
         lx = np.log10(np.array(xs))
         mid = (lx[1:] + lx[:-1]) / 2
@@ -183,7 +182,7 @@ def heatmap(args):
     ax.set_title("orbitsweep: %d trainings, %s epochs, %s seeds per cell — %s" %
                  (trainings, "/".join(epochs), seeds, args.metric), fontsize=10)
     fig.tight_layout()
-    save(fig, args)
+    return fig
 
 
 # ---------------------------------------------------------------- lr-sensitivity
@@ -199,7 +198,6 @@ def lr_sensitivity(args):
     import matplotlib.transforms as mtransforms
     from matplotlib.lines import Line2D
 
-    check_output(args.output)
     gcols = split_columns(args.group)
     rows = read_table(args.table, [(c, "--group") for c in gcols] +
                       [("lr", "table"), (args.metric, "--metric")])
@@ -262,7 +260,7 @@ def lr_sensitivity(args):
                              "per point, band 25th-75th percentile, diverged = +inf"
                              % (args.metric, "/".join(map(str, per[:3])) +
                                 ("..." if len(per) > 3 else ""))), fontsize=10)
-    save(fig, args)
+    return fig
 
 
 # ---------------------------------------------------------------- profile
@@ -329,7 +327,6 @@ def profile(args):
     tau = 1 is how often a solver is the best; its right end, how often it
     solves the problem at all. Problems no solver solves count (the curves
     then end below 1) unless --drop-unsolved."""
-    check_output(args.output)
     gcols = split_columns(args.group)
     rows = read_table(args.table, [(c, "--group") for c in gcols] +
                       [("lr", "table"), (args.metric, "--metric")])
@@ -364,7 +361,7 @@ def profile(args):
     ax.set_title(sweep_title(rows, "performance profile of %s: %d problems (%s), %s" % (
         args.metric, nprob, by, "unsolved ones dropped" if args.drop_unsolved
         else "%d solved by none" % unsolved)), fontsize=10)
-    save(fig, args)
+    return fig
 
 
 # ---------------------------------------------------------------- command line
@@ -383,7 +380,7 @@ def register(sub):
     h.add_argument("--target", type=float, default=0.01)
     h.add_argument("--dpi", type=int, default=130)
     h.add_argument("--svg", action="store_true", help="also write an SVG beside the PNG")
-    h.set_defaults(func=heatmap)
+    h.set_defaults(func=command(heatmap))
 
     s = sub.add_parser("lr-sensitivity", help="final error against learning rate",
                        description=lr_sensitivity.__doc__)
@@ -396,7 +393,7 @@ def register(sub):
                         "optimizer,scheduler, ...")
     s.add_argument("--target", type=float, default=0.01,
                    help="param_error that counts as converged, drawn as a line [0.01]")
-    s.set_defaults(func=lr_sensitivity)
+    s.set_defaults(func=command(lr_sensitivity))
 
     p = sub.add_parser("profile", help="performance profiles rho(tau) of the optimizers",
                        description=profile.__doc__)
@@ -413,4 +410,4 @@ def register(sub):
                    help="leave out problems that no solver solves (cost +inf for all)")
     p.add_argument("--tau-max", type=float, default=None, metavar="TAU",
                    help="right end of the tau axis [1.5 x the largest finite ratio]")
-    p.set_defaults(func=profile)
+    p.set_defaults(func=command(profile))

@@ -20,10 +20,11 @@ import subprocess
 from collections import namedtuple
 
 from .common import (ORBIT_A, ORBIT_B, ORBIT_C, PlotError, Trace, add_output_args, check_output,
-                     cost, legend_outside, new_figure, num, pyplot, read_csv, require, save,
-                     sibling, sweep_title, trace_title, write_atomic)
+                     command, cost, legend_outside, new_figure, num, pyplot, read_csv, require,
+                     save, sibling, sweep_title, trace_title, write_atomic)
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+# the checkout this file is in (src/python/orbitsweep/plot/orbit.py), for build/orbitsweep
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), *[os.pardir] * 4))
 
 
 # ---------------------------------------------------------------- dataset and loss
@@ -63,7 +64,24 @@ _datasets = {}
 
 
 def dataset(args, seed):
-    """The data points (x, y) of seed: from --data, else from `orbitsweep data`."""
+    """The data points (x, y) of seed: from --data (a file, or in the
+    package's API a table with columns x and y), else from `orbitsweep
+    data` (in the API: the library's, when nothing else is named)."""
+    if args.data is not None and not isinstance(args.data, (str, os.PathLike)):
+        import numpy as np
+
+        try:
+            return (np.asarray(args.data["x"], dtype=float),
+                    np.asarray(args.data["y"], dtype=float))
+        except (KeyError, TypeError, ValueError):
+            raise PlotError("data: expected a table with columns x and y (orbitsweep.data())") \
+                from None
+    if args.data is None and getattr(args, "library", False) and not args.orbitsweep:
+        import orbitsweep
+
+        d = orbitsweep.data(dict({"seed": str(seed)}, **data_keywords(args.data_flags)),
+                            as_frame=False)
+        return d["x"], d["y"]
     if args.data:
         try:
             with open(args.data, newline="") as f:
@@ -83,6 +101,17 @@ def dataset(args, seed):
             raise PlotError("--data-flags: orbitsweep data failed: %s" % msg)
         _datasets[seed] = parse_xy(res.stdout.splitlines(), " ".join(cmd), "orbitsweep data")
     return _datasets[seed]
+
+
+def data_keywords(flags):
+    """--data-flags '--n 256 --noise 0.2' as keywords of orbitsweep.data()."""
+    words = shlex.split(flags or "")
+    kw = {}
+    for i in range(0, len(words) - 1, 2):
+        kw[words[i].lstrip("-").replace("-", "_")] = words[i + 1]
+    if len(words) % 2:
+        raise PlotError("--data-flags: '%s': expected --flag value pairs" % flags)
+    return kw
 
 
 class Landscape:
@@ -225,10 +254,16 @@ def paths(args):
     stem. --first K shows the first K updates (the case study's Figure 2);
     --gif also writes an animated GIF beside the PNG (Figures 3, 9, 12;
     needs Pillow)."""
+    traces = [Trace(p) for p in args.traces]
+    return draw_landscape(args, traces, args.seed)[0]
+
+
+def paths_command(args):
+    """paths, and with --gif its animation beside the PNG."""
     check_output(args.output)
     traces = [Trace(p) for p in args.traces]
     fig, ax, drawn = draw_landscape(args, traces, args.seed)
-    save(fig, args, close=not args.gif)
+    save(fig, args)
     if args.gif:
         write_gif(fig, ax, drawn, args)
 
@@ -254,9 +289,12 @@ def write_gif(fig, ax, drawn, args):
     for _, _, _, line, head in drawn:
         line.set_visible(False)
         head.set_visible(False)
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = FigureCanvasAgg(fig)
     fig.set_dpi(args.gif_dpi)
-    fig.canvas.draw()
-    background = np.asarray(fig.canvas.buffer_rgba()).copy()
+    canvas.draw()
+    background = np.asarray(canvas.buffer_rgba()).copy()
     gif = plt.figure(figsize=fig.get_size_inches(), dpi=args.gif_dpi)
     still = gif.add_axes([0, 0, 1, 1])
     still.imshow(background, interpolation="none", aspect="auto")
@@ -288,7 +326,6 @@ def write_gif(fig, ax, drawn, args):
     write_atomic(sibling(args.output, ".gif"),
                  lambda t: anim.save(t, writer=PillowWriter(fps=args.fps), dpi=args.gif_dpi))
     plt.close(gif)
-    plt.close(fig)
 
 
 # ---------------------------------------------------------------- fit
@@ -360,7 +397,6 @@ def fit(args):
     those of the first model's seed."""
     import numpy as np
 
-    check_output(args.output)
     models, table_rows = fit_models(args)
     seed = models[0].seed
     x, y = dataset(args, seed)
@@ -399,7 +435,7 @@ def fit(args):
     else:
         title = trace_title([m.trace for m in models], seed, what)
     ax.set_title(title, fontsize=10)
-    save(fig, args)
+    return fig
 
 
 # ---------------------------------------------------------------- command line
@@ -444,7 +480,7 @@ def register(sub):
     p.add_argument("--frames", type=int, default=120, help="GIF frames [120]")
     p.add_argument("--fps", type=int, default=15, help="GIF frames per second [15]")
     p.add_argument("--gif-dpi", type=int, default=70, help="GIF resolution [70]")
-    p.set_defaults(func=paths)
+    p.set_defaults(func=paths_command)
 
     f = sub.add_parser("fit", help="fitted half-ellipse over the data", description=fit.__doc__)
     f.add_argument("files", nargs="+", metavar="TRACE.csv|results.csv")
@@ -454,4 +490,4 @@ def register(sub):
                    help="results-table trial(s) to draw (repeat or N,M)")
     f.add_argument("--seed", default=None,
                    help="seed of the data [a trace: 0; a table row: its seed]")
-    f.set_defaults(func=fit)
+    f.set_defaults(func=command(fit))
