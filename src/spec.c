@@ -515,8 +515,8 @@ const os_setting_def os_settings[] = {
     {"simd", "--simd", OS_V_CHOICE, F(cpu_scalar), simd_names, -1, "on", NULL, "execution", "on|off",
      "CPU: trainings side by side in SIMD lanes"},
     {"random", "--random", OS_V_SAMPLE, F(sample), NULL, -1, NULL, NULL, "sampling", "N",
-     "N random points per optimizer of the block instead of its product; an axis takes uniform(a,b), "
-     "log_uniform(a,b), int_uniform(a,b) or a list (one value drawn)"},
+     "N random points per optimizer of the block, not its product; axes take uniform(a,b), "
+     "log_uniform(a,b), int_uniform(a,b) or a list"},
     {"sobol", "--sobol", OS_V_SAMPLE, F(sample), NULL, -1, NULL, NULL, "sampling", "N",
      "the same with the first N points of a Sobol sequence (Joe-Kuo)"},
     {"sample_seed", "--sample-seed", OS_V_U64, F(sample_seed), NULL, -1, "0", NULL, "sampling", "S",
