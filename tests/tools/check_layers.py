@@ -21,7 +21,7 @@ LAYERS = [
     {"plan"},
     {"cpu_backend", "cuda_backend"},       # backends
     {"run"},                               # the backend table
-    {"results", "summarize"},              # tables
+    {"results", "summarize", "provenance", "parts"},  # tables, their sidecars, parts and merge
     {"flags", "bench", "main"},            # the CLI
 ]
 RANK = {name: i for i, layer in enumerate(LAYERS) for name in layer}
