@@ -21,6 +21,7 @@
 
 #include "bench.h"
 #include "flags.h"
+#include "mpi_run.h"
 #include "parts.h"
 #include "provenance.h"
 #include "orbitsweep/orbitsweep.h"
@@ -582,15 +583,15 @@ static os_status sync_block(void *ctx, const os_sweep *blk, const os_result *res
 static os_status run_range(const os_spec *spec, const os_sweep *sw, size_t lo, size_t hi, os_block_fn done,
                            run_out *ro, progress *p, double *train_s, os_error *err)
 {
-    (void)spec;
-    return os_sweep_stream_range(sw, lo, hi, 0, done, ro, show_progress, p, train_s, err);
+    return os_mpi_stream(sw, lo, hi, (size_t)spec->block, done, ro, show_progress, p, train_s, err);
 }
 
 static int cmd_run(cli *c, int argc, char **argv)
 {
     const char *out = c->out ? c->out : "results.csv";
     os_error err;
-    int rc = check_output(out, c->spec.data_file), shard_k, shard_n;
+    const int rank = os_mpi_rank(); /* under MPI: rank 0 alone touches files */
+    int rc = rank ? 0 : check_output(out, c->spec.data_file), shard_k, shard_n;
     if (rc || (rc = parse_shard(c->shard, &shard_k, &shard_n))) return rc;
     os_status st = os_spec_validate(&c->spec, &err);
     if (st) return fail(&err, st);
@@ -608,7 +609,13 @@ static int cmd_run(cli *c, int argc, char **argv)
         fprintf(stderr, "orbitsweep: --resume: -o '%s' is not a regular file: only a file can be resumed\n", out);
         return 2;
     }
-    if (to_file && (rc = sidecar_check(out))) return rc;
+    if (!rank && to_file && (rc = sidecar_check(out))) return rc;
+    if (os_mpi_size() > 1 && c->spec.backend != OS_BACKEND_CPU && !c->spec.n_devices) {
+        os_device_info dev[OS_MAX_DEVICES]; /* one GPU per rank of a node, where there are GPUs */
+        os_error why;
+        const int ng = os_gpu_devices(dev, OS_MAX_DEVICES, &why);
+        if (ng > 0) c->spec.devices[0] = dev[os_mpi_local_rank() % ng].index, c->spec.n_devices = 1;
+    }
     os_backend_choice bc;
     if ((st = os_backend_choose(&c->spec, &bc, &err))) return fail(&err, st);
     c->spec.backend = bc.backend; /* resolved once: the run does not probe again */
@@ -628,6 +635,15 @@ static int cmd_run(cli *c, int argc, char **argv)
     memset(&q, 0, sizeof q);
     run_out ro = {NULL, NULL, {0}, 0, NULL, 0};
     const int resumable = to_file && !npz;
+    if (rank) { /* the others: the first trial rank 0 continues from, or stop */
+        const long v = os_mpi_share(0);
+        if (v >= 0) {
+            double t;
+            st = os_mpi_stream(&sw, (size_t)v, hi, (size_t)c->spec.block, NULL, NULL, NULL, NULL, &t, &err);
+        }
+        os_provenance_free(&pv), os_sweep_free(&sw);
+        return v >= 0 ? (int)st : v == -1000 ? 0 : (int)-v;
+    }
     if (resumable) {
         int done = 0;
         sigset_t block, old; /* no signal between creating the part and telling the handler */
@@ -637,6 +653,7 @@ static int cmd_run(cli *c, int argc, char **argv)
         rc = partial_open(&q, out, &pv, c->resume, &ro.f, &done);
         if (!rc && !done) note_partial(&q, &pv), ro.part = &q;
         sigprocmask(SIG_SETMASK, &old, NULL);
+        os_mpi_share(rc ? -rc : done ? -1000 : (long)(lo + q.rows));
         if (rc || done) {
             if (done && !c->quiet)
                 fprintf(stderr, "orbitsweep: --resume: '%s' is already complete (%zu trainings); nothing to do\n", out,
@@ -650,7 +667,9 @@ static int cmd_run(cli *c, int argc, char **argv)
         struct stat stn; /* an archive is written in place: before anything is opened, and what was opened */
         if (npz && stat(out, &stn) == 0 && !S_ISREG(stn.st_mode))
             return npz_needs_file(out), os_provenance_free(&pv), os_sweep_free(&sw), 2;
-        if ((rc = open_output(&af, out, &ro.f))) return os_provenance_free(&pv), os_sweep_free(&sw), rc;
+        rc = open_output(&af, out, &ro.f);
+        os_mpi_share(rc ? -rc : (long)lo);
+        if (rc) return os_provenance_free(&pv), os_sweep_free(&sw), rc;
         if (npz) {
             if (fstat(fileno(ro.f), &stn) != 0 || !S_ISREG(stn.st_mode)) {
                 npz_needs_file(out);
@@ -705,9 +724,15 @@ static int cmd_run(cli *c, int argc, char **argv)
             free(target), free(side);
         }
     }
+    char where[sizeof bc.where + 64];
+    snprintf(where, sizeof where, "%s", bc.where);
+    if (os_mpi_size() > 1) { /* the ranks' wall time: rank 0's own training is a part of it */
+        snprintf(where, sizeof where, "%d MPI ranks (rank 0: %s)", os_mpi_size(), bc.where);
+        train_s = secs;
+    }
     if (!rc && !st && !c->quiet)
         print_summary(to_stdout ? stderr : stdout, &sw, hi - start, &ro.y, train_s, secs, ro.write_s,
-                      to_stdout ? "stdout" : out, bc.where);
+                      to_stdout ? "stdout" : out, where);
     partial_free(&q);
     os_provenance_free(&pv);
     os_sweep_free(&sw);
@@ -898,6 +923,7 @@ int main(int argc, char **argv)
     }
     for (int i = 2; i < argc; ++i)
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) return usage(stdout), 0;
+    if (commands[k].spec_cmd == cmd_run) os_mpi_init(&argc, &argv); /* mpirun -np N orbitsweep run ... */
     catch_signals();
     if (commands[k].argv_cmd) return commands[k].argv_cmd(argc - 2, argv + 2);
     cli c;
@@ -908,6 +934,8 @@ int main(int argc, char **argv)
         rc = 2;
     }
     if (!rc) rc = commands[k].spec_cmd(&c, argc, argv);
+    if (rc && os_mpi_size() > 1) os_mpi_abort(rc); /* having said why: the other ranks stop too */
+    os_mpi_finalize();
     os_spec_free(&c.spec);
     free(c.out);
     free(c.shard);

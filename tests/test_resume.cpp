@@ -428,4 +428,88 @@ TEST_F(resume, MergeRefusesOtherSpecsOverlapsGapsAndUnfinishedParts)
     EXPECT_TRUE(has(bad.err, "--shard") && has(bad.err, "4/3")) << bad.err;
 }
 
+// mpirun's arguments for n ranks on this machine as root, on few cores.
+std::vector<std::string> mpirun(int n)
+{
+    return {"--allow-run-as-root", "--oversubscribe", "-np", std::to_string(n), OS_BIN};
+}
+
+#define SKIP_WITHOUT_MPI()                                                                                        \
+    do {                                                                                                          \
+        if (!OS_TEST_MPI) GTEST_SKIP() << "MPI: orbitsweep was built without MPI (Debian: libopenmpi-dev)";         \
+        if (access(OS_MPIEXEC, X_OK) != 0) GTEST_SKIP() << "MPI: no mpirun at '" << OS_MPIEXEC << "' (openmpi-bin)"; \
+    } while (0)
+
+// Runs mpirun with args in work/; its exit status (128 + signal if killed).
+int run_mpi(const std::string &work, const std::vector<std::string> &args, std::string *err)
+{
+    std::string cmd = std::string("cd ") + work + " && " + OS_MPIEXEC;
+    for (const auto &a : args) cmd += " '" + a + "'";
+    cmd += " > mpi-stdout 2> mpi-stderr";
+    const int ws = std::system(cmd.c_str());
+    *err = slurp(work + "/mpi-stdout") + slurp(work + "/mpi-stderr");
+    return WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
+}
+
+TEST_F(resume, MpiRanksWriteTheSingleProcessTable)
+{
+    SKIP_WITHOUT_MPI();
+    const std::vector<std::string> spec = {"--optimizer", "sgd,adam", "--lr", "logspace(-3,-1,30)", "--seeds", "20",
+                                           "--epochs", "4", "--threads", "1", "--block", "97", "--quiet"};
+    ASSERT_EQ(run(with({"run", "-o", "ref.csv"}, spec)).status, 0);
+    const std::string want = slurp(path("ref.csv"));
+    for (int n : {2, 3}) {
+        SCOPED_TRACE(std::to_string(n) + " ranks");
+        std::string err;
+        const std::string out = "mpi" + std::to_string(n) + ".csv";
+        ASSERT_EQ(run_mpi(work_, with(with(mpirun(n), {"run", "-o", out}), spec), &err), 0) << err;
+        EXPECT_TRUE(slurp(path(out)) == want) << first_difference(slurp(path(out)), want, "mpi", "single");
+        EXPECT_EQ(json_string(slurp(path(out + ".json")), "spec_sha256"),
+                  json_string(slurp(path("ref.csv.json")), "spec_sha256"));
+        // the default block (a few per rank) and .npz: the same
+        std::vector<std::string> dflt(spec.begin(), spec.end() - 3);
+        dflt.push_back("--quiet");
+        ASSERT_EQ(run_mpi(work_, with(with(mpirun(n), {"run", "-o", "d" + out}), dflt), &err), 0) << err;
+        EXPECT_TRUE(slurp(path("d" + out)) == want);
+    }
+    // a shard under MPI is the shard
+    std::string err;
+    ASSERT_EQ(run(with({"run", "--shard", "2/3", "-o", "s.csv"}, spec)).status, 0);
+    ASSERT_EQ(run_mpi(work_, with(with(mpirun(2), {"run", "--shard", "2/3", "-o", "ms.csv"}), spec), &err), 0) << err;
+    EXPECT_TRUE(slurp(path("ms.csv")) == slurp(path("s.csv")));
+    // bad input: exit 2, said once
+    EXPECT_EQ(run_mpi(work_, with(mpirun(3), {"run", "--lr", "-1", "-o", "bad.csv"}), &err), 2) << err;
+    EXPECT_TRUE(has(err, "--lr")) << err;
+    EXPECT_FALSE(exists(path("bad.csv")) || exists(path("bad.csv.part")));
+}
+
+TEST_F(resume, MpiRunInterruptedResumesOnRankZero)
+{
+    SKIP_WITHOUT_MPI();
+    Proc ref = run(with({"run", "-o", "ref.csv"}, kSweep));
+    ASSERT_EQ(ref.status, 0) << ref.err;
+    const std::string want = slurp(path("ref.csv"));
+    // mpirun forwards SIGTERM to its ranks; rank 0 keeps what it wrote
+    std::vector<std::string> args = with(with(mpirun(2), {"run", "-o", "r.csv"}), kSweep);
+    std::vector<char *> argv{const_cast<char *>(OS_MPIEXEC)};
+    for (auto &a : args) argv.push_back(const_cast<char *>(a.c_str()));
+    argv.push_back(nullptr);
+    const pid_t pid = fork();
+    if (pid == 0) {
+        const int null = open("/dev/null", O_RDWR);
+        if (chdir(work_.c_str()) != 0 || null < 0 || dup2(null, 1) < 0 || dup2(null, 2) < 0) _exit(126);
+        execv(OS_MPIEXEC, argv.data());
+        _exit(127);
+    }
+    bool sent = false;
+    kill_when(pid, path("r.csv.part"), (long)want.size() / 3, SIGTERM, &sent);
+    EXPECT_TRUE(sent) << "the MPI run ended before it could be interrupted";
+    const std::string got = slurp(path("r.csv.part"));
+    EXPECT_EQ(got, want.substr(0, got.size()));
+    std::string err;
+    ASSERT_EQ(run_mpi(work_, with(with(mpirun(3), {"run", "-o", "r.csv", "--resume"}), kSweep), &err), 0) << err;
+    EXPECT_TRUE(slurp(path("r.csv")) == want);
+    EXPECT_FALSE(exists(path("r.csv.part")));
+}
+
 } // namespace

@@ -22,7 +22,7 @@ LAYERS = [
     {"cpu_backend", "cuda_backend"},       # backends
     {"run"},                               # the backend table
     {"results", "summarize", "provenance", "parts"},  # tables, their sidecars, parts and merge
-    {"flags", "bench", "main"},            # the CLI
+    {"flags", "bench", "main", "mpi_run"},  # the CLI
 ]
 RANK = {name: i for i, layer in enumerate(LAYERS) for name in layer}
 
