@@ -134,6 +134,7 @@ static struct {
     char what[8400]; /* "results.csv was left as it was" */
 } g_out;
 
+static int g_mpi_stop; /* a run failed on rank 0 while the other ranks train: end them */
 static volatile sig_atomic_t g_kept = -1; /* a partial table: rows safely in its part (-1: none) */
 
 static void on_signal(int sig)
@@ -591,8 +592,8 @@ static int cmd_run(cli *c, int argc, char **argv)
     const char *out = c->out ? c->out : "results.csv";
     os_error err;
     const int rank = os_mpi_rank(); /* under MPI: rank 0 alone touches files */
-    int rc = rank ? 0 : check_output(out, c->spec.data_file), shard_k, shard_n;
-    if (rc || (rc = parse_shard(c->shard, &shard_k, &shard_n))) return rc;
+    int shard_k, shard_n, rc = parse_shard(c->shard, &shard_k, &shard_n);
+    if (rc) return rc;
     os_status st = os_spec_validate(&c->spec, &err);
     if (st) return fail(&err, st);
     const size_t len = strlen(out);
@@ -609,7 +610,9 @@ static int cmd_run(cli *c, int argc, char **argv)
         fprintf(stderr, "orbitsweep: --resume: -o '%s' is not a regular file: only a file can be resumed\n", out);
         return 2;
     }
-    if (!rank && to_file && (rc = sidecar_check(out))) return rc;
+    if (!rank) /* the output's checks, rank 0's alone: every rank hears the verdict */
+        if (!(rc = check_output(out, c->spec.data_file)) && to_file) rc = sidecar_check(out);
+    if ((rc = (int)os_mpi_share(rc))) return rc;
     if (os_mpi_size() > 1 && c->spec.backend != OS_BACKEND_CPU && !c->spec.n_devices) {
         os_device_info dev[OS_MAX_DEVICES]; /* one GPU per rank of a node, where there are GPUs */
         os_error why;
@@ -665,23 +668,19 @@ static int cmd_run(cli *c, int argc, char **argv)
                     q.rows, pv.count, q.part, pv.count - q.rows);
     } else {
         struct stat stn; /* an archive is written in place: before anything is opened, and what was opened */
-        if (npz && stat(out, &stn) == 0 && !S_ISREG(stn.st_mode))
-            return npz_needs_file(out), os_provenance_free(&pv), os_sweep_free(&sw), 2;
-        rc = open_output(&af, out, &ro.f);
+        if (npz && stat(out, &stn) == 0 && !S_ISREG(stn.st_mode)) rc = 2, npz_needs_file(out);
+        else rc = open_output(&af, out, &ro.f);
+        if (!rc && npz && (fstat(fileno(ro.f), &stn) != 0 || !S_ISREG(stn.st_mode))) {
+            npz_needs_file(out);
+            close_output(&af, ro.f, 0);
+            rc = 2;
+        } else if (!rc && npz && !(ro.npz = os_results_npz_open(fileno(ro.f), &sw))) {
+            fprintf(stderr, "orbitsweep: -o: '%s': %s\n", out, errno ? strerror(errno) : "out of memory");
+            close_output(&af, ro.f, 0);
+            rc = 1;
+        }
         os_mpi_share(rc ? -rc : (long)lo);
         if (rc) return os_provenance_free(&pv), os_sweep_free(&sw), rc;
-        if (npz) {
-            if (fstat(fileno(ro.f), &stn) != 0 || !S_ISREG(stn.st_mode)) {
-                npz_needs_file(out);
-                close_output(&af, ro.f, 0);
-                return os_provenance_free(&pv), os_sweep_free(&sw), 2;
-            }
-            if (!(ro.npz = os_results_npz_open(fileno(ro.f), &sw))) {
-                fprintf(stderr, "orbitsweep: -o: '%s': %s\n", out, errno ? strerror(errno) : "out of memory");
-                close_output(&af, ro.f, 0);
-                return os_provenance_free(&pv), os_sweep_free(&sw), 1;
-            }
-        }
     }
     if (bc.note[0] && !c->quiet) fprintf(stderr, "orbitsweep: %s\n", bc.note);
     tally_init(&ro.y);
@@ -703,6 +702,7 @@ static int cmd_run(cli *c, int argc, char **argv)
     }
     const double secs = now_s() - p.t0;
     const int write_failed = ferror(ro.f) != 0, to_stdout = ro.f == stdout;
+    g_mpi_stop = st != OS_OK;
     if (resumable) {
         g_kept = -1;
         g_out.what[0] = 0;
@@ -934,7 +934,7 @@ int main(int argc, char **argv)
         rc = 2;
     }
     if (!rc) rc = commands[k].spec_cmd(&c, argc, argv);
-    if (rc && os_mpi_size() > 1) os_mpi_abort(rc); /* having said why: the other ranks stop too */
+    if (g_mpi_stop && os_mpi_size() > 1) os_mpi_abort(rc); /* having said why: the other ranks stop too */
     os_mpi_finalize();
     os_spec_free(&c.spec);
     free(c.out);
