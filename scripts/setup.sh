@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # setup.sh — install what building, testing and plotting orbitsweep need,
 # from Debian's packages, when it is missing: a C/C++ compiler, CMake,
-# Ninja, GoogleTest, zlib (.npz tables) and matplotlib. Safe to run again (installs nothing then).
+# Ninja, GoogleTest, zlib (.npz tables), cJSON (the tables' sidecars),
+# OpenSSL's libcrypto (SHA-256 in them) and matplotlib. Open MPI is optional
+# (OS_WITH_MPI=1 installs it: `mpirun -np N orbitsweep run`; CI does).
+# Safe to run again (installs nothing then).
 set -euo pipefail
 
 need=()
@@ -11,6 +14,12 @@ command -v cmake >/dev/null 2>&1 || need+=(cmake)
 command -v ninja >/dev/null 2>&1 || need+=(ninja-build)
 [ -f /usr/include/gtest/gtest.h ] || need+=(libgtest-dev)
 [ -f /usr/include/zlib.h ] || need+=(zlib1g-dev)
+[ -f /usr/include/cjson/cJSON.h ] || need+=(libcjson-dev)
+[ -f /usr/include/openssl/evp.h ] || need+=(libssl-dev)
+if [ "${OS_WITH_MPI:-0}" = 1 ]; then
+  command -v mpirun >/dev/null 2>&1 || need+=(openmpi-bin)
+  [ -f /usr/lib/x86_64-linux-gnu/openmpi/include/mpi.h ] || [ -f /usr/include/mpi.h ] || need+=(libopenmpi-dev)
+fi
 /usr/bin/python3 -c 'import matplotlib, numpy' >/dev/null 2>&1 || need+=(python3-matplotlib python3-numpy)
 
 if [ ${#need[@]} -gt 0 ]; then
