@@ -66,7 +66,7 @@ typedef struct summarize_opts {
 static const os_flag summarize_flags[] = {
     {"-o", OS_F_VALUE, offsetof(summarize_opts, out), OS_V_STRING, NULL, NULL, "FILE", "output file", "stdout"},
     {"--target", OS_F_VALUE, offsetof(summarize_opts, target), OS_V_DOUBLE, NULL, NULL, "X",
-     "param_error that counts as success", "0.01"},
+     "param_error that counts as success", "the table's own, from its sidecar; else 0.01"},
     {"--quiet", OS_F_BOOL, offsetof(summarize_opts, quiet), 0, NULL, NULL, NULL, "no summary line", NULL},
 };
 #define N_SUMMARIZE_FLAGS (sizeof summarize_flags / sizeof summarize_flags[0])
@@ -794,21 +794,35 @@ static int cmd_data(cli *c, int argc, char **argv)
  * table is read and checked whole before the output is opened. */
 static int cmd_summarize(int argc, char **argv)
 {
-    summarize_opts o = {NULL, 0.01, 0};
+    summarize_opts o = {NULL, -1, 0}; /* --target: given, the table's own (its sidecar's), or 0.01 */
     const char *in = NULL;
     int n_pos = 0, rc = 0;
     os_error err;
     os_status st = os_flags_parse(summarize_flags, N_SUMMARIZE_FLAGS, &o, argc, argv, &in, 1, &n_pos, &err);
     if (!st && !in) os_set_error(&err, "summarize: no results table given (orbitsweep summarize FILE)"), st = OS_EINPUT;
+    os_provenance pv; /* the table's sidecar, when it has one */
+    char *side = !st && strcmp(in, "-") != 0 ? os_sidecar_path(in) : NULL;
+    const int have_pv = side && is_regular_output(side) && !os_sidecar_read(side, "summarize", &pv, &err) &&
+                        (strcmp(pv.kind, "run") == 0 || (os_provenance_free(&pv), 0));
+    free(side);
+    char text[64];
+    int target_given = 0;
+    for (int i = 0; i < argc; ++i) target_given |= strncmp(argv[i], "--target", 8) == 0;
+    if (!st && !target_given)
+        o.target = have_pv && !os_provenance_setting(&pv, "target", text, sizeof text) ? strtod(text, NULL) : 0.01;
     if (!st && !(o.target > 0)) os_set_error(&err, "--target: '%g' is out of range (a number > 0)", o.target), st = OS_EINPUT;
-    if (st) return free(o.out), fail(&err, st);
+    if (st) return (have_pv ? os_provenance_free(&pv) : (void)0), free(o.out), fail(&err, st);
     const char *out = o.out;
     const int quiet = o.quiet;
     const double target = o.target;
     if (strcmp(in, "-") == 0) in = "/dev/stdin"; /* run -o - | orbitsweep summarize - */
-    if ((rc = check_output(out, in))) return free(o.out), rc;
+    if ((rc = check_output(out, in))) return (have_pv ? os_provenance_free(&pv) : (void)0), free(o.out), rc;
     os_summary_spool s; /* the summary, made in bounded memory before the output is opened */
     st = os_summary_spool_load(in, target, NULL, &s, &err);
+    if (have_pv && !st && s.n_trainings != pv.count)
+        fprintf(stderr, "orbitsweep: warning: '%s' holds %zu trainings but its sidecar says %zu: an unfinished or "
+                        "edited table\n", in, s.n_trainings, pv.count);
+    if (have_pv) os_provenance_free(&pv);
     if (st) return free(o.out), fail(&err, st);
     os_atomic_file af;
     FILE *f;

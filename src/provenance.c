@@ -288,6 +288,16 @@ os_status os_sidecar_read(const char *path, const char *flag, os_provenance *out
     return OS_OK;
 }
 
+int os_provenance_setting(const os_provenance *p, const char *key, char *buf, size_t size)
+{
+    cJSON *spec = cJSON_Parse(p->spec_json);
+    const char *v = cJSON_GetStringValue(
+        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(spec, "settings"), key));
+    const int rc = v && (size_t)snprintf(buf, size, "%s", v) < size ? 0 : -1;
+    cJSON_Delete(spec);
+    return rc;
+}
+
 int os_sidecar_is_ours(const char *path)
 {
     os_provenance p;

@@ -48,6 +48,10 @@ os_status os_sidecar_write(const char *path, const os_provenance *p, os_error *e
  * missing, not JSON or not an orbitsweep sidecar. */
 os_status os_sidecar_read(const char *path, const char *flag, os_provenance *out, os_error *err);
 
+/* The canonical spec's setting `key` ("target", "seed", ...) as text into
+ * buf: 0, or -1 when the spec has no such setting. */
+int os_provenance_setting(const os_provenance *p, const char *key, char *buf, size_t size);
+
 /* 1 when path holds an orbitsweep sidecar (a file we may replace). */
 int os_sidecar_is_ours(const char *path);
 

@@ -334,6 +334,27 @@ TEST_F(resume, SidecarHoldsTheSpecItsHashTheDataAndTheCommand)
     EXPECT_EQ(json_string(slurp(path("t.csv.json")), "kind"), "trace");
 }
 
+TEST_F(resume, SummarizeTakesTheTablesOwnTargetAndNoticesAnUnfinishedTable)
+{
+    const std::vector<std::string> spec = {"--lr", "logspace(-3,-1,6)", "--seeds", "4", "--epochs", "30", "--quiet"};
+    ASSERT_EQ(run(with({"run", "--target", "0.05", "-o", "r.csv"}, spec)).status, 0);
+    ASSERT_EQ(run({"summarize", "r.csv", "-o", "own.csv"}).status, 0);
+    ASSERT_EQ(run({"summarize", "r.csv", "--target", "0.05", "-o", "given.csv"}).status, 0);
+    ASSERT_EQ(run({"summarize", "r.csv", "--target", "0.01", "-o", "other.csv"}).status, 0);
+    EXPECT_EQ(slurp(path("own.csv")), slurp(path("given.csv")));
+    EXPECT_NE(slurp(path("own.csv")), slurp(path("other.csv"))) << "the two targets should differ somewhere";
+    // without a sidecar: 0.01, as before
+    spit(path("bare.csv"), slurp(path("r.csv")));
+    ASSERT_EQ(run({"summarize", "bare.csv", "-o", "bare-s.csv"}).status, 0);
+    EXPECT_EQ(slurp(path("bare-s.csv")), slurp(path("other.csv")));
+    // a table shorter than its sidecar says: a warning
+    const std::string t = slurp(path("r.csv"));
+    spit(path("r.csv"), t.substr(0, t.rfind('\n', t.size() - 2) + 1));
+    Proc p = run({"summarize", "r.csv", "-o", "short.csv"});
+    EXPECT_EQ(p.status, 0) << p.err;
+    EXPECT_TRUE(has(p.err, "holds 23 trainings but its sidecar says 24")) << p.err;
+}
+
 // Sum over a table's rows of epochs x batches per epoch (n points).
 double table_cost(const std::string &text, int n)
 {
