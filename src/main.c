@@ -244,6 +244,7 @@ typedef struct progress {
     int tty;   /* a bar redrawn in place; else a line every PROGRESS_LINE_S (logs, batch jobs) */
     int lines; /* lines printed (not a tty) */
     int ended; /* the last frame is out */
+    size_t base, end; /* this run's trials: base .. end-1 of the grid (a shard, a resumed rest; end 0: all) */
 } progress;
 
 #define PROGRESS_LINE_S 5.0
@@ -251,6 +252,7 @@ typedef struct progress {
 static void show_progress(void *ctx, size_t done, size_t total)
 {
     progress *p = ctx;
+    if (p->end) done = done > p->base ? done - p->base : 0, total = p->end - p->base;
     const double t = now_s();
     if (!p->on || p->ended || (t - p->last < (p->tty ? 0.1 : PROGRESS_LINE_S) && done < total)) return;
     p->ended = done >= total;
@@ -686,7 +688,7 @@ static int cmd_run(cli *c, int argc, char **argv)
     tally_init(&ro.y);
     const double t0 = now_s();
     progress p = {t0, t0, sw.n_trials ? os_sweep_evaluations(&sw) / (double)sw.n_trials : 0, !c->quiet, isatty(2),
-                  0, 0};
+                  0, 0, lo + q.rows, hi};
     st = !ro.npz && !resumable && os_write_header(ro.f) ? OS_ERUNTIME : OS_OK;
     if (st) os_set_error(&err, "cannot write the results table: %s", strerror(errno));
     double train_s = 0;
