@@ -8,8 +8,9 @@
 //    /dev/full is a write error naming the path and the reason (exit 1);
 //  * run -o - puts only the table on stdout (the summary goes to stderr),
 //    so `run -o - | summarize -` works;
-//  * SIGINT, SIGTERM, SIGHUP during a run: the process says so, leaves no
-//    temporary file and the previous output as it was;
+//  * SIGINT, SIGTERM, SIGHUP during a run or a trace: the process says so,
+//    leaves no temporary file and the previous output as it was (a run's
+//    finished rows stay in r.csv.part for --resume: test_resume);
 //  * --data: NUL bytes, /dev/zero, no header, text after a closing quote
 //    are refused with exit 2; a BOM and "x, y" headers are fine;
 //  * a sweep that needs more memory than allowed is refused before it
