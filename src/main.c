@@ -562,7 +562,7 @@ static int partial_commit(partial *q, FILE *f)
                 q->part, why ? strerror(why) : "I/O error");
         return 1;
     }
-    if (rename(q->part, q->target) != 0 || rename(q->part_side, q->side) != 0) {
+    if (rename(q->part, q->target) != 0 || (os_sidecar_supported() && rename(q->part_side, q->side) != 0)) {
         fprintf(stderr, "orbitsweep: -o: '%s': %s\n", q->target, strerror(errno));
         return 1;
     }
@@ -606,6 +606,11 @@ static int cmd_run(cli *c, int argc, char **argv)
     if (npz && (c->resume || shard_n)) {
         fprintf(stderr, "orbitsweep: %s: '%s': an .npz table is written whole (its directory comes last), so it "
                         "cannot be resumed or sharded: use a .csv output\n", c->resume ? "--resume" : "--shard", out);
+        return 2;
+    }
+    if (c->resume && !os_sidecar_supported()) {
+        fprintf(stderr, "orbitsweep: --resume: this build has no sidecars, so it cannot tell which sweep a part "
+                        "holds (rebuild with libcjson-dev and libssl-dev: scripts/setup.sh)\n");
         return 2;
     }
     if (c->resume && !to_file) {
@@ -859,6 +864,9 @@ static int cmd_merge(int argc, char **argv)
     if (!parts) os_set_error(&err, "out of memory");
     if (!st && n == 0) st = OS_EINPUT, os_set_error(&err, "merge: no parts given (orbitsweep merge PART... -o FILE)");
     if (!st && !o.out) st = OS_EINPUT, os_set_error(&err, "merge: -o: give the merged table's path");
+    if (!st && !os_sidecar_supported())
+        st = OS_EINPUT, os_set_error(&err, "merge: this build has no sidecars, so it cannot check the parts (rebuild "
+                                           "with libcjson-dev and libssl-dev: scripts/setup.sh)");
     int rc = st ? fail(&err, st) : 0;
     if (!rc) {
         const char *out = strcmp(o.out, "-") == 0 ? "/dev/stdout" : o.out;

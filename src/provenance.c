@@ -11,12 +11,16 @@
  */
 #include "provenance.h"
 
-#include <cjson/cJSON.h>
 #include <errno.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#ifdef OS_HAVE_SIDECAR
+#include <cjson/cJSON.h>
+#include <openssl/evp.h>
+
+int os_sidecar_supported(void) { return 1; }
 
 static void hex(const unsigned char *md, unsigned n, char *out)
 {
@@ -138,45 +142,6 @@ os_status os_provenance_make(const os_spec *spec, const char *kind, const char *
     return OS_OK;
 }
 
-os_status os_provenance_command(os_provenance *p, int argc, char *const *argv, os_error *err)
-{
-    size_t len = 1;
-    for (int i = 0; i < argc; ++i) len += 4 * strlen(argv[i]) + 3;
-    char *o = malloc(len), *w = o;
-    if (!o) {
-        os_set_error(err, "out of memory for the table's provenance");
-        return OS_ERUNTIME;
-    }
-    for (int i = 0; i < argc; ++i) {
-        const char *a = argv[i];
-        if (i) *w++ = ' ';
-        const int plain = a[0] && strspn(a, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
-                                             "-_./=,:+@%^") == strlen(a);
-        if (plain) {
-            w += sprintf(w, "%s", a);
-            continue;
-        }
-        *w++ = '\''; /* single quotes; a quote inside as '\'' */
-        for (; *a; ++a) {
-            if (*a == '\'') memcpy(w, "'\\''", 4), w += 4;
-            else *w++ = *a;
-        }
-        *w++ = '\'';
-    }
-    *w = 0;
-    free(p->command);
-    p->command = o;
-    return OS_OK;
-}
-
-char *os_sidecar_path(const char *table)
-{
-    const size_t n = strlen(table);
-    char *p = malloc(n + 6);
-    if (p) memcpy(p, table, n), memcpy(p + n, ".json", 6);
-    return p;
-}
-
 os_status os_sidecar_write(const char *path, const os_provenance *p, os_error *err)
 {
     cJSON *root = cJSON_CreateObject(), *spec = cJSON_Parse(p->spec_json), *shard = NULL;
@@ -296,6 +261,86 @@ int os_provenance_setting(const os_provenance *p, const char *key, char *buf, si
     const int rc = v && (size_t)snprintf(buf, size, "%s", v) < size ? 0 : -1;
     cJSON_Delete(spec);
     return rc;
+}
+
+#else /* a build without cJSON or libcrypto: tables without sidecars */
+
+#define NO_SIDECARS "this build has no sidecar support (rebuild with libcjson-dev and libssl-dev: scripts/setup.sh)"
+
+int os_sidecar_supported(void) { return 0; }
+
+os_status os_provenance_make(const os_spec *spec, const char *kind, const char *table, size_t n_trials,
+                             os_provenance *out, os_error *err)
+{
+    memset(out, 0, sizeof *out);
+    out->spec_json = strdup("{}"), out->kind = strdup(kind), out->table = strdup(table);
+    out->backend = strdup(spec->backend == OS_BACKEND_CUDA ? "cuda" : "cpu"), out->version = strdup(OS_VERSION);
+    out->trials = out->count = n_trials;
+    if (!out->spec_json || !out->kind || !out->table || !out->backend || !out->version) {
+        os_provenance_free(out);
+        os_set_error(err, "out of memory for the table's provenance");
+        return OS_ERUNTIME;
+    }
+    return OS_OK;
+}
+
+os_status os_sidecar_write(const char *path, const os_provenance *p, os_error *err)
+{
+    (void)path, (void)p, (void)err;
+    return OS_OK;
+}
+
+os_status os_sidecar_read(const char *path, const char *flag, os_provenance *out, os_error *err)
+{
+    memset(out, 0, sizeof *out);
+    os_set_error(err, "%s: '%s': " NO_SIDECARS, flag, path);
+    return OS_EINPUT;
+}
+
+int os_provenance_setting(const os_provenance *p, const char *key, char *buf, size_t size)
+{
+    (void)p, (void)key, (void)buf, (void)size;
+    return -1;
+}
+#endif
+
+os_status os_provenance_command(os_provenance *p, int argc, char *const *argv, os_error *err)
+{
+    size_t len = 1;
+    for (int i = 0; i < argc; ++i) len += 4 * strlen(argv[i]) + 3;
+    char *o = malloc(len), *w = o;
+    if (!o) {
+        os_set_error(err, "out of memory for the table's provenance");
+        return OS_ERUNTIME;
+    }
+    for (int i = 0; i < argc; ++i) {
+        const char *a = argv[i];
+        if (i) *w++ = ' ';
+        const int plain = a[0] && strspn(a, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+                                             "-_./=,:+@%^") == strlen(a);
+        if (plain) {
+            w += sprintf(w, "%s", a);
+            continue;
+        }
+        *w++ = '\''; /* single quotes; a quote inside as '\'' */
+        for (; *a; ++a) {
+            if (*a == '\'') memcpy(w, "'\\''", 4), w += 4;
+            else *w++ = *a;
+        }
+        *w++ = '\'';
+    }
+    *w = 0;
+    free(p->command);
+    p->command = o;
+    return OS_OK;
+}
+
+char *os_sidecar_path(const char *table)
+{
+    const size_t n = strlen(table);
+    char *p = malloc(n + 6);
+    if (p) memcpy(p, table, n), memcpy(p + n, ".json", 6);
+    return p;
 }
 
 int os_sidecar_is_ours(const char *path)

@@ -52,6 +52,11 @@ os_status os_sidecar_read(const char *path, const char *flag, os_provenance *out
  * buf: 0, or -1 when the spec has no such setting. */
 int os_provenance_setting(const os_provenance *p, const char *key, char *buf, size_t size);
 
+/* 1 when this build writes and reads sidecars (built with cJSON and
+ * libcrypto); without, os_sidecar_write writes nothing and os_sidecar_read
+ * says so, and --resume and merge are refused. */
+int os_sidecar_supported(void);
+
 /* 1 when path holds an orbitsweep sidecar (a file we may replace). */
 int os_sidecar_is_ours(const char *path);
 
