@@ -194,6 +194,8 @@ os_status os_atomic_commit(os_atomic_file *af, os_error *err)
     return OS_OK;
 }
 
+char *os_output_target(const char *path) { return resolve(path); }
+
 void os_atomic_abort(os_atomic_file *af)
 {
     if (af->f) fclose(af->f);

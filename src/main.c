@@ -6,7 +6,9 @@
  * 0 ok, 1 runtime failure, 2 bad input (one line on stderr naming the flag
  * and the value; no output file is left behind).
  */
+#include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <signal.h>
 #include <stddef.h>
@@ -20,6 +22,9 @@
 #include "bench.h"
 #include "csv.h"
 #include "flags.h"
+#include "mpi_run.h"
+#include "parts.h"
+#include "provenance.h"
 #include "orbitsweep/orbitsweep.h"
 #include "summarize.h"
 #include "util.h"
@@ -33,6 +38,8 @@ typedef struct cli {
     char *config; /* --config FILE (or the positional FILE): a sweep file */
     int quiet;
     int dry_run;
+    char *shard; /* run: --shard K/N */
+    int resume;  /* run: --resume */
 } cli;
 
 #define N_RUN_FLAGS_MAX (OS_AX_COUNT + 64)
@@ -51,6 +58,10 @@ static size_t run_flags(os_flag *f)
                        NULL};
     f[n++] = (os_flag){"--quiet", OS_F_BOOL, offsetof(cli, quiet), 0, NULL, "execution", NULL,
                        "no summary or progress", NULL};
+    f[n++] = (os_flag){"--resume", OS_F_BOOL, offsetof(cli, resume), 0, NULL, "execution", NULL,
+                       "run: continue the unfinished table of the same spec at -o (FILE.part)", NULL};
+    f[n++] = (os_flag){"--shard", OS_F_VALUE, offsetof(cli, shard), OS_V_STRING, NULL, "execution", "K/N",
+                       "run: only shard K of N of the trials (balanced by cost; orbitsweep merge joins them)", NULL};
     return n;
 }
 
@@ -63,7 +74,7 @@ typedef struct summarize_opts {
 static const os_flag summarize_flags[] = {
     {"-o", OS_F_VALUE, offsetof(summarize_opts, out), OS_V_STRING, NULL, NULL, "FILE", "output file", "stdout"},
     {"--target", OS_F_VALUE, offsetof(summarize_opts, target), OS_V_DOUBLE, NULL, NULL, "X",
-     "param_error that counts as success", "0.01"},
+     "param_error that counts as success", "the table's own, from its sidecar; else 0.01"},
     {"--quiet", OS_F_BOOL, offsetof(summarize_opts, quiet), 0, NULL, NULL, NULL, "no summary line", NULL},
 };
 #define N_SUMMARIZE_FLAGS (sizeof summarize_flags / sizeof summarize_flags[0])
@@ -77,6 +88,8 @@ static void usage(FILE *f)
           "       orbitsweep data  [FILE] [options]   the dataset as CSV with header x,y (-o or stdout)\n"
           "       orbitsweep summarize RESULTS.csv [-o FILE] [--target X] [--quiet]\n"
           "                                    one row per configuration, seeds pooled (-o or stdout)\n"
+          "       orbitsweep merge PART.csv... -o FILE\n"
+          "                                    the shards of one sweep (run --shard K/N) as the table one run writes\n"
           "       orbitsweep devices           the CPU and each GPU (name, memory, compute capability)\n"
           "       orbitsweep bench [options]   trainings/s and sample evaluations/s at several sizes\n"
           "       orbitsweep --help | --version\n"
@@ -135,6 +148,7 @@ static os_status find_sweep_file(const os_flag *flags, size_t n_flags, int argc,
     os_spec_free(&scratch.spec);
     free(scratch.out);
     free(scratch.config);
+    free(scratch.shard);
     return st;
 }
 
@@ -215,16 +229,25 @@ static int parse_args(cli *c, int argc, char **argv)
  * write): the temporary to remove and the line to print. */
 static struct {
     char tmp[4096];
-    char what[4200]; /* "results.csv was left as it was" */
+    char what[8400]; /* "results.csv was left as it was" */
 } g_out;
+
+static int g_mpi_stop; /* a run failed on rank 0 while the other ranks train: end them */
+static volatile sig_atomic_t g_kept = -1; /* a partial table: rows safely in its part (-1: none) */
 
 static void on_signal(int sig)
 {
     if (g_out.tmp[0]) unlink(g_out.tmp);
     const char *name = sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : sig == SIGHUP ? "SIGHUP" : "a signal";
-    char line[4400];
+    char kept[24] = "", *k = kept + sizeof kept - 1; /* the count of a partial table's rows, as text */
+    if (g_kept >= 0) {
+        long v = (long)g_kept;
+        do *--k = (char)('0' + v % 10), v /= 10;
+        while (v);
+    }
+    char line[8600];
     size_t n = 0;
-    const char *parts[] = {"orbitsweep: interrupted by ", name, "; ", g_out.what[0] ? g_out.what : "nothing was written",
+    const char *parts[] = {"orbitsweep: interrupted by ", name, "; ", k, g_out.what[0] ? g_out.what : "nothing was written",
                            "\n"};
     for (size_t i = 0; i < sizeof parts / sizeof parts[0]; ++i) {
         const size_t l = strlen(parts[i]);
@@ -319,6 +342,7 @@ typedef struct progress {
     int tty;   /* a bar redrawn in place; else a line every PROGRESS_LINE_S (logs, batch jobs) */
     int lines; /* lines printed (not a tty) */
     int ended; /* the last frame is out */
+    size_t base, end; /* this run's trials: base .. end-1 of the grid (a shard, a resumed rest; end 0: all) */
 } progress;
 
 #define PROGRESS_LINE_S 5.0
@@ -326,6 +350,7 @@ typedef struct progress {
 static void show_progress(void *ctx, size_t done, size_t total)
 {
     progress *p = ctx;
+    if (p->end) done = done > p->base ? done - p->base : 0, total = p->end - p->base;
     const double t = now_s();
     if (!p->on || p->ended || (t - p->last < (p->tty ? 0.1 : PROGRESS_LINE_S) && done < total)) return;
     p->ended = done >= total;
@@ -385,17 +410,17 @@ static void tally_block(tally *y, const os_sweep *blk, const os_result *res)
 }
 
 /* The human summary of a run, on out (stderr when the table is on stdout). */
-static void print_summary(FILE *out, const os_sweep *sw, const tally *y, double secs, double wall_s,
+static void print_summary(FILE *out, const os_sweep *sw, size_t n_run, const tally *y, double secs, double wall_s,
                           double write_s, const char *path, const char *where)
 {
     const os_spec *s = sw->spec;
-    double ev = os_sweep_evaluations(sw);
-    fprintf(out, "orbitsweep: %zu trainings on %s, %s\n", sw->n_trials, where,
+    double ev = sw->n_trials ? os_sweep_evaluations(sw) * (double)n_run / (double)sw->n_trials : 0;
+    fprintf(out, "orbitsweep: %zu trainings on %s, %s\n", n_run, where,
            s->dtype == OS_DTYPE_F32 ? "float32" : "float64");
     fprintf(out, "time %.3f s, %.3g sample evaluations, %.3g evaluations/s (%.3f s end to end, %.3f s of it "
                  "writing the table)\n", secs, ev, secs > 0 ? ev / secs : 0.0, wall_s, write_s);
     fprintf(out, "converged (param_error <= %g at the end): %zu of %zu; diverged: %zu\n", s->target, y->conv,
-           sw->n_trials, y->div);
+           n_run, y->div);
     fprintf(out, "best training per optimizer (lowest final param_error):\n");
     int kinds[OS_OPT_COUNT], n_kinds = 0, seen[OS_OPT_COUNT] = {0}; /* in order of first appearance */
     for (size_t b = 0; b < os_spec_n_blocks(s); ++b) {
@@ -435,11 +460,14 @@ static int plan(cli *c, os_sweep *sw)
 
 /* A run's table, written as its blocks finish: CSV on f, or an .npz
  * archive on f's file. */
+typedef struct partial partial;
 typedef struct run_out {
     FILE *f;
     os_results_npz *npz;
     tally y;
     double write_s; /* formatting and writing the table */
+    partial *part;  /* a resumable table: its part file */
+    int unused;
 } run_out;
 
 static os_status write_block(void *ctx, const os_sweep *blk, const os_result *res, os_error *err)
@@ -519,14 +547,249 @@ static int dry_run(const os_sweep *sw, const char *where, const char *out)
     return fflush(stdout) == 0 ? 0 : 1;
 }
 
-static int cmd_run(cli *c)
+/* The sidecar of a finished table at out (a regular file): refused
+ * beforehand (exit 2) when out's sidecar path holds something that is not
+ * an orbitsweep sidecar; written afterwards. */
+static int sidecar_check(const char *out)
+{
+    if (!out || strcmp(out, "-") == 0) return 0;
+    char *target = os_output_target(out), *side = target ? os_sidecar_path(target) : NULL;
+    struct stat sb;
+    int rc = 0;
+    if (side && lstat(side, &sb) == 0 && (!S_ISREG(sb.st_mode) || !os_sidecar_is_ours(side))) {
+        fprintf(stderr, "orbitsweep: -o: '%s' exists and is not an orbitsweep sidecar; it would be replaced by the "
+                        "table's: move it away\n", side);
+        rc = 2;
+    }
+    free(target), free(side);
+    return rc;
+}
+
+static int is_regular_output(const char *out)
+{
+    struct stat sb;
+    return out && strcmp(out, "-") != 0 && strncmp(out, "/dev/", 5) != 0 && strncmp(out, "/proc/", 6) != 0 &&
+           stat(out, &sb) == 0 && S_ISREG(sb.st_mode);
+}
+
+static int sidecar_write_for(const char *out, const os_spec *spec, const char *kind, size_t n, int argc, char **argv)
+{
+    if (!is_regular_output(out)) return 0; /* a device, a pipe, stdout: no file beside it */
+    os_error err;
+    os_provenance pv;
+    os_status st = os_provenance_make(spec, kind, "csv", n, &pv, &err);
+    char *target = st ? NULL : os_output_target(out), *side = target ? os_sidecar_path(target) : NULL;
+    if (!st) st = os_provenance_command(&pv, argc, argv, &err);
+    if (!st && !side) st = OS_ERUNTIME, os_set_error(&err, "out of memory");
+    if (!st) st = os_sidecar_write(side, &pv, &err);
+    if (!st || pv.spec_json) os_provenance_free(&pv);
+    free(target), free(side);
+    return st ? fail(&err, st) : 0;
+}
+
+/* --shard K/N into *k, *n (1 <= K <= N <= 10^6); 0 0 without one. */
+static int parse_shard(const char *text, int *k, int *n)
+{
+    *k = *n = 0;
+    if (!text) return 0;
+    char *end;
+    errno = 0;
+    const long a = isdigit((unsigned char)text[0]) ? strtol(text, &end, 10) : -1;
+    const long b = a >= 0 && *end == '/' && isdigit((unsigned char)end[1]) ? strtol(end + 1, &end, 10) : -1;
+    if (a < 1 || b < a || b > 1000000 || *end || errno) {
+        fprintf(stderr, "orbitsweep: --shard: '%s' is not K/N with 1 <= K <= N <= 1000000 (e.g. 2/4)\n", text);
+        return 2;
+    }
+    *k = (int)a, *n = (int)b;
+    return 0;
+}
+
+/* A resumable CSV table: rows go to TARGET.part, in place, flushed and
+ * fsync'd after every block; the sidecar to TARGET.part.json before the
+ * first row; both renamed to TARGET and TARGET.json when complete. */
+struct partial {
+    char *target, *part, *part_side, *side;
+    size_t rows; /* rows in the part (whole ones) */
+};
+
+static void partial_free(partial *q)
+{
+    free(q->target), free(q->part), free(q->part_side), free(q->side);
+    memset(q, 0, sizeof *q);
+}
+
+static char *cat2(const char *a, const char *b)
+{
+    const size_t la = strlen(a), lb = strlen(b);
+    char *r = malloc(la + lb + 1);
+    if (r) memcpy(r, a, la), memcpy(r + la, b, lb + 1);
+    return r;
+}
+
+/* What the signal handler says about a partial table, prepared here. */
+static void note_partial(const partial *q, const os_provenance *pv)
+{
+    snprintf(g_out.what, sizeof g_out.what, " of %zu trainings are kept in '%s'; to continue, run the same command "
+             "with --resume: %s%s", pv->count, q->part, pv->command, strstr(pv->command, " --resume") ? "" : " --resume");
+    g_kept = (sig_atomic_t)q->rows;
+}
+
+/* Opens (or continues, with --resume) the partial table of q for pv's
+ * trials: *f positioned after its last whole row, the header written.
+ * Returns 0, or the exit code having said why; *done = 1 when the table
+ * is already complete (nothing to run). */
+static int partial_open(partial *q, const char *out, const os_provenance *pv, int resume, FILE **f, int *done)
+{
+    *done = 0;
+    q->target = os_output_target(out);
+    q->part = q->target ? cat2(q->target, ".part") : NULL;
+    q->part_side = q->part ? cat2(q->part, ".json") : NULL;
+    q->side = q->target ? os_sidecar_path(q->target) : NULL;
+    if (!q->side || !q->part_side) return fprintf(stderr, "orbitsweep: out of memory\n"), 1;
+    struct stat sb;
+    if (lstat(q->side, &sb) == 0 && (!S_ISREG(sb.st_mode) || !os_sidecar_is_ours(q->side))) {
+        fprintf(stderr, "orbitsweep: -o: '%s' exists and is not an orbitsweep sidecar; it would be replaced by the "
+                        "table's: move it away\n", q->side);
+        return 2;
+    }
+    os_error err;
+    const int have_part = lstat(q->part, &sb) == 0;
+    if (have_part && !resume) {
+        fprintf(stderr, "orbitsweep: -o: '%s' holds an unfinished run: continue it with --resume, or remove it to "
+                        "start over\n", q->part);
+        return 2;
+    }
+    if (have_part && !S_ISREG(sb.st_mode)) {
+        fprintf(stderr, "orbitsweep: --resume: '%s' is not a regular file: not an orbitsweep table\n", q->part);
+        return 2;
+    }
+    os_provenance old;
+    if (!have_part && resume && stat(q->target, &sb) == 0 && S_ISREG(sb.st_mode) &&
+        !os_sidecar_read(q->side, "--resume", &old, &err)) { /* a finished table of this spec? */
+        const int same = strcmp(old.spec_hash, pv->spec_hash) == 0 && old.first == pv->first && old.count == pv->count;
+        os_provenance_free(&old);
+        size_t rows;
+        off_t good, size;
+        if (same && !os_table_scan(q->target, "--resume", pv->first, pv->count, &rows, &good, &size, &err) &&
+            rows == pv->count && good == size)
+            return *done = 1, 0;
+    }
+    off_t keep = 0;
+    if (have_part) {
+        if (lstat(q->part_side, &sb) != 0 || os_sidecar_read(q->part_side, "--resume", &old, &err)) {
+            fprintf(stderr, "orbitsweep: --resume: '%s' has no orbitsweep sidecar ('%s'): cannot tell which sweep it "
+                            "holds; remove it to start over\n", q->part, q->part_side);
+            return 2;
+        }
+        const int same = strcmp(old.spec_hash, pv->spec_hash) == 0 && old.trials == pv->trials &&
+                         old.first == pv->first && old.count == pv->count;
+        if (!same) {
+            fprintf(stderr, "orbitsweep: --resume: '%s' holds %s (spec_sha256 %.12s..., trials %zu..%zu of %zu), not "
+                            "this one (spec_sha256 %.12s..., trials %zu..%zu of %zu): run its own command (%s), or "
+                            "remove it to start over\n", q->part, strcmp(old.spec_hash, pv->spec_hash) ? "another spec"
+                            : "another part of this sweep", old.spec_hash, old.first, old.first + old.count - 1,
+                    old.trials, pv->spec_hash, pv->first, pv->first + pv->count - 1, pv->trials, old.command);
+            os_provenance_free(&old);
+            return 2;
+        }
+        os_provenance_free(&old);
+        off_t size;
+        const os_status st = os_table_scan(q->part, "--resume", pv->first, pv->count, &q->rows, &keep, &size, &err);
+        if (st) return fail(&err, st);
+    }
+    /* a new part: its sidecar first, so the part is never without one */
+    if (!have_part && os_sidecar_write(q->part_side, pv, &err)) return fail(&err, OS_ERUNTIME);
+    const int fd = open(q->part, O_RDWR | O_CREAT | O_CLOEXEC | (have_part ? 0 : O_EXCL), 0666);
+    if (fd < 0) return fprintf(stderr, "orbitsweep: -o: '%s': %s\n", q->part, strerror(errno)), 1;
+    if (ftruncate(fd, keep) != 0 || lseek(fd, keep, SEEK_SET) < 0 || !(*f = fdopen(fd, "w"))) {
+        fprintf(stderr, "orbitsweep: -o: '%s': %s\n", q->part, strerror(errno));
+        close(fd);
+        return 1;
+    }
+    if (keep == 0 && os_write_header(*f)) {
+        fprintf(stderr, "orbitsweep: -o: '%s': %s\n", q->part, strerror(errno));
+        return fclose(*f), 1;
+    }
+    return 0;
+}
+
+/* The part complete: synced, then renamed to the target and its sidecar
+ * beside it. 0 or the exit code. */
+static int partial_commit(partial *q, FILE *f)
+{
+    errno = 0;
+    int bad = fflush(f) != 0 || ferror(f) || fsync(fileno(f)) != 0;
+    const int why = errno;
+    if (fclose(f) != 0 && !bad) bad = 1;
+    if (bad) {
+        fprintf(stderr, "orbitsweep: -o: '%s': write failed: %s (the rows before are kept; --resume continues)\n",
+                q->part, why ? strerror(why) : "I/O error");
+        return 1;
+    }
+    if (rename(q->part, q->target) != 0 || (os_sidecar_supported() && rename(q->part_side, q->side) != 0)) {
+        fprintf(stderr, "orbitsweep: -o: '%s': %s\n", q->target, strerror(errno));
+        return 1;
+    }
+    return 0;
+}
+
+/* After each block of a partial table: its rows on disk, then counted. */
+static os_status sync_block(void *ctx, const os_sweep *blk, const os_result *res, os_error *err)
+{
+    run_out *ro = ctx;
+    os_status st = write_block(ctx, blk, res, err);
+    if (!st && (fflush(ro->f) != 0 || fdatasync(fileno(ro->f)) != 0)) {
+        os_set_error(err, "cannot write the results table: %s", strerror(errno));
+        st = OS_ERUNTIME;
+    }
+    if (!st) ro->part->rows += blk->n_trials, g_kept = (sig_atomic_t)ro->part->rows;
+    return st;
+}
+
+/* Train trials lo .. hi-1 of sw, handing each block to done in grid order. */
+static os_status run_range(const os_spec *spec, const os_sweep *sw, size_t lo, size_t hi, os_block_fn done,
+                           run_out *ro, progress *p, double *train_s, os_error *err)
+{
+    return os_mpi_stream(sw, lo, hi, (size_t)spec->block, done, ro, show_progress, p, train_s, err);
+}
+
+static int cmd_run(cli *c, int argc, char **argv)
 {
     const char *out = c->out ? c->out : "results.csv";
     os_error err;
-    int rc = check_output(out, c->spec.data_file);
+    const int rank = os_mpi_rank(); /* under MPI: rank 0 alone touches files */
+    int shard_k, shard_n, rc = parse_shard(c->shard, &shard_k, &shard_n);
     if (rc) return rc;
     os_status st = os_spec_validate(&c->spec, &err);
     if (st) return fail(&err, st);
+    const size_t len = strlen(out);
+    const int npz = len > 4 && strcmp(out + len - 4, ".npz") == 0; /* columns, not text */
+    struct stat stt;
+    const int to_file = strcmp(out, "-") != 0 && (stat(out, &stt) != 0 || (S_ISREG(stt.st_mode) &&
+                        strncmp(out, "/dev/", 5) != 0 && strncmp(out, "/proc/", 6) != 0));
+    if (npz && (c->resume || shard_n)) {
+        fprintf(stderr, "orbitsweep: %s: '%s': an .npz table is written whole (its directory comes last), so it "
+                        "cannot be resumed or sharded: use a .csv output\n", c->resume ? "--resume" : "--shard", out);
+        return 2;
+    }
+    if (c->resume && !os_sidecar_supported()) {
+        fprintf(stderr, "orbitsweep: --resume: this build has no sidecars, so it cannot tell which sweep a part "
+                        "holds (rebuild with libcjson-dev and libssl-dev: scripts/setup.sh)\n");
+        return 2;
+    }
+    if (c->resume && !to_file) {
+        fprintf(stderr, "orbitsweep: --resume: -o '%s' is not a regular file: only a file can be resumed\n", out);
+        return 2;
+    }
+    if (!rank) /* the output's checks, rank 0's alone: every rank hears the verdict */
+        if (!(rc = check_output(out, c->spec.data_file)) && to_file) rc = sidecar_check(out);
+    if ((rc = (int)os_mpi_share(rc))) return rc;
+    if (os_mpi_size() > 1 && c->spec.backend != OS_BACKEND_CPU && !c->spec.n_devices) {
+        os_device_info dev[OS_MAX_DEVICES]; /* one GPU per rank of a node, where there are GPUs */
+        os_error why;
+        const int ng = os_gpu_devices(dev, OS_MAX_DEVICES, &why);
+        if (ng > 0) c->spec.devices[0] = dev[os_mpi_local_rank() % ng].index, c->spec.n_devices = 1;
+    }
     os_backend_choice bc;
     if ((st = os_backend_choose(&c->spec, &bc, &err))) return fail(&err, st);
     c->spec.backend = bc.backend; /* resolved once: the run does not probe again */
@@ -538,34 +801,73 @@ static int cmd_run(cli *c)
         os_sweep_free(&sw);
         return rc;
     }
+    size_t lo = 0, hi = sw.n_trials;
+    os_provenance pv;
+    if ((st = os_sweep_shard(&sw, shard_k, shard_n, &lo, &hi, &err)) ||
+        (st = os_provenance_make(&c->spec, "run", npz ? "npz" : "csv", sw.n_trials, &pv, &err)))
+        return os_sweep_free(&sw), fail(&err, st);
+    pv.first = lo, pv.count = hi - lo, pv.shard_k = shard_k, pv.shard_n = shard_n;
+    if ((st = os_provenance_command(&pv, argc, argv, &err))) return os_provenance_free(&pv), os_sweep_free(&sw), fail(&err, st);
     os_atomic_file af;
-    run_out ro = {NULL, NULL, {0}, 0};
-    const size_t len = strlen(out);
-    const int npz = len > 4 && strcmp(out + len - 4, ".npz") == 0; /* columns, not text */
-    struct stat stt; /* an archive is written in place: before anything is opened, and what was opened */
-    if (npz && stat(out, &stt) == 0 && !S_ISREG(stt.st_mode)) return npz_needs_file(out), os_sweep_free(&sw), 2;
-    if ((rc = open_output(&af, out, &ro.f))) return os_sweep_free(&sw), rc;
-    if (npz) {
-        if (fstat(fileno(ro.f), &stt) != 0 || !S_ISREG(stt.st_mode)) {
+    memset(&af, 0, sizeof af);
+    partial q;
+    memset(&q, 0, sizeof q);
+    run_out ro = {NULL, NULL, {0}, 0, NULL, 0};
+    const int resumable = to_file && !npz;
+    if (rank) { /* the others: the first trial rank 0 continues from, or stop */
+        const long v = os_mpi_share(0);
+        if (v >= 0) {
+            double t;
+            st = os_mpi_stream(&sw, (size_t)v, hi, (size_t)c->spec.block, NULL, NULL, NULL, NULL, &t, &err);
+        }
+        os_provenance_free(&pv), os_sweep_free(&sw);
+        return v >= 0 ? (int)st : v == -1000 ? 0 : (int)-v;
+    }
+    if (resumable) {
+        int done = 0;
+        sigset_t block, old; /* no signal between creating the part and telling the handler */
+        sigemptyset(&block);
+        sigaddset(&block, SIGINT), sigaddset(&block, SIGTERM), sigaddset(&block, SIGHUP);
+        sigprocmask(SIG_BLOCK, &block, &old);
+        rc = partial_open(&q, out, &pv, c->resume, &ro.f, &done);
+        if (!rc && !done) note_partial(&q, &pv), ro.part = &q;
+        sigprocmask(SIG_SETMASK, &old, NULL);
+        os_mpi_share(rc ? -rc : done ? -1000 : (long)(lo + q.rows));
+        if (rc || done) {
+            if (done && !c->quiet)
+                fprintf(stderr, "orbitsweep: --resume: '%s' is already complete (%zu trainings); nothing to do\n", out,
+                        pv.count);
+            return partial_free(&q), os_provenance_free(&pv), os_sweep_free(&sw), rc;
+        }
+        if (q.rows && !c->quiet)
+            fprintf(stderr, "orbitsweep: --resume: %zu of %zu trainings already in '%s'; training the other %zu\n",
+                    q.rows, pv.count, q.part, pv.count - q.rows);
+    } else {
+        struct stat stn; /* an archive is written in place: before anything is opened, and what was opened */
+        if (npz && stat(out, &stn) == 0 && !S_ISREG(stn.st_mode)) rc = 2, npz_needs_file(out);
+        else rc = open_output(&af, out, &ro.f);
+        if (!rc && npz && (fstat(fileno(ro.f), &stn) != 0 || !S_ISREG(stn.st_mode))) {
             npz_needs_file(out);
             close_output(&af, ro.f, 0);
-            return os_sweep_free(&sw), 2;
-        }
-        if (!(ro.npz = os_results_npz_open(fileno(ro.f), &sw))) {
+            rc = 2;
+        } else if (!rc && npz && !(ro.npz = os_results_npz_open(fileno(ro.f), &sw))) {
             fprintf(stderr, "orbitsweep: -o: '%s': %s\n", out, errno ? strerror(errno) : "out of memory");
             close_output(&af, ro.f, 0);
-            return os_sweep_free(&sw), 1;
+            rc = 1;
         }
+        os_mpi_share(rc ? -rc : (long)lo);
+        if (rc) return os_provenance_free(&pv), os_sweep_free(&sw), rc;
     }
     if (bc.note[0] && !c->quiet) fprintf(stderr, "orbitsweep: %s\n", bc.note);
     tally_init(&ro.y);
     const double t0 = now_s();
     progress p = {t0, t0, sw.n_trials ? os_sweep_evaluations(&sw) / (double)sw.n_trials : 0, !c->quiet, isatty(2),
-                  0, 0};
-    st = !ro.npz && os_write_header(ro.f) ? OS_ERUNTIME : OS_OK;
+                  0, 0, lo + q.rows, hi};
+    st = !ro.npz && !resumable && os_write_header(ro.f) ? OS_ERUNTIME : OS_OK;
     if (st) os_set_error(&err, "cannot write the results table: %s", strerror(errno));
     double train_s = 0;
-    if (!st) st = os_sweep_stream(&sw, 0, write_block, &ro, show_progress, &p, &train_s, &err);
+    const size_t start = lo + q.rows;
+    if (!st) st = run_range(&c->spec, &sw, start, hi, resumable ? sync_block : write_block, &ro, &p, &train_s, &err);
     if (ro.npz) { /* the archive's headers and directory, now that every column is complete */
         if (!st && os_results_npz_finish(ro.npz) != 0) {
             os_set_error(&err, "cannot write the results table: %s", strerror(errno));
@@ -576,20 +878,48 @@ static int cmd_run(cli *c)
     }
     const double secs = now_s() - p.t0;
     const int write_failed = ferror(ro.f) != 0, to_stdout = ro.f == stdout;
-    if (st && !write_failed) fprintf(stderr, "orbitsweep: %s\n", err.msg);
-    rc = close_output(&af, ro.f, !st || write_failed); /* a failed write: the commit says why */
+    g_mpi_stop = st != OS_OK;
+    if (resumable) {
+        g_kept = -1;
+        g_out.what[0] = 0;
+        if (st) {
+            fprintf(stderr, "orbitsweep: %s\n", err.msg);
+            fprintf(stderr, "orbitsweep: %zu of %zu trainings are kept in '%s'; --resume continues\n", q.rows,
+                    pv.count, q.part);
+            fclose(ro.f);
+            rc = 1;
+        } else {
+            rc = partial_commit(&q, ro.f);
+        }
+    } else {
+        if (st && !write_failed) fprintf(stderr, "orbitsweep: %s\n", err.msg);
+        rc = close_output(&af, ro.f, !st || write_failed); /* a failed write: the commit says why */
+        if (!rc && !st && !to_stdout && to_file) { /* the table's sidecar, once the table is there */
+            char *target = os_output_target(out), *side = target ? os_sidecar_path(target) : NULL;
+            if (!side || os_sidecar_write(side, &pv, &err)) rc = fail(&err, OS_ERUNTIME);
+            free(target), free(side);
+        }
+    }
+    char where[sizeof bc.where + 64];
+    snprintf(where, sizeof where, "%s", bc.where);
+    if (os_mpi_size() > 1) { /* the ranks' wall time: rank 0's own training is a part of it */
+        snprintf(where, sizeof where, "%d MPI ranks (rank 0: %s)", os_mpi_size(), bc.where);
+        train_s = secs;
+    }
     if (!rc && !st && !c->quiet)
-        print_summary(to_stdout ? stderr : stdout, &sw, &ro.y, train_s, secs, ro.write_s, to_stdout ? "stdout" : out,
-                      bc.where);
+        print_summary(to_stdout ? stderr : stdout, &sw, hi - start, &ro.y, train_s, secs, ro.write_s,
+                      to_stdout ? "stdout" : out, where);
+    partial_free(&q);
+    os_provenance_free(&pv);
     os_sweep_free(&sw);
     return st && !write_failed ? (int)st : rc;
 }
 
-static int cmd_trace(cli *c)
+static int cmd_trace(cli *c, int argc, char **argv)
 {
     os_sweep sw;
     int rc = check_output(c->out, c->spec.data_file);
-    if (rc || (rc = plan(c, &sw))) return rc;
+    if (rc || (rc = sidecar_check(c->out)) || (rc = plan(c, &sw))) return rc;
     os_error err;
     os_status st = os_trace_check(&sw, &err);
     if (st) return fail(&err, st), os_sweep_free(&sw), (int)st;
@@ -599,15 +929,16 @@ static int cmd_trace(cli *c)
     st = os_sweep_trace(&sw, f, &err);
     if (st) fprintf(stderr, "orbitsweep: %s\n", err.msg);
     rc = close_output(&af, f, st == OS_OK); /* a failed write: the commit says why */
+    if (!rc && !st) rc = sidecar_write_for(c->out, &c->spec, "trace", 1, argc, argv);
     os_sweep_free(&sw);
     return rc ? rc : (int)st;
 }
 
-static int cmd_data(cli *c)
+static int cmd_data(cli *c, int argc, char **argv)
 {
     os_error err;
     int rc = check_output(c->out, c->spec.data_file);
-    if (rc) return rc;
+    if (rc || (rc = sidecar_check(c->out))) return rc;
     if (os_spec_validate(&c->spec, &err)) return fprintf(stderr, "orbitsweep: %s\n", err.msg), 2;
     os_dataset d;
     os_status st = os_dataset_make(&c->spec, 0, &d, &err);
@@ -624,6 +955,7 @@ static int cmd_data(cli *c)
         fprintf(f, "%s,%s\n", bx, by);
     }
     rc = close_output(&af, f, 1);
+    if (!rc) rc = sidecar_write_for(c->out, &c->spec, "data", (size_t)d.n, argc, argv);
     if (!rc && !c->quiet && f != stdout)
         fprintf(stderr, "orbitsweep: %d points; loss minimum %.6g at Wa %.6g, Wb %.6g\n", d.n,
                 d.min_loss, d.min_wa, d.min_wb);
@@ -635,21 +967,35 @@ static int cmd_data(cli *c)
  * table is read and checked whole before the output is opened. */
 static int cmd_summarize(int argc, char **argv)
 {
-    summarize_opts o = {NULL, 0.01, 0};
+    summarize_opts o = {NULL, -1, 0}; /* --target: given, the table's own (its sidecar's), or 0.01 */
     const char *in = NULL;
     int n_pos = 0, rc = 0;
     os_error err;
     os_status st = os_flags_parse(summarize_flags, N_SUMMARIZE_FLAGS, &o, argc, argv, &in, 1, &n_pos, &err);
     if (!st && !in) os_set_error(&err, "summarize: no results table given (orbitsweep summarize FILE)"), st = OS_EINPUT;
+    os_provenance pv; /* the table's sidecar, when it has one */
+    char *side = !st && strcmp(in, "-") != 0 ? os_sidecar_path(in) : NULL;
+    const int have_pv = side && is_regular_output(side) && !os_sidecar_read(side, "summarize", &pv, &err) &&
+                        (strcmp(pv.kind, "run") == 0 || (os_provenance_free(&pv), 0));
+    free(side);
+    char text[64];
+    int target_given = 0;
+    for (int i = 0; i < argc; ++i) target_given |= strncmp(argv[i], "--target", 8) == 0;
+    if (!st && !target_given)
+        o.target = have_pv && !os_provenance_setting(&pv, "target", text, sizeof text) ? strtod(text, NULL) : 0.01;
     if (!st && !(o.target > 0)) os_set_error(&err, "--target: '%g' is out of range (a number > 0)", o.target), st = OS_EINPUT;
-    if (st) return free(o.out), fail(&err, st);
+    if (st) return (have_pv ? os_provenance_free(&pv) : (void)0), free(o.out), fail(&err, st);
     const char *out = o.out;
     const int quiet = o.quiet;
     const double target = o.target;
     if (strcmp(in, "-") == 0) in = "/dev/stdin"; /* run -o - | orbitsweep summarize - */
-    if ((rc = check_output(out, in))) return free(o.out), rc;
+    if ((rc = check_output(out, in))) return (have_pv ? os_provenance_free(&pv) : (void)0), free(o.out), rc;
     os_summary_spool s; /* the summary, made in bounded memory before the output is opened */
     st = os_summary_spool_load(in, target, NULL, &s, &err);
+    if (have_pv && !st && s.n_trainings != pv.count)
+        fprintf(stderr, "orbitsweep: warning: '%s' holds %zu trainings but its sidecar says %zu: an unfinished or "
+                        "edited table\n", in, s.n_trainings, pv.count);
+    if (have_pv) os_provenance_free(&pv);
     if (st) return free(o.out), fail(&err, st);
     os_atomic_file af;
     FILE *f;
@@ -661,6 +1007,42 @@ static int cmd_summarize(int argc, char **argv)
             printf("%zu configurations from %zu trainings -> %s\n", s.n_groups, s.n_trainings, out);
     }
     os_summary_spool_free(&s);
+    free(o.out);
+    return rc;
+}
+
+/* merge PART.csv... -o ALL.csv: the shards' rows under one header (parts.h). */
+static int cmd_merge(int argc, char **argv)
+{
+    typedef struct merge_opts {
+        char *out;
+        int quiet;
+    } merge_opts;
+    static const os_flag flags[] = {
+        {"-o", OS_F_VALUE, offsetof(merge_opts, out), OS_V_STRING, NULL, NULL, "FILE", "the merged table", NULL},
+        {"--quiet", OS_F_BOOL, offsetof(merge_opts, quiet), 0, NULL, NULL, NULL, "no summary line", NULL},
+    };
+    merge_opts o = {NULL, 0};
+    const char **parts = calloc((size_t)argc + 1, sizeof *parts);
+    int n = 0;
+    os_error err;
+    os_status st = parts ? os_flags_parse(flags, 2, &o, argc, argv, parts, argc, &n, &err) : OS_ERUNTIME;
+    if (!parts) os_set_error(&err, "out of memory");
+    if (!st && n == 0) st = OS_EINPUT, os_set_error(&err, "merge: no parts given (orbitsweep merge PART... -o FILE)");
+    if (!st && !o.out) st = OS_EINPUT, os_set_error(&err, "merge: -o: give the merged table's path");
+    if (!st && !os_sidecar_supported())
+        st = OS_EINPUT, os_set_error(&err, "merge: this build has no sidecars, so it cannot check the parts (rebuild "
+                                           "with libcjson-dev and libssl-dev: scripts/setup.sh)");
+    int rc = st ? fail(&err, st) : 0;
+    if (!rc) {
+        const char *out = strcmp(o.out, "-") == 0 ? "/dev/stdout" : o.out;
+        os_error e2;
+        if ((st = os_output_check(out, parts, n, &e2))) rc = fail(&e2, st);
+        if (!rc) rc = sidecar_check(out);
+        if (!rc && (st = os_merge(parts, n, out, argc + 2, argv - 2, &err))) rc = fail(&err, st);
+        if (!rc && !o.quiet && strcmp(o.out, "-") != 0) printf("merged %d parts -> %s\n", n, o.out);
+    }
+    free(parts);
     free(o.out);
     return rc;
 }
@@ -713,31 +1095,38 @@ int main(int argc, char **argv)
     }
     static const struct {
         const char *name;
-        int (*spec_cmd)(cli *);          /* commands over a sweep spec */
+        int (*spec_cmd)(cli *, int, char **); /* commands over a sweep spec (and their command line) */
         int (*argv_cmd)(int, char **);   /* commands with flags of their own */
     } commands[] = {
         {"run", cmd_run, NULL},           {"trace", cmd_trace, NULL},
         {"data", cmd_data, NULL},         {"summarize", NULL, cmd_summarize},
         {"devices", NULL, cmd_devices},   {"bench", NULL, os_cli_bench},
+        {"merge", NULL, cmd_merge},
     };
     int k = -1;
     for (int i = 0; i < (int)(sizeof commands / sizeof commands[0]); ++i)
         if (strcmp(argv[1], commands[i].name) == 0) k = i;
     if (k < 0) {
-        fprintf(stderr, "orbitsweep: unknown command '%s' (run, trace, data, summarize, devices, bench; see --help)\n",
+        fprintf(stderr, "orbitsweep: unknown command '%s' (run, trace, data, summarize, merge, devices, bench; see --help)\n",
                 argv[1]);
         return 2;
     }
     for (int i = 2; i < argc; ++i)
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) return usage(stdout), 0;
+    if (commands[k].spec_cmd == cmd_run) os_mpi_init(&argc, &argv); /* mpirun -np N orbitsweep run ... */
     catch_signals();
     if (commands[k].argv_cmd) return commands[k].argv_cmd(argc - 2, argv + 2);
     cli c;
     memset(&c, 0, sizeof c);
     int rc = parse_args(&c, argc - 2, argv + 2);
-    if (!rc) rc = commands[k].spec_cmd(&c);
+    if (!rc && (c.resume || c.shard) && commands[k].spec_cmd != cmd_run) {
+        fprintf(stderr, "orbitsweep: %s: %s is a flag of run only\n", argv[1], c.resume ? "--resume" : "--shard");
+        rc = 2;
+    }
+    if (!rc) rc = commands[k].spec_cmd(&c, argc, argv);
+    if (g_mpi_stop && os_mpi_size() > 1) os_mpi_abort(rc); /* having said why: the other ranks stop too */
+    os_mpi_finalize();
     os_spec_free(&c.spec);
     free(c.out);
-    free(c.config);
     return rc;
 }

@@ -556,3 +556,71 @@ void os_sweep_free(os_sweep *sw)
     free(sw->trials);
     memset(sw, 0, sizeof *sw);
 }
+
+/* ------------------------------------------------------------------------ */
+/* shards: contiguous ranges of the grid, balanced by cost                  */
+
+/* A trial's cost: its updates (epochs x batches per epoch). */
+static uint64_t trial_cost(const os_sweep *sw, const os_trial *t)
+{
+    const uint64_t n = (uint64_t)(sw->n_data ? sw->data[0].n : 1), bs = (uint64_t)t->batch_size;
+    return (uint64_t)t->epochs * ((n + bs - 1) / bs);
+}
+
+/* Calls fn(ctx, i, cost of trial i, ...) for every trial of sw in grid
+ * order, decoding a bounded block at a time. */
+static os_status each_cost(const os_sweep *sw, void (*fn)(void *, size_t, uint64_t), void *ctx, os_error *err)
+{
+    const size_t chunk = 65536;
+    for (size_t first = 0; first < sw->n_trials; first += chunk) {
+        const size_t cnt = sw->n_trials - first < chunk ? sw->n_trials - first : chunk;
+        os_sweep blk;
+        const os_status st = os_sweep_block(sw, first, cnt, &blk, err);
+        if (st) return st;
+        for (size_t i = 0; i < cnt; ++i) fn(ctx, first + i, trial_cost(sw, &blk.trials[i]));
+        os_sweep_free(&blk);
+    }
+    return OS_OK;
+}
+
+typedef struct shard_scan {
+    unsigned __int128 total, before; /* all trials' cost; the cost of the trials before the current one */
+    uint64_t n_shards, k;
+    size_t lo, hi;
+    int seen; /* a trial of shard k was found */
+} shard_scan;
+
+static void add_total(void *ctx, size_t i, uint64_t c)
+{
+    (void)i;
+    ((shard_scan *)ctx)->total += c;
+}
+
+/* Trial i belongs to the shard its cost's midpoint falls in: shard
+ * floor(N * (before + c/2) / total), a monotone function of i. */
+static void find_shard(void *ctx, size_t i, uint64_t c)
+{
+    shard_scan *s = ctx;
+    const unsigned __int128 mid2 = 2 * s->before + c; /* twice the midpoint */
+    uint64_t shard = s->total ? (uint64_t)(mid2 * s->n_shards / (2 * s->total)) : 0;
+    if (shard >= s->n_shards) shard = s->n_shards - 1;
+    s->before += c;
+    if (shard < s->k) s->lo = s->hi = i + 1;
+    else if (shard == s->k) s->hi = i + 1, s->seen = 1;
+}
+
+os_status os_sweep_shard(const os_sweep *sw, int k, int n, size_t *lo, size_t *hi, os_error *err)
+{
+    *lo = *hi = 0;
+    if (n <= 1) return *hi = sw->n_trials, OS_OK;
+    shard_scan s;
+    memset(&s, 0, sizeof s);
+    s.n_shards = (uint64_t)n;
+    s.k = (uint64_t)(k - 1);
+    os_status st = each_cost(sw, add_total, &s, err);
+    if (!st) st = each_cost(sw, find_shard, &s, err);
+    if (st) return st;
+    *lo = s.lo;
+    *hi = s.seen ? s.hi : s.lo;
+    return OS_OK;
+}

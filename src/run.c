@@ -174,9 +174,9 @@ static void *writer_main(void *arg)
 /* The blocks one after another, done between them; into (when not NULL)
  * holds every trial's result at its index, else one block's buffer is
  * reused. */
-static os_status stream_serial(const os_sweep *sw, const backend_def *b, size_t cap, os_block_fn done,
-                               void *done_ctx, os_progress_fn progress, void *ctx, double *train_s,
-                               os_result *into, os_error *err)
+static os_status stream_serial(const os_sweep *sw, const backend_def *b, size_t lo, size_t hi, size_t cap,
+                               os_block_fn done, void *done_ctx, os_progress_fn progress, void *ctx,
+                               double *train_s, os_result *into, os_error *err)
 {
     os_result *own = into ? NULL : malloc(cap * sizeof *own);
     if (!into && !own) {
@@ -184,8 +184,8 @@ static os_status stream_serial(const os_sweep *sw, const backend_def *b, size_t 
         return OS_ERUNTIME;
     }
     os_status st = OS_OK;
-    for (size_t first = 0; first < sw->n_trials && !st; first += cap) {
-        const size_t cnt = sw->n_trials - first < cap ? sw->n_trials - first : cap;
+    for (size_t first = lo; first < hi && !st; first += cap) {
+        const size_t cnt = hi - first < cap ? hi - first : cap;
         os_result *res = into ? into + first : own;
         os_sweep blk;
         if ((st = os_sweep_block(sw, first, cnt, &blk, err))) break;
@@ -202,9 +202,9 @@ static os_status stream_serial(const os_sweep *sw, const backend_def *b, size_t 
 }
 
 /* The same with done on the writer thread while the next block trains. */
-static os_status stream_overlapped(const os_sweep *sw, const backend_def *b, size_t cap, os_block_fn done,
-                                   void *done_ctx, os_progress_fn progress, void *ctx, double *train_s,
-                                   os_error *err)
+static os_status stream_overlapped(const os_sweep *sw, const backend_def *b, size_t lo, size_t hi, size_t cap,
+                                   os_block_fn done, void *done_ctx, os_progress_fn progress, void *ctx,
+                                   double *train_s, os_error *err)
 {
     pipeline p;
     memset(&p, 0, sizeof p);
@@ -223,18 +223,18 @@ static os_status stream_overlapped(const os_sweep *sw, const backend_def *b, siz
     if (pthread_create(&writer, NULL, writer_main, &p) != 0) {
         pthread_cond_destroy(&p.cv), pthread_mutex_destroy(&p.mu);
         free(p.slots[0].res), free(p.slots[1].res);
-        return stream_serial(sw, b, cap, done, done_ctx, progress, ctx, train_s, NULL, err);
+        return stream_serial(sw, b, lo, hi, cap, done, done_ctx, progress, ctx, train_s, NULL, err);
     }
     os_status st = OS_OK;
     size_t k = 0;
-    for (size_t first = 0; first < sw->n_trials && !st; first += cap, ++k) {
+    for (size_t first = lo; first < hi && !st; first += cap, ++k) {
         slot *s = &p.slots[k % 2];
         pthread_mutex_lock(&p.mu); /* the slot's last block written, and the writer's verdict */
         while (s->full) pthread_cond_wait(&p.cv, &p.mu);
         const os_status wst = p.st;
         pthread_mutex_unlock(&p.mu);
         if (wst) break;
-        const size_t cnt = sw->n_trials - first < cap ? sw->n_trials - first : cap;
+        const size_t cnt = hi - first < cap ? hi - first : cap;
         if ((st = os_sweep_block(sw, first, cnt, &s->blk, err))) break;
         memset(s->res, 0, cnt * sizeof *s->res);
         block_progress bp = {progress, ctx, first, sw->n_trials};
@@ -266,6 +266,12 @@ static os_status stream_overlapped(const os_sweep *sw, const backend_def *b, siz
 os_status os_sweep_stream(const os_sweep *sw, size_t block_size, os_block_fn done, void *done_ctx,
                           os_progress_fn progress, void *ctx, double *train_s, os_error *err)
 {
+    return os_sweep_stream_range(sw, 0, sw->n_trials, block_size, done, done_ctx, progress, ctx, train_s, err);
+}
+
+os_status os_sweep_stream_range(const os_sweep *sw, size_t lo, size_t hi, size_t block_size, os_block_fn done,
+                                void *done_ctx, os_progress_fn progress, void *ctx, double *train_s, os_error *err)
+{
     double spent = 0;
     if (!train_s) train_s = &spent;
     *train_s = 0;
@@ -275,13 +281,14 @@ os_status os_sweep_stream(const os_sweep *sw, size_t block_size, os_block_fn don
     os_spec resolved = *sw->spec;
     resolved.backend = b->id;
     if (!block_size) block_size = os_spec_block(&resolved);
-    const size_t n = sw->n_trials, cap = block_size < n ? block_size : n;
+    if (hi > sw->n_trials) hi = sw->n_trials;
+    const size_t n = hi > lo ? hi - lo : 0, cap = block_size < n ? block_size : n;
     if (!cap) return OS_OK;
     const int overlap = sw->spec->overlap == OS_OVERLAP_ON ||
                         (sw->spec->overlap == OS_OVERLAP_AUTO && b->id == OS_BACKEND_CUDA);
     if (overlap && cap < n)
-        return stream_overlapped(sw, b, cap, done, done_ctx, progress, ctx, train_s, err);
-    return stream_serial(sw, b, cap, done, done_ctx, progress, ctx, train_s, NULL, err);
+        return stream_overlapped(sw, b, lo, hi, cap, done, done_ctx, progress, ctx, train_s, err);
+    return stream_serial(sw, b, lo, hi, cap, done, done_ctx, progress, ctx, train_s, NULL, err);
 }
 
 os_status os_sweep_run(const os_sweep *sw, os_result *results, os_progress_fn progress, void *ctx,
@@ -292,7 +299,8 @@ os_status os_sweep_run(const os_sweep *sw, os_result *results, os_progress_fn pr
     if (st) return st;
     if (sw->trials) return b->run(sw, results, progress, ctx, err);
     double train_s = 0; /* a prepared sweep: its blocks, straight into results */
-    return stream_serial(sw, b, os_spec_block(sw->spec), NULL, NULL, progress, ctx, &train_s, results, err);
+    return stream_serial(sw, b, 0, sw->n_trials, os_spec_block(sw->spec), NULL, NULL, progress, ctx, &train_s,
+                         results, err);
 }
 
 os_status os_sweep_trace(const os_sweep *sw, FILE *f, os_error *err) { return os_cpu_trace(sw, f, err); }

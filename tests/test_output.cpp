@@ -8,8 +8,9 @@
 //    /dev/full is a write error naming the path and the reason (exit 1);
 //  * run -o - puts only the table on stdout (the summary goes to stderr),
 //    so `run -o - | summarize -` works;
-//  * SIGINT, SIGTERM, SIGHUP during a run: the process says so, leaves no
-//    temporary file and the previous output as it was;
+//  * SIGINT, SIGTERM, SIGHUP during a run or a trace: the process says so,
+//    leaves no temporary file and the previous output as it was (a run's
+//    finished rows stay in r.csv.part for --resume: test_resume);
 //  * --data: NUL bytes, /dev/zero, no header, text after a closing quote
 //    are refused with exit 2; a BOM and "x, y" headers are fine;
 //  * a sweep that needs more memory than allowed is refused before it
@@ -203,36 +204,50 @@ TEST_F(output, TableOnStdoutKeepsTheSummaryOffIt)
 
 TEST_F(output, TerminatingSignalsCleanUpAndSaySo)
 {
-    for (int sig : {SIGINT, SIGTERM, SIGHUP}) {
-        SCOPED_TRACE(strsignal(sig));
-        spit(path("r.csv"), "the previous table\n");
-        const std::string err_path = root_ + "/stderr-signal";
-        const pid_t pid = fork();
-        ASSERT_GE(pid, 0);
-        if (pid == 0) {
-            if (chdir(work_.c_str()) != 0) _exit(126);
-            const int fd = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-            dup2(fd, 2);
-            execl(OS_BIN, OS_BIN, "run", "--lr", "logspace(-4,0,4000)", "--seeds", "50", "--epochs", "400",
-                  "--quiet", "-o", "r.csv", (char *)nullptr);
-            _exit(127);
+    // run: the rows finished so far stay in r.csv.part (test_resume resumes
+    // them); trace: its temporary file is removed. The previous r.csv is
+    // untouched either way.
+    for (const bool is_run : {true, false})
+        for (int sig : {SIGINT, SIGTERM, SIGHUP}) {
+            SCOPED_TRACE(std::string(strsignal(sig)) + (is_run ? " run" : " trace"));
+            spit(path("r.csv"), "the previous table\n");
+            const std::string err_path = root_ + "/stderr-signal";
+            const pid_t pid = fork();
+            ASSERT_GE(pid, 0);
+            if (pid == 0) {
+                if (chdir(work_.c_str()) != 0) _exit(126);
+                const int fd = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+                dup2(fd, 2);
+                if (is_run)
+                    execl(OS_BIN, OS_BIN, "run", "--lr", "logspace(-4,0,4000)", "--seeds", "50", "--epochs", "400",
+                          "--quiet", "-o", "r.csv", (char *)nullptr);
+                else
+                    execl(OS_BIN, OS_BIN, "trace", "--epochs", "200000", "--n", "4096", "--batch-size", "1",
+                          "-o", "r.csv", (char *)nullptr);
+                _exit(127);
+            }
+            // wait for the part or temporary file: the run has started writing into it
+            bool started = false;
+            for (int i = 0; i < 400 && !started; ++i) {
+                started = is_run ? exists(path("r.csv.part")) : !temporaries().empty();
+                if (!started) std::this_thread::sleep_for(std::chrono::milliseconds(25));
+            }
+            EXPECT_TRUE(started) << "no part or temporary file appeared";
+            kill(pid, sig);
+            int status = 0;
+            ASSERT_EQ(waitpid(pid, &status, 0), pid);
+            EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == sig) << "status " << status;
+            const std::string err = slurp(err_path);
+            EXPECT_TRUE(has(err, "interrupted by") && has(err, "r.csv")) << err;
+            EXPECT_TRUE(temporaries().empty()) << "a temporary file was left behind";
+            EXPECT_EQ(slurp(path("r.csv")), "the previous table\n");
+            if (is_run) {
+                EXPECT_TRUE(has(err, "--resume") && has(err, "r.csv.part")) << err;
+                EXPECT_TRUE(exists(path("r.csv.part")) && exists(path("r.csv.part.json")));
+                unlink(path("r.csv.part").c_str());
+                unlink(path("r.csv.part.json").c_str());
+            }
         }
-        // wait for the temporary file: the run has started writing into it
-        bool started = false;
-        for (int i = 0; i < 400 && !started; ++i) {
-            started = !temporaries().empty();
-            if (!started) std::this_thread::sleep_for(std::chrono::milliseconds(25));
-        }
-        EXPECT_TRUE(started) << "no temporary file appeared";
-        kill(pid, sig);
-        int status = 0;
-        ASSERT_EQ(waitpid(pid, &status, 0), pid);
-        EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == sig) << "status " << status;
-        const std::string err = slurp(err_path);
-        EXPECT_TRUE(has(err, "interrupted by") && has(err, "r.csv")) << err;
-        EXPECT_TRUE(temporaries().empty()) << "a temporary file was left behind";
-        EXPECT_EQ(slurp(path("r.csv")), "the previous table\n");
-    }
 }
 
 // ---------------------------------------------------------------------------

@@ -227,6 +227,29 @@ class PlotTest(unittest.TestCase):
 
     # ------------------------------------------------------------ orbit
 
+    def test_paths_take_seed_and_data_from_the_sidecar(self):
+        """A trace's sidecar (s7.csv.json) says its seed and dataset flags:
+        paths and fit draw that dataset's loss surface without --seed."""
+        import argparse
+        self.orbitsweep("trace", "--optimizer", "adam", "--lr", "0.05", "--seed", "7", "--noise",
+                        "0.3", "--n", "300", "--epochs", "3", "-o", "s7.csv")
+        self.orbitsweep("data", "--seed", "7", "--noise", "0.3", "--n", "300", "-o", "d7.csv")
+        sys.path.insert(0, os.path.join(HERE, "..", "src", "python"))
+        from orbitsweep.plot import orbit
+        args = argparse.Namespace(seed=None, data=None, data_flags=None, orbitsweep=BINARY)
+        self.assertEqual(orbit.from_sidecar(args, self.path("s7.csv")), "7")
+        self.assertIn("--noise 0.3", args.data_flags)
+        x, y = orbit.dataset(args, "7")
+        with open(self.path("d7.csv")) as f:
+            want = list(csv.DictReader(f))
+        self.assertEqual(len(x), 300)
+        self.assertEqual([float(r["y"]) for r in want], list(y))
+        given = argparse.Namespace(seed="3", data=None, data_flags="--n 64", orbitsweep=BINARY)
+        self.assertEqual(orbit.from_sidecar(given, self.path("s7.csv")), "3")
+        self.assertEqual(given.data_flags, "--n 64")
+        self.plot("paths", "s7.csv", "-o", "p7.png", "--orbitsweep", BINARY, "--grid", "60")
+        self.assertPng("p7.png", (10, 7.5))
+
     def test_paths(self):
         self.plot("paths", "mom.csv", "adam.csv", "-o", "paths.png", "--data", "d.csv",
                   "--grid", "120")

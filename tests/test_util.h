@@ -31,6 +31,12 @@ namespace ostest {
 // ---------------------------------------------------------------------------
 // files and lines
 
+inline bool exists(const std::string &path)
+{
+    struct stat st;
+    return stat(path.c_str(), &st) == 0;
+}
+
 inline std::string slurp(const std::string &path)
 {
     std::ifstream f(path, std::ios::binary);

@@ -411,6 +411,13 @@ os_status os_sweep_block(const os_sweep *sw, size_t first, size_t n, os_sweep *b
  * may be beyond any limit). */
 double os_spec_count_block(const os_spec *spec, size_t b);
 
+/* Shard k of n (1 <= k <= n) of sw: trials *lo .. *hi-1, a contiguous
+ * range in grid order. The shards tile the grid and are balanced by cost
+ * (a trial's epochs x batches per epoch): trial i is in the shard its
+ * cost's midpoint falls in, so every shard holds about 1/n of the updates,
+ * whatever the count of trials. A pure function of the spec. */
+os_status os_sweep_shard(const os_sweep *sw, int k, int n, size_t *lo, size_t *hi, os_error *err);
+
 /* Bytes a sweep of n_trials trainings over n_data datasets of n points
  * needs while it runs and writes its table: trials, results, the backend's
  * plan, the datasets (one y per replicate; x, d2 and the loss-minimum
@@ -486,6 +493,13 @@ typedef os_status (*os_block_fn)(void *ctx, const os_sweep *block, const os_resu
 os_status os_sweep_stream(const os_sweep *sw, size_t block_size, os_block_fn done, void *done_ctx,
                           os_progress_fn progress, void *ctx, double *train_s, os_error *err);
 
+/* The same over trials lo .. hi-1 only (a shard, the rest of a resumed
+ * table, an MPI rank's blocks): blocks start at lo. progress counts the
+ * whole sweep. */
+os_status os_sweep_stream_range(const os_sweep *sw, size_t lo, size_t hi, size_t block_size, os_block_fn done,
+                                void *done_ctx, os_progress_fn progress, void *ctx, double *train_s,
+                                os_error *err);
+
 /* OS_EINPUT unless sw is one training (what a trace needs). */
 os_status os_trace_check(const os_sweep *sw, os_error *err);
 
@@ -559,6 +573,9 @@ os_status os_output_check(const char *path, const char *const *inputs, int n_inp
 os_status os_atomic_open(os_atomic_file *af, const char *path, os_error *err);
 os_status os_atomic_commit(os_atomic_file *af, os_error *err);
 void os_atomic_abort(os_atomic_file *af);
+/* The file path names, through its symlinks (malloc'd): where a resumable
+ * table's partial file and a table's sidecar go. */
+char *os_output_target(const char *path);
 
 #ifdef __cplusplus
 }

@@ -21,8 +21,8 @@ LAYERS = [
     {"plan", "sample"},                    # the grid and its sample points
     {"cpu_backend", "cuda_backend"},       # backends
     {"run"},                               # the backend table
-    {"results", "summarize"},              # tables
-    {"flags", "bench", "main"},            # the CLI
+    {"results", "summarize", "provenance", "parts"},  # tables, their sidecars, parts and merge
+    {"flags", "bench", "main", "mpi_run"},  # the CLI
 ]
 RANK = {name: i for i, layer in enumerate(LAYERS) for name in layer}
 

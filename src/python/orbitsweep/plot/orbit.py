@@ -114,6 +114,34 @@ def data_keywords(flags):
     return kw
 
 
+def from_sidecar(args, trace_path):
+    """The seed a trace was made with, from its sidecar (TRACE.csv.json,
+    written by orbitsweep trace), and its dataset: --data-flags for
+    `orbitsweep data` (or --data, its data file) unless given. Without a
+    sidecar: seed 0 and the flags as given."""
+    import json
+
+    seed = args.seed
+    if not isinstance(trace_path, (str, os.PathLike)):  # a trace given as a table: no sidecar
+        return seed or "0"
+    try:
+        with open(os.fspath(trace_path) + ".json") as f:
+            side = json.load(f)
+        settings = side["spec"]["settings"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return seed or "0"
+    if seed is None:
+        seed = settings.get("seed", "0")
+    if not args.data and not args.data_flags:
+        data_file = side.get("data_file")
+        if data_file and os.path.isfile(data_file):
+            args.data = data_file
+        else:
+            args.data_flags = " ".join("--%s %s" % (k, settings[k])
+                                       for k in ("n", "a", "b", "offset", "noise") if k in settings)
+    return seed
+
+
 class Landscape:
     """The full-data masked MSE of the model over (Wa, Wb), docs/design.md §1."""
 
@@ -255,14 +283,15 @@ def paths(args):
     --gif also writes an animated GIF beside the PNG (Figures 3, 9, 12;
     needs Pillow)."""
     traces = [Trace(p) for p in args.traces]
-    return draw_landscape(args, traces, args.seed)[0]
+    return draw_landscape(args, traces, from_sidecar(args, args.traces[0]))[0]
 
 
 def paths_command(args):
     """paths, and with --gif its animation beside the PNG."""
     check_output(args.output)
     traces = [Trace(p) for p in args.traces]
-    fig, ax, drawn = draw_landscape(args, traces, args.seed)
+    seed = from_sidecar(args, args.traces[0])  # the seed and dataset the traces were made with
+    fig, ax, drawn = draw_landscape(args, traces, seed)
     save(fig, args)
     if args.gif:
         write_gif(fig, ax, drawn, args)
@@ -384,7 +413,8 @@ def fit_models(args):
             models += table_models(path, rows, wanted, args.seed)
         else:
             t = Trace(path)
-            models.append(Model(t.name, t.final_wa, t.final_wb, args.seed or "0", False, None, t))
+            models.append(Model(t.name, t.final_wa, t.final_wb, from_sidecar(args, path), False, None,
+                                t))
     return models, table_rows
 
 
@@ -470,7 +500,8 @@ def register(sub):
     p.add_argument("traces", nargs="+", metavar="TRACE.csv", help="orbitsweep trace files")
     add_output_args(p, "paths.png", (10.0, 7.5))
     add_data_args(p)
-    p.add_argument("--seed", default="0", help="seed the traces were made with [0]")
+    p.add_argument("--seed", default=None,
+                   help="seed the traces were made with [the first trace's sidecar's, else 0]")
     p.add_argument("--first", type=int, default=None, metavar="K",
                    help="show only the first K updates")
     p.add_argument("--wa-range", type=range_arg, metavar="LO,HI", help="Wa axis limits")
@@ -489,5 +520,5 @@ def register(sub):
     f.add_argument("--trial", action="append", metavar="N",
                    help="results-table trial(s) to draw (repeat or N,M)")
     f.add_argument("--seed", default=None,
-                   help="seed of the data [a trace: 0; a table row: its seed]")
+                   help="seed of the data [a trace: its sidecar's, else 0; a table row: its seed]")
     f.set_defaults(func=command(fit))
