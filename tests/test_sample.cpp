@@ -198,6 +198,46 @@ TEST_F(sample_cli, TableHoldsTheDraws)
     EXPECT_EQ(slurp(path("a.csv")), slurp(path("c.csv")));
 }
 
+// The sidecar's spec hash tells sampled sweeps apart (sample seed, points)
+// and a plain grid's canonical spec has no sampling in it; shards of a
+// sweep of blocks and samples merge into the whole run's bytes.
+TEST_F(sample_cli, SidecarsAndShards)
+{
+    auto hash = [&](const std::string &table) {
+        const std::string j = slurp(path(table + ".json"));
+        const size_t key = j.find("\"spec_sha256\":"), at = key == std::string::npos ? key : j.find('"', key + 14);
+        return at == std::string::npos ? std::string("none") : j.substr(at + 1, 64);
+    };
+    const std::vector<std::string> base = {"run", "--optimizer", "sgd", "--and", "--optimizer", "adam", "--random", "5",
+                                           "--lr", "log_uniform(1e-3,1e-1)", "--epochs", "2", "--n", "64", "--quiet"};
+    auto with = [&](std::vector<std::string> extra) {
+        std::vector<std::string> a = base;
+        a.insert(a.end(), extra.begin(), extra.end());
+        Proc p = run(a);
+        EXPECT_EQ(p.status, 0) << p.err;
+    };
+    with({"-o", "a.csv"});
+    if (slurp(path("a.csv.json")).empty()) GTEST_SKIP() << "built without sidecars";
+    with({"-o", "b.csv", "--sample-seed", "1"});
+    with({"-o", "c.csv", "--sobol", "5"});
+    with({"-o", "d.csv", "--threads", "1"});
+    ASSERT_EQ(hash("a.csv").find_first_not_of("0123456789abcdef"), std::string::npos) << hash("a.csv");
+    EXPECT_NE(hash("a.csv"), hash("b.csv"));
+    EXPECT_NE(hash("a.csv"), hash("c.csv"));
+    EXPECT_EQ(hash("a.csv"), hash("d.csv"));
+    with({"-o", "p1.csv", "--shard", "1/2"});
+    with({"-o", "p2.csv", "--shard", "2/2"});
+    Proc p = run({"merge", "p1.csv", "p2.csv", "-o", "m.csv"});
+    EXPECT_EQ(p.status, 0) << p.err;
+    EXPECT_EQ(slurp(path("m.csv")), slurp(path("a.csv")));
+    p = run({"run", "--lr", "0.1", "--epochs", "2", "--n", "64", "--quiet", "-o", "g.csv"});
+    EXPECT_EQ(p.status, 0) << p.err;
+    p = run({"run", "--lr", "0.1", "--epochs", "2", "--n", "64", "--quiet", "-o", "h.csv", "--sample-seed", "3"});
+    EXPECT_EQ(p.status, 0) << p.err;
+    EXPECT_EQ(hash("g.csv"), hash("h.csv")) << "a grid's table does not depend on the sample seed";
+    EXPECT_EQ(slurp(path("g.csv.json")).find("sample_seed"), std::string::npos);
+}
+
 TEST_F(sample_cli, BadDistributions)
 {
     const std::vector<std::vector<std::string>> cases = {
