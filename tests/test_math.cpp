@@ -221,6 +221,10 @@ os_opt_hp hp(int kind)
 {
     os_opt_hp h;
     h.kind = kind;
+    h.amsgrad = h.centered = 0;
+    h.momentum_decay = 0.004;
+    h.lr_decay = h.initial_accumulator_value = 0;
+    h.rho = 0.9;
     h.momentum = kind == OS_OPT_MOMENTUM || kind == OS_OPT_NESTEROV ? 0.9 : NAN;
     h.dampening = 0;
     h.alpha = 0.99;
