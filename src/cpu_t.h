@@ -102,7 +102,7 @@ static void OS_FN(cpu_epoch)(OS_FN(os_train) *tr, const os_train_cfg *c, const O
         for (int p = 0; p < OS_PARTIALS; ++p) OS_FN(os_acc_zero)(&acc[p]);
         const OS_FN(os_fwd) f = OS_FN(os_fwd_make)(tr->wa, tr->wb);
         for (int j = lo; j < hi; ++j) OS_FN(os_point)(&f, bd2[j], by[j], &acc[(j - lo) % OS_PARTIALS]);
-        const int64_t k = tr->updates;
+        const int64_t k = tr->opt.t;
         OS_FN(os_train_update)(tr, c, acc, trace ? &info : NULL);
         if (trace) OS_FN(trace_row)(trace, k, epoch, b, &info, tr, &c->opt);
         if (tr->diverged) return;
@@ -327,7 +327,7 @@ static void OS_FN(cpu_trace)(const os_sweep *sw, const OS_FN(cpu_data) *cd, cpu_
         }
         OS_FN(cpu_epoch)(&tr, &cfg, sd2, sy, n, tl->batch_size, e, f);
     }
-    fprintf(f, "%lld,,,,,", (long long)tr.updates);
+    fprintf(f, "%lld,,,,,", (long long)tr.opt.t);
     OS_FN(put)(f, tr.wa);
     fputc(',', f);
     OS_FN(put)(f, tr.wb);

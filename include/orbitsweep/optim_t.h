@@ -38,10 +38,8 @@ typedef struct OS_FN(os_opt_state) {
     OS_T v[2];   /* square_avg / exp_avg_sq / Adagrad's sum / Adamax's exp_inf */
     OS_T u[2];   /* AMSGrad's max_exp_avg_sq / centered RMSprop's grad_avg */
     int64_t t;   /* steps taken (1-based once stepping) */
-    union {
-        os_powdd b1t;   /* beta1**t (Adam family) */
-        OS_T mu_product; /* NAdam's product of the mu_t (a dtype tensor in torch) */
-    };
+    os_powdd b1t; /* beta1**t (Adam family); NAdam, which has no use for it, keeps its
+                     mu_product (a dtype value, so exact as a double) in b1t.hi */
     os_powdd b2t; /* beta2**t (Adam family) */
 } OS_FN(os_opt_state);
 
@@ -60,7 +58,7 @@ OS_HD static inline void OS_FN(os_opt_init)(OS_FN(os_opt_state) *st)
  * (SGD family, RMSprop) or beta1 (Adam family, Lion) a cyclic scheduler sets
  * for this step, as PyTorch's CyclicLR / OneCycleLR set the param group's;
  * NaN: the optimizer's own hyperparameter (nothing cycles). */
-OS_HD static inline void OS_FN(os_opt_step)(const os_opt_hp *hp, OS_FN(os_opt_state) *st,
+OS_HD OS_FORCEINLINE static inline void OS_FN(os_opt_step)(const os_opt_hp *hp, OS_FN(os_opt_state) *st,
                                             OS_T p[2], const OS_T g_in[2], double lr,
                                             double mom)
 {
@@ -95,39 +93,45 @@ OS_HD static inline void OS_FN(os_opt_step)(const os_opt_hp *hp, OS_FN(os_opt_st
             const double t = (double)st->t, psi = hp->momentum_decay;
             const double mu = beta1 * (1.0 - 0.5 * os_pow096(t * psi));
             const double mu_next = beta1 * (1.0 - 0.5 * os_pow096((t + 1.0) * psi));
-            if (first) st->mu_product = (OS_T)1;
-            st->mu_product = st->mu_product * (OS_T)mu;
-            const OS_T prod_next = (st->mu_product * (OS_T)mu) * (OS_T)mu_next;
+            const OS_T prod = (OS_T)st->b1t.hi * (OS_T)mu; /* mu_product, from 1 */
+            const OS_T prod_next = (prod * (OS_T)mu) * (OS_T)mu_next;
+            st->b1t.hi = (double)prod;
             c1 = bc2;
-            c2 = -lr * (1.0 - mu) / (1.0 - (double)st->mu_product);
+            c2 = -lr * (1.0 - mu) / (1.0 - (double)prod);
             c3 = -lr * mu_next / (1.0 - (double)prod_next);
         }
     } else if (kind == OS_OPT_ADAGRAD) {
         c1 = lr / (1.0 + (double)(st->t - 1) * hp->lr_decay);
     }
-    /* the SGD family's and RMSprop's momentum (NaN where unused: none) */
-    const double mu_d = cycled ? mom : hp->momentum;
-    const double damp = hp->dampening == hp->dampening ? hp->dampening : 0.0;
+    /* the gradient, with the L2 term where it enters it (not adamw, lion: decoupled) */
     const int l2 = hp->weight_decay != 0 && kind != OS_OPT_ADAMW && kind != OS_OPT_LION;
-    for (int i = 0; i < 2; ++i) {
-        OS_T g = g_in[i];
-        if (l2) g = OS_FMA((OS_T)hp->weight_decay, p[i], g);
-        switch (kind) {
-        case OS_OPT_SGD: /* p <- p - lr g (a cycled momentum makes it momentum SGD, as in torch) */
-        case OS_OPT_MOMENTUM: /* m <- mu m + (1-dampening) g (m <- g at t = 1); p <- p - lr m */
-        case OS_OPT_NESTEROV: /* the same m; p <- p - lr (g + mu m) */ {
-            if (mu_d != 0 && mu_d == mu_d) {
-                const OS_T mu = (OS_T)mu_d;
+    OS_T gr[2];
+    for (int i = 0; i < 2; ++i) gr[i] = l2 ? OS_FMA((OS_T)hp->weight_decay, p[i], g_in[i]) : g_in[i];
+    /* one dispatch per step, each optimizer's loop over the two parameters */
+    switch (kind) {
+    case OS_OPT_SGD: /* p <- p - lr g (a cycled momentum makes it momentum SGD, as in torch) */
+    case OS_OPT_MOMENTUM: /* m <- mu m + (1-dampening) g (m <- g at t = 1); p <- p - lr m */
+    case OS_OPT_NESTEROV: /* the same m; p <- p - lr (g + mu m) */
+    {
+        const double mu_d = cycled ? mom : hp->momentum; /* NaN (sgd): none */
+        const int has_m = mu_d != 0 && mu_d == mu_d;
+        const OS_T mu = (OS_T)mu_d, damp1 = (OS_T)(1.0 - (kind == OS_OPT_MOMENTUM ? hp->dampening : 0.0));
+        for (int i = 0; i < 2; ++i) {
+            OS_T g = gr[i];
+            if (has_m) {
                 if (first)
                     st->m[i] = g;
                 else
-                    st->m[i] = OS_FMA((OS_T)(1.0 - damp), g, st->m[i] * mu);
+                    st->m[i] = OS_FMA(damp1, g, st->m[i] * mu);
                 g = kind == OS_OPT_NESTEROV ? OS_FMA(mu, st->m[i], g) : st->m[i];
             }
             p[i] = OS_FMA((OS_T)(-lr), g, p[i]);
-            break;
         }
-        case OS_OPT_RMSPROP: /* v <- alpha v + (1-alpha) g^2; p <- p - lr g / (sqrt(v) + eps) */ {
+        break;
+    }
+    case OS_OPT_RMSPROP: /* v <- alpha v + (1-alpha) g^2; p <- p - lr g / (sqrt(v) + eps) */
+        for (int i = 0; i < 2; ++i) {
+            OS_T g = gr[i];
             const OS_T alpha = (OS_T)hp->alpha;
             st->v[i] = OS_FMA((OS_T)(1.0 - hp->alpha) * g, g, st->v[i] * alpha);
             OS_T avg;
@@ -138,18 +142,23 @@ OS_HD static inline void OS_FN(os_opt_step)(const os_opt_hp *hp, OS_FN(os_opt_st
                 avg = OS_SQRT(st->v[i]);
             }
             avg = avg + (OS_T)hp->eps;
+            const double mu_d = cycled ? mom : hp->momentum;
             if (mu_d > 0) { /* buf <- mu buf + g / avg (buf starts at 0); p <- p - lr buf */
                 st->m[i] = st->m[i] * (OS_T)mu_d + g / avg;
                 p[i] = OS_FMA((OS_T)(-lr), st->m[i], p[i]);
             } else {
                 p[i] = p[i] + ((OS_T)(-lr) * g) / avg;
             }
-            break;
         }
-        case OS_OPT_ADAMW: /* decoupled: p <- p (1 - lr wd), then Adam */
+        break;
+    case OS_OPT_ADAMW: /* decoupled: p <- p (1 - lr wd), then Adam */
+        for (int i = 0; i < 2; ++i) {
             p[i] = p[i] * (OS_T)c3;
-            /* fall through */
-        case OS_OPT_ADAM: /* m, v as moving averages; p <- p - lr/(1-b1^t) m / (sqrt(v)/sqrt(1-b2^t) + eps) */ {
+        }
+        /* fall through */
+    case OS_OPT_ADAM: /* m, v as moving averages; p <- p - lr/(1-b1^t) m / (sqrt(v)/sqrt(1-b2^t) + eps) */
+        for (int i = 0; i < 2; ++i) {
+            OS_T g = gr[i];
             st->m[i] = OS_FMA((OS_T)(1.0 - beta1), g, st->m[i] * (OS_T)beta1);
             st->v[i] = OS_FMA((OS_T)(1.0 - hp->beta2) * g, g, st->v[i] * (OS_T)hp->beta2);
             OS_T v = st->v[i];
@@ -159,17 +168,21 @@ OS_HD static inline void OS_FN(os_opt_step)(const os_opt_hp *hp, OS_FN(os_opt_st
             }
             OS_T d = OS_SQRT(v) / (OS_T)c2 + (OS_T)hp->eps;
             p[i] = p[i] + ((OS_T)(-c1) * st->m[i]) / d;
-            break;
         }
-        case OS_OPT_NADAM: /* two addcdivs: the gradient's and the momentum's share */ {
+        break;
+    case OS_OPT_NADAM: /* two addcdivs: the gradient's and the momentum's share */
+        for (int i = 0; i < 2; ++i) {
+            OS_T g = gr[i];
             st->m[i] = OS_FMA((OS_T)(1.0 - beta1), g, st->m[i] * (OS_T)beta1);
             st->v[i] = OS_FMA((OS_T)(1.0 - hp->beta2) * g, g, st->v[i] * (OS_T)hp->beta2);
             OS_T d = OS_SQRT(st->v[i] / (OS_T)c1) + (OS_T)hp->eps;
             p[i] = p[i] + ((OS_T)c2 * g) / d;
             p[i] = p[i] + ((OS_T)c3 * st->m[i]) / d;
-            break;
         }
-        case OS_OPT_RADAM: /* bias-corrected m, rectified adaptive lr once rho_t > 5 */ {
+        break;
+    case OS_OPT_RADAM: /* bias-corrected m, rectified adaptive lr once rho_t > 5 */
+        for (int i = 0; i < 2; ++i) {
+            OS_T g = gr[i];
             st->m[i] = OS_FMA((OS_T)(1.0 - beta1), g, st->m[i] * (OS_T)beta1);
             st->v[i] = OS_FMA((OS_T)(1.0 - hp->beta2) * g, g, st->v[i] * (OS_T)hp->beta2);
             OS_T upd = (st->m[i] / (OS_T)c1) * (OS_T)lr;
@@ -178,41 +191,48 @@ OS_HD static inline void OS_FN(os_opt_step)(const os_opt_hp *hp, OS_FN(os_opt_st
                 upd = (upd * alr) * (OS_T)c2;
             }
             p[i] = OS_FMA((OS_T)-1, upd, p[i]);
-            break;
         }
-        case OS_OPT_ADAMAX: /* m as Adam; v <- max(v b2, |g| + eps); p <- p - lr/(1-b1^t) m / v */ {
+        break;
+    case OS_OPT_ADAMAX: /* m as Adam; v <- max(v b2, |g| + eps); p <- p - lr/(1-b1^t) m / v */
+        for (int i = 0; i < 2; ++i) {
+            OS_T g = gr[i];
             st->m[i] = OS_FMA((OS_T)(1.0 - beta1), g, st->m[i] * (OS_T)beta1);
             const OS_T a = st->v[i] * (OS_T)hp->beta2, b = OS_FABS(g) + (OS_T)hp->eps;
             st->v[i] = a != a || a > b ? a : b; /* torch.amax: NaN propagates */
             p[i] = p[i] + ((OS_T)(-c1) * st->m[i]) / st->v[i];
-            break;
         }
-        case OS_OPT_ADAGRAD: /* sum <- sum + g^2 (from initial_accumulator_value); p <- p - clr g / (sqrt(sum) + eps) */ {
+        break;
+    case OS_OPT_ADAGRAD: /* sum <- sum + g^2 (from initial_accumulator_value); p <- p - clr g / (sqrt(sum) + eps) */
+        for (int i = 0; i < 2; ++i) {
+            OS_T g = gr[i];
             if (first) st->v[i] = (OS_T)hp->initial_accumulator_value;
             st->v[i] = OS_FMA(g, g, st->v[i]);
             const OS_T std = OS_SQRT(st->v[i]) + (OS_T)hp->eps;
             p[i] = p[i] + ((OS_T)(-c1) * g) / std;
-            break;
         }
-        case OS_OPT_ADADELTA: /* square_avg v, acc_delta m */ {
+        break;
+    case OS_OPT_ADADELTA: /* square_avg v, acc_delta m */
+        for (int i = 0; i < 2; ++i) {
+            OS_T g = gr[i];
             const OS_T rho = (OS_T)hp->rho, eps = (OS_T)hp->eps;
             st->v[i] = OS_FMA((OS_T)(1.0 - hp->rho) * g, g, st->v[i] * rho);
             const OS_T std = OS_SQRT(st->v[i] + eps);
             const OS_T delta = (OS_SQRT(st->m[i] + eps) / std) * g;
             st->m[i] = OS_FMA((OS_T)(1.0 - hp->rho) * delta, delta, st->m[i] * rho);
             p[i] = OS_FMA((OS_T)(-lr), delta, p[i]);
-            break;
         }
-        case OS_OPT_LION: /* optax: sign of the interpolation, then the moment; decoupled decay */ {
+        break;
+    case OS_OPT_LION: /* optax: sign of the interpolation, then the moment; decoupled decay */
+        for (int i = 0; i < 2; ++i) {
+            OS_T g = gr[i];
             const OS_T c = (OS_T)(1.0 - beta1) * g + (OS_T)beta1 * st->m[i];
             const OS_T dir = c > 0 ? (OS_T)1 : c < 0 ? (OS_T)-1 : c; /* jnp.sign: 0 and NaN stay */
             st->m[i] = (OS_T)(1.0 - hp->beta2) * g + (OS_T)hp->beta2 * st->m[i];
             const OS_T u = dir + (OS_T)hp->weight_decay * p[i];
             p[i] = p[i] + (OS_T)(-lr) * u;
-            break;
         }
-        default:
-            break;
-        }
+        break;
+    default:
+        break;
     }
 }
