@@ -58,7 +58,7 @@ OS_HD static inline void OS_FN(os_opt_init)(OS_FN(os_opt_state) *st)
  * (SGD family, RMSprop) or beta1 (Adam family, Lion) a cyclic scheduler sets
  * for this step, as PyTorch's CyclicLR / OneCycleLR set the param group's;
  * NaN: the optimizer's own hyperparameter (nothing cycles). */
-OS_HD OS_FORCEINLINE static inline void OS_FN(os_opt_step)(const os_opt_hp *hp, OS_FN(os_opt_state) *st,
+OS_HD static OS_FORCEINLINE void OS_FN(os_opt_step)(const os_opt_hp *hp, OS_FN(os_opt_state) *st,
                                             OS_T p[2], const OS_T g_in[2], double lr,
                                             double mom)
 {

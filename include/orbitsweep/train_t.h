@@ -37,7 +37,7 @@ OS_HD static inline void OS_FN(os_train_init)(OS_FN(os_train) *tr, const os_trai
 /* One update from the minibatch's loss and gradients (os_grad_finish):
  * optimizer step, divergence check, convergence tracking, scheduler step.
  * Fills *info when given. */
-OS_HD OS_FORCEINLINE static inline void OS_FN(os_train_apply)(OS_FN(os_train) *tr, const os_train_cfg *c,
+OS_HD static OS_FORCEINLINE void OS_FN(os_train_apply)(OS_FN(os_train) *tr, const os_train_cfg *c,
                                                const OS_FN(os_grad) *g,
                                                OS_FN(os_update_info) *info)
 {
