@@ -233,7 +233,7 @@ parity_report() {
   else skip "$1: no GPU"; fi
 }
 
-GRID=(--optimizer sgd,momentum,nesterov,rmsprop,adam --lr 0.001,0.05,0.5,30
+GRID=(--optimizer sgd,momentum,nesterov,rmsprop,adam,adamw,nadam,radam,adamax,adagrad,adadelta,lion --lr 0.001,0.05,0.5,30
       --scheduler constant --scheduler multistep:milestones=2/4/4/6,gamma=0.5
       --scheduler multiplicative:factor=0.8,start=6,end=24,every=2
       --scheduler step:step_size=3,gamma=0.7 --scheduler exponential:gamma=0.97

@@ -14,6 +14,12 @@ tests/golden/ (relative to the repository root, found from this file's path):
                              one row per update (the columns of `orbitsweep trace`);
                              the `# args:` comment line gives the same training as
                              orbitsweep command-line flags
+  cycle_<name>.csv           a training whose momentum (or beta1) is changed in
+                             param_groups[0] before every optimizer.step(), as
+                             CyclicLR/OneCycleLR do: the trace columns plus `mom`,
+                             the value that step used (the optimizer-side hook)
+  beta_pow.csv               beta, t, Python's beta ** t and the correctly rounded
+                             power (fractions.Fraction), for the cycled bias correction
 
 Rerun from the repository root with Debian's PyTorch (CPU is enough, < 1 min):
 
@@ -31,6 +37,7 @@ math.fsum reductions). Only the date in the comment lines changes on a rerun.
 
 import csv
 import datetime
+import fractions
 import io
 import math
 import os
@@ -199,10 +206,17 @@ def make_scheduler(spec, opt):
 # orbitsweep's defaults (docs/design.md §3)
 DEFAULTS = dict(optimizer="adam", lr=0.01, momentum=0.9, dampening=0.0, alpha=0.99, eps=1e-8,
                 beta1=0.9, beta2=0.999, weight_decay=0.0, scheduler="constant", sched_step="update",
-                batch_size=64, epochs=100, init_wa=0.1, init_wb=1.8, n=512, noise=0.1, seed=0)
+                batch_size=64, epochs=100, init_wa=0.1, init_wb=1.8, n=512, noise=0.1, seed=0,
+                amsgrad=False, centered=False, momentum_decay=0.004, lr_decay=0.0,
+                initial_accumulator_value=0.0, rho=0.9)
+# each optimizer's own defaults where they differ (PyTorch's; optax's for lion)
+OPT_DEFAULTS = dict(rmsprop=dict(momentum=0.0), adamw=dict(weight_decay=0.01),
+                    adagrad=dict(eps=1e-10), adadelta=dict(eps=1e-6, lr=1.0),
+                    lion=dict(beta2=0.99, weight_decay=1e-3))
 FLAG_ORDER = ["optimizer", "lr", "momentum", "dampening", "alpha", "eps", "beta1", "beta2",
-              "weight_decay", "scheduler", "sched_step", "batch_size", "epochs", "init_wa",
-              "init_wb", "n", "noise", "seed"]
+              "weight_decay", "amsgrad", "centered", "momentum_decay", "lr_decay",
+              "initial_accumulator_value", "rho", "scheduler", "sched_step", "batch_size", "epochs",
+              "init_wa", "init_wb", "n", "noise", "seed"]
 ALWAYS = {"optimizer", "lr", "epochs"}
 
 STATS = dict(updates=0, all_masked=0, grad_none=0, grad_nan_all_masked=0, grad_nonzero_all_masked=0,
@@ -213,20 +227,57 @@ def fmt(v):
     return repr(float(v))
 
 
+def opt_default(o, k):
+    return OPT_DEFAULTS.get(o, {}).get(k, DEFAULTS[k])
+
+
 def args_line(cfg):
     parts = []
     for k in FLAG_ORDER:
         v = cfg[k]
-        if k not in ALWAYS and v == DEFAULTS[k]:
+        if k not in ALWAYS and v == opt_default(cfg["optimizer"], k):
             continue
         parts.append("--" + k.replace("_", "-"))
-        parts.append(fmt(v) if isinstance(v, float) else str(v))
+        if isinstance(v, bool):
+            parts.append("true" if v else "false")
+        else:
+            parts.append(fmt(v) if isinstance(v, float) else str(v))
     parts += ["--dtype", cfg.get("dtype", "float64"), "--shuffle", "none"]
     return " ".join(parts)
 
 
+class OptaxLion(torch.optim.Optimizer):
+    """optax.lion (not in PyTorch), transcribed from optax's source:
+    chain(scale_by_lion(b1, b2), add_decayed_weights(weight_decay),
+    scale_by_learning_rate(lr)) then apply_updates, i.e. per parameter
+        c = (1 - b1) * g + b1 * mu;  u = sign(c)
+        mu = (1 - b2) * g + b2 * mu            (from the old mu)
+        u = u + weight_decay * p;  u = -lr * u;  p = p + u
+    with mu starting at 0; elementwise ops in the parameter's dtype (float64
+    here: the reference), Python floats entering as scalars as in optax."""
+
+    def __init__(self, params, lr, b1=0.9, b2=0.99, weight_decay=1e-3):
+        super().__init__(params, dict(lr=lr, b1=b1, b2=b2, weight_decay=weight_decay))
+
+    @torch.no_grad()
+    def step(self):
+        for group in self.param_groups:
+            lr, b1, b2, wd = group["lr"], group["b1"], group["b2"], group["weight_decay"]
+            for p in group["params"]:
+                st = self.state[p]
+                if "mu" not in st:
+                    st["mu"] = torch.zeros_like(p)
+                g, mu = p.grad, st["mu"]
+                u = torch.sign((1. - b1) * g + b1 * mu)
+                st["mu"] = (1 - b2) * g + b2 * mu
+                u = u + wd * p
+                u = -lr * u
+                p.copy_(p + u)
+
+
 def make_optimizer(cfg, params):
     o, lr, wd = cfg["optimizer"], cfg["lr"], cfg["weight_decay"]
+    betas = (cfg["beta1"], cfg["beta2"])
     if o == "sgd":
         return torch.optim.SGD(params, lr=lr, momentum=0, weight_decay=wd)
     if o == "momentum":
@@ -236,10 +287,28 @@ def make_optimizer(cfg, params):
         return torch.optim.SGD(params, lr=lr, momentum=cfg["momentum"], nesterov=True, weight_decay=wd)
     if o == "rmsprop":
         return torch.optim.RMSprop(params, lr=lr, alpha=cfg["alpha"], eps=cfg["eps"], weight_decay=wd,
-                                   momentum=0, centered=False)
+                                   momentum=cfg["momentum"], centered=cfg["centered"])
     if o == "adam":
-        return torch.optim.Adam(params, lr=lr, betas=(cfg["beta1"], cfg["beta2"]), eps=cfg["eps"],
-                                weight_decay=wd)
+        return torch.optim.Adam(params, lr=lr, betas=betas, eps=cfg["eps"], weight_decay=wd,
+                                amsgrad=cfg["amsgrad"])
+    if o == "adamw":
+        return torch.optim.AdamW(params, lr=lr, betas=betas, eps=cfg["eps"], weight_decay=wd,
+                                 amsgrad=cfg["amsgrad"])
+    if o == "nadam":
+        return torch.optim.NAdam(params, lr=lr, betas=betas, eps=cfg["eps"], weight_decay=wd,
+                                 momentum_decay=cfg["momentum_decay"])
+    if o == "radam":
+        return torch.optim.RAdam(params, lr=lr, betas=betas, eps=cfg["eps"], weight_decay=wd)
+    if o == "adamax":
+        return torch.optim.Adamax(params, lr=lr, betas=betas, eps=cfg["eps"], weight_decay=wd)
+    if o == "adagrad":
+        return torch.optim.Adagrad(params, lr=lr, lr_decay=cfg["lr_decay"], weight_decay=wd,
+                                   initial_accumulator_value=cfg["initial_accumulator_value"],
+                                   eps=cfg["eps"])
+    if o == "adadelta":
+        return torch.optim.Adadelta(params, lr=lr, rho=cfg["rho"], eps=cfg["eps"], weight_decay=wd)
+    if o == "lion":
+        return OptaxLion(params, lr=lr, b1=cfg["beta1"], b2=cfg["beta2"], weight_decay=wd)
     raise ValueError(o)
 
 
@@ -267,18 +336,30 @@ def state_cols(cfg, opt, wa, wb):
         st = opt.state[p]
         return fmt(st[key].item()) if key in st and st[key] is not None else ""
 
-    if o in ("momentum", "nesterov"):
+    if o in ("momentum", "nesterov") or (o == "sgd" and cfg.get("cycle")):
         return [g(wa, "momentum_buffer"), g(wb, "momentum_buffer"), "", ""]
     if o == "rmsprop":
-        return ["", "", g(wa, "square_avg"), g(wb, "square_avg")]
-    if o == "adam":
+        return [g(wa, "momentum_buffer"), g(wb, "momentum_buffer"), g(wa, "square_avg"),
+                g(wb, "square_avg")]
+    if o in ("adam", "adamw", "nadam", "radam"):
         return [g(wa, "exp_avg"), g(wb, "exp_avg"), g(wa, "exp_avg_sq"), g(wb, "exp_avg_sq")]
+    if o == "adamax":
+        return [g(wa, "exp_avg"), g(wb, "exp_avg"), g(wa, "exp_inf"), g(wb, "exp_inf")]
+    if o == "adagrad":
+        return ["", "", g(wa, "sum"), g(wb, "sum")]
+    if o == "adadelta":
+        return [g(wa, "acc_delta"), g(wb, "acc_delta"), g(wa, "square_avg"), g(wb, "square_avg")]
+    if o == "lion":
+        return [g(wa, "mu"), g(wb, "mu"), "", ""]
     return ["", "", "", ""]
 
 
 def run_trace(cfg):
     xs, ys, c = make_data(seed=cfg["seed"], replicate=0, n=cfg["n"], noise=cfg["noise"])
     dt = torch.float32 if cfg.get("dtype") == "float32" else torch.float64
+    # state tensors torch makes with the default dtype (NAdam's mu_product)
+    # follow the training's dtype, as for a user who trains in that dtype
+    torch.set_default_dtype(dt)
     x = torch.tensor(xs, dtype=dt)  # float64 data rounded once to the dtype
     y = torch.tensor(ys, dtype=dt)
     wa = torch.nn.Parameter(torch.tensor(cfg["init_wa"], dtype=dt))
@@ -318,25 +399,45 @@ def run_trace(cfg):
             if any(torch.isinf(p.grad).any() for p in (wa, wb)):
                 STATS["grad_inf"] += 1
             lr = opt.param_groups[0]["lr"]
+            cyc = cfg.get("cycle")
+            if cyc:
+                mom = cycle_mom(k)
+                if cyc == "momentum":
+                    opt.param_groups[0]["momentum"] = mom
+                elif "betas" in opt.param_groups[0]:
+                    opt.param_groups[0]["betas"] = (mom, opt.param_groups[0]["betas"][1])
+                else:  # OptaxLion
+                    opt.param_groups[0]["b1"] = mom
             wa0, wb0 = wa.item(), wb.item()
             dwa, dwb = wa.grad.item(), wb.grad.item()
             opt.step()
             swa, swb = wa.item() - wa0, wb.item() - wb0
             rows.append([str(k), str(e), str(b), fmt(lr), fmt(loss.item()), fmt(wa0), fmt(wb0),
                          fmt(dwa), fmt(dwb), fmt(swa), fmt(swb), fmt(math.sqrt(swa * swa + swb * swb))]
-                        + state_cols(cfg, opt, wa, wb))
+                        + state_cols(cfg, opt, wa, wb) + ([fmt(mom)] if cyc else []))
             if sched is not None and cfg["sched_step"] == "update":
                 sched.step()
             k += 1
         if sched is not None and cfg["sched_step"] == "epoch":
             sched.step()
-    rows.append([str(k), "", "", "", "", fmt(wa.item()), fmt(wb.item())] + [""] * 9)
+    rows.append([str(k), "", "", "", "", fmt(wa.item()), fmt(wb.item())] + [""] * 9
+                + ([""] if cfg.get("cycle") else []))
+    torch.set_default_dtype(torch.float64)
     return rows
 
 
 TRACE_HEADER = "update,epoch,batch,lr,loss,wa,wb,dwa,dwb,step_wa,step_wb,eff_step,m_wa,m_wb,v_wa,v_wb"
 
-LR_CONST = dict(sgd=0.01, momentum=0.01, nesterov=0.01, rmsprop=0.01, adam=0.05)
+LR_CONST = dict(sgd=0.01, momentum=0.01, nesterov=0.01, rmsprop=0.01, adam=0.05, adamw=0.05,
+                nadam=0.05, radam=0.05, adamax=0.05, adagrad=0.05, adadelta=1.0, lion=0.005)
+NEW_OPTIMIZERS = ["adamw", "nadam", "radam", "adamax", "adagrad", "adadelta", "lion"]
+
+
+def base_cfg(o):
+    """orbitsweep's defaults for optimizer o (the axis defaults, then its own)."""
+    cfg = dict(DEFAULTS)
+    cfg.update(OPT_DEFAULTS.get(o, {}))
+    return cfg
 W1 = dict(init_wa=1.0, init_wb=1.0)
 
 MS_A = "multistep:milestones=4/8/10/12/14/16/18/20/22/24,gamma=0.8"
@@ -366,7 +467,7 @@ def configs():
     out = []
 
     def add(name, **kw):
-        cfg = dict(DEFAULTS)
+        cfg = base_cfg(kw["optimizer"])
         cfg.update(kw)
         out.append((name, cfg))
 
@@ -407,6 +508,34 @@ def configs():
     # batches 3 and 4 carry the first nonzero gradients
     add("adam_nearmasked", optimizer="adam", lr=0.05, init_wa=0.003, epochs=6)
     add("momentum_nearmasked", optimizer="momentum", lr=0.01, init_wa=0.003, epochs=6)
+    # the optimizers of the catalogue beyond the case study's, and their options
+    for o in NEW_OPTIMIZERS:
+        add("%s_const" % o, optimizer=o, lr=LR_CONST[o], epochs=10)
+        add("%s_const_w1" % o, optimizer=o, lr=LR_CONST[o], epochs=10, **W1)
+        add("%s_cos" % o, optimizer=o, lr=LR_CONST[o], scheduler=COS, epochs=6)
+        add("%s_wd_w1" % o, optimizer=o, lr=LR_CONST[o], weight_decay=0.05, epochs=8, **W1)
+    add("adam_amsgrad", optimizer="adam", lr=0.05, amsgrad=True, epochs=8)
+    add("adam_amsgrad_w1", optimizer="adam", lr=0.05, amsgrad=True, epochs=8, **W1)
+    add("adamw_amsgrad_w1", optimizer="adamw", lr=0.05, amsgrad=True, epochs=8, **W1)
+    add("adamw_nowd_w1", optimizer="adamw", lr=0.05, weight_decay=0.0, epochs=8, **W1)
+    add("rmsprop_centered", optimizer="rmsprop", lr=0.01, centered=True, epochs=8)
+    add("rmsprop_centered_w1", optimizer="rmsprop", lr=0.01, centered=True, epochs=8, **W1)
+    add("rmsprop_momentum_w1", optimizer="rmsprop", lr=0.002, momentum=0.5, epochs=8, **W1)
+    add("rmsprop_centered_momentum", optimizer="rmsprop", lr=0.002, centered=True, momentum=0.5,
+        epochs=8)
+    add("rmsprop_centered_momentum_wd_w1", optimizer="rmsprop", lr=0.002, centered=True,
+        momentum=0.5, weight_decay=0.01, epochs=8, **W1)
+    add("adagrad_decay_w1", optimizer="adagrad", lr=0.05, lr_decay=0.01,
+        initial_accumulator_value=0.1, epochs=8, **W1)
+    add("adadelta_rho_w1", optimizer="adadelta", lr=1.0, rho=0.5, eps=1e-4, epochs=8, **W1)
+    add("nadam_psi_w1", optimizer="nadam", lr=0.05, momentum_decay=0.1, epochs=8, **W1)
+    add("radam_beta2_w1", optimizer="radam", lr=0.05, beta2=0.9, epochs=8, **W1)
+    add("adamax_betas_w1", optimizer="adamax", lr=0.05, beta1=0.8, beta2=0.99, eps=1e-6, epochs=8,
+        **W1)
+    add("lion_betas_w1", optimizer="lion", lr=0.005, beta1=0.8, beta2=0.9, weight_decay=0.0,
+        epochs=8, **W1)
+    add("nadam_epoch_ms", optimizer="nadam", lr=0.05, scheduler="multistep:milestones=2/4,gamma=0.5",
+        sched_step="epoch", epochs=8)
     return out
 
 
@@ -415,13 +544,66 @@ def configs_f32():
     float32 reductions sum in another order, so these are compared with a
     looser tolerance than the float64 ones."""
     out = []
-    for o in ["sgd", "momentum", "nesterov", "rmsprop", "adam"]:
-        cfg = dict(DEFAULTS)
+    for o in ["sgd", "momentum", "nesterov", "rmsprop", "adam"] + NEW_OPTIMIZERS:
+        cfg = base_cfg(o)
         cfg.update(optimizer=o, lr=LR_CONST[o], epochs=10, dtype="float32", **W1)
         out.append(("f32_%s_const_w1" % o, cfg))
-    cfg = dict(DEFAULTS)
+    cfg = base_cfg("adam")
     cfg.update(optimizer="adam", lr=0.05, scheduler=MUL_A, epochs=10, dtype="float32", **W1)
     out.append(("f32_adam_mula_w1", cfg))
+    # (adam_amsgrad and adamw_wd: 6 epochs. Later they settle at the minimum,
+    # where the float32 (wa, wb) differences of ~1e-5 that the reduction
+    # order leaves move the loss by more than the 1e-3 the test allows.)
+    for name, o, kw in [("adam_amsgrad", "adam", dict(lr=0.05, amsgrad=True, epochs=6)),
+                        ("rmsprop_centered_momentum", "rmsprop",
+                         dict(lr=0.002, centered=True, momentum=0.5)),
+                        ("adagrad_decay", "adagrad",
+                         dict(lr=0.05, lr_decay=0.01, initial_accumulator_value=0.1)),
+                        ("nadam_psi", "nadam", dict(lr=0.05, momentum_decay=0.1)),
+                        ("adamw_wd", "adamw", dict(lr=0.05, weight_decay=0.05, epochs=6))]:
+        cfg = base_cfg(o)
+        cfg.update(optimizer=o, epochs=10, dtype="float32", **W1)
+        cfg.update(kw)
+        out.append(("f32_%s_w1" % name, cfg))
+    return out
+
+
+# Momentum / beta1 cycling (the optimizer side of CyclicLR and OneCycleLR):
+# PyTorch's cyclic schedulers write param_groups[0]['momentum'] (or beta1 of
+# 'betas') before each step and torch.optim reads it at every step. These
+# traces change it by a fixed triangle wave between 0.8 and 0.95 and record
+# the value each step used; the C test feeds torch's gradients to the
+# optimizer step with that value.
+
+
+def cycle_mom(k):
+    """A triangle wave 0.95 -> 0.8 -> 0.95 with period 14 updates."""
+    return 0.8 + 0.15 * abs((k % 14) - 7) / 7.0
+
+
+def configs_cycle():
+    out = []
+    for o, cyc, lr in [("sgd", "momentum", 0.01), ("momentum", "momentum", 0.01),
+                       ("nesterov", "momentum", 0.01), ("rmsprop", "momentum", 0.002),
+                       ("adam", "beta1", 0.05)]:
+        for w1 in (False, True):
+            cfg = base_cfg(o)
+            cfg.update(optimizer=o, lr=lr, epochs=6, cycle=cyc, **(W1 if w1 else {}))
+            out.append(("%s%s" % (o, "_w1" if w1 else ""), cfg))
+    cfg = base_cfg("adam")
+    cfg.update(optimizer="adam", lr=0.05, epochs=6, cycle="beta1", weight_decay=0.01, beta2=0.99,
+               scheduler=COS)
+    out.append(("adam_wd_cos", cfg))
+    for o in ["adamw", "nadam", "radam", "adamax", "lion"]:
+        cfg = base_cfg(o)
+        cfg.update(optimizer=o, lr=LR_CONST[o], epochs=6, cycle="beta1", **W1)
+        out.append(("%s_w1" % o, cfg))
+    cfg = base_cfg("adam")
+    cfg.update(optimizer="adam", lr=0.05, epochs=6, cycle="beta1", amsgrad=True, **W1)
+    out.append(("adam_amsgrad_w1", cfg))
+    cfg = base_cfg("rmsprop")
+    cfg.update(optimizer="rmsprop", lr=0.002, epochs=6, cycle="momentum", centered=True, **W1)
+    out.append(("rmsprop_centered_w1", cfg))
     return out
 
 
@@ -472,6 +654,11 @@ def py_train(cfg):
     lrs = py_lr_seq(cfg["scheduler"], cfg["lr"], nb * cfg["epochs"] + 1)
     w = [cfg["init_wa"], cfg["init_wb"]]
     buf, m, v, t, ns, path = [None, None], [0.0, 0.0], [0.0, 0.0], 0, 0, []
+    u = [0.0, 0.0]  # amsgrad's max, centered RMSprop's grad_avg, Adagrad's sum, Adadelta's acc
+    rbuf, mp = [0.0, 0.0], 1.0  # RMSprop's momentum buffer, NAdam's mu_product
+    b1, b2, eps = cfg["beta1"], cfg["beta2"], cfg["eps"]
+    if o == "adagrad":
+        u = [cfg["initial_accumulator_value"]] * 2
     for _ in range(cfg["epochs"]):
         for b in range(nb):
             path.append(tuple(w))
@@ -488,8 +675,14 @@ def py_train(cfg):
             k = len(ta)
             g = [2 * math.fsum(ta) / k, 2 * math.fsum(tb) / k] if k else [0.0, 0.0]
             lr, t = lrs[ns], t + 1
+            if o == "nadam":
+                psi = cfg["momentum_decay"]
+                mu = b1 * (1. - 0.5 * (0.96 ** (t * psi)))
+                mun = b1 * (1. - 0.5 * (0.96 ** ((t + 1) * psi)))
+                mp = mp * mu
+                mpn = mp * mu * mun  # torch 1.13 (2.0 fixed it to mp * mun)
             for j in range(2):
-                gj = g[j] + wd * w[j]
+                gj = g[j] + wd * w[j] if o not in ("adamw", "lion") else g[j]
                 if o in ("momentum", "nesterov"):
                     mu = cfg["momentum"]
                     buf[j] = gj if buf[j] is None else buf[j] * mu + (1 - cfg["dampening"]) * gj
@@ -497,14 +690,62 @@ def py_train(cfg):
                 if o in ("sgd", "momentum", "nesterov"):
                     w[j] = w[j] - lr * gj
                 elif o == "rmsprop":
-                    v[j] = v[j] * cfg["alpha"] + (1 - cfg["alpha"]) * gj * gj
-                    w[j] = w[j] - lr * gj / (math.sqrt(v[j]) + cfg["eps"])
-                elif o == "adam":
-                    b1, b2 = cfg["beta1"], cfg["beta2"]
+                    al = cfg["alpha"]
+                    v[j] = v[j] * al + (1 - al) * gj * gj
+                    if cfg["centered"]:
+                        u[j] = u[j] * al + (1 - al) * gj
+                        avg = math.sqrt(v[j] - u[j] * u[j]) + eps
+                    else:
+                        avg = math.sqrt(v[j]) + eps
+                    if cfg["momentum"] > 0:
+                        rbuf[j] = rbuf[j] * cfg["momentum"] + gj / avg
+                        w[j] = w[j] - lr * rbuf[j]
+                    else:
+                        w[j] = w[j] - lr * gj / avg
+                elif o in ("adam", "adamw"):
+                    if o == "adamw":
+                        w[j] = w[j] * (1 - lr * wd)
                     m[j] = m[j] * b1 + (1 - b1) * gj
                     v[j] = v[j] * b2 + (1 - b2) * gj * gj
-                    den = math.sqrt(v[j]) / math.sqrt(1 - b2 ** t) + cfg["eps"]
+                    vv = v[j]
+                    if cfg["amsgrad"]:
+                        u[j] = max(u[j], v[j])
+                        vv = u[j]
+                    den = math.sqrt(vv) / math.sqrt(1 - b2 ** t) + eps
                     w[j] = w[j] - lr / (1 - b1 ** t) * m[j] / den
+                elif o == "nadam":
+                    m[j] = m[j] * b1 + (1 - b1) * gj
+                    v[j] = v[j] * b2 + (1 - b2) * gj * gj
+                    den = math.sqrt(v[j] / (1 - b2 ** t)) + eps
+                    w[j] = w[j] - lr * (1 - mu) / (1 - mp) * gj / den - lr * mun / (1 - mpn) * m[j] / den
+                elif o == "radam":
+                    m[j] = m[j] * b1 + (1 - b1) * gj
+                    v[j] = v[j] * b2 + (1 - b2) * gj * gj
+                    mh = m[j] / (1 - b1 ** t)
+                    rinf = 2 / (1 - b2) - 1
+                    rt = rinf - 2 * t * b2 ** t / (1 - b2 ** t)
+                    if rt > 5:
+                        rect = math.sqrt((rt - 4) * (rt - 2) * rinf / ((rinf - 4) * (rinf - 2) * rt))
+                        w[j] = w[j] - mh * lr * math.sqrt(1 - b2 ** t) / (math.sqrt(v[j]) + eps) * rect
+                    else:
+                        w[j] = w[j] - mh * lr
+                elif o == "adamax":
+                    m[j] = m[j] * b1 + (1 - b1) * gj
+                    v[j] = max(v[j] * b2, abs(gj) + eps)
+                    w[j] = w[j] - lr / (1 - b1 ** t) * m[j] / v[j]
+                elif o == "adagrad":
+                    u[j] = u[j] + gj * gj
+                    w[j] = w[j] - lr / (1 + (t - 1) * cfg["lr_decay"]) * gj / (math.sqrt(u[j]) + eps)
+                elif o == "adadelta":
+                    rho = cfg["rho"]
+                    v[j] = v[j] * rho + (1 - rho) * gj * gj
+                    d = math.sqrt(u[j] + eps) / math.sqrt(v[j] + eps) * gj
+                    u[j] = u[j] * rho + (1 - rho) * d * d
+                    w[j] = w[j] - lr * d
+                elif o == "lion":
+                    c_ = (1 - b1) * gj + b1 * m[j]
+                    m[j] = (1 - b2) * gj + b2 * m[j]
+                    w[j] = w[j] - lr * ((c_ > 0) - (c_ < 0) + wd * w[j])
             ns += cfg["sched_step"] == "update"
         ns += cfg["sched_step"] == "epoch"
     path.append(tuple(w))
@@ -624,6 +865,35 @@ def write_sobol(dims=32, points=256):
     write("sobol_first%d.csv" % points, text)
 
 
+def write_cycle_traces():
+    names = []
+    for name, cfg in configs_cycle():
+        rows = run_trace(cfg)
+        text = "".join(l + "\n" for l in header_comments())
+        text += "# cycle: float64, batches in data order; before every optimizer.step() " \
+                "param_groups[0]%s is set to `mom`; wa/wb before the update, dwa/dwb = " \
+                "p.grad, optimizer state after the step\n" % ("['momentum']" if cfg["cycle"] == "momentum"
+                                                               else "['betas'][0]")
+        text += "# args: %s\n" % args_line(cfg)
+        text += TRACE_HEADER + ",mom\n" + "".join(",".join(r) + "\n" for r in rows)
+        write("cycle_%s.csv" % name, text)
+        names.append(name)
+    return names
+
+
+def write_beta_pow():
+    """Python's beta ** t (glibc pow, what torch's bias corrections use) and
+    the correctly rounded power, for betas a cyclic scheduler produces."""
+    lines = header_comments() + ["# beta ** t: `python` = Python's float power, `exact` = the "
+                                 "correctly rounded power (fractions.Fraction)", "beta,t,python,exact"]
+    betas = [0.9, 0.999, 0.85, 0.8, 0.95, cycle_mom(3), cycle_mom(5), 0.9 - 1e-9, 0.8751234567]
+    for b in betas:
+        fb = fractions.Fraction(b)
+        for t in list(range(1, 65)) + [100, 127, 128, 129, 255, 256, 500, 1000, 1023, 1024, 3000]:
+            lines.append("%s,%d,%s,%s" % (fmt(b), t, fmt(b ** float(t)), fmt(float(fb ** t))))
+    write("beta_pow.csv", "\n".join(lines) + "\n")
+
+
 def main():
     warnings.filterwarnings("ignore", message=".*lr_scheduler.step.*")
     torch.set_default_dtype(torch.float64)
@@ -635,6 +905,9 @@ def main():
     write_sched_lr()
     write_sobol()
     names = write_traces()
+    cycles = write_cycle_traces()
+    write_beta_pow()
+    print("wrote %d cycle traces and beta_pow.csv" % len(cycles))
     print("wrote %d traces, philox.txt, 2 data files, sched_lr.csv to %s" % (len(names), OUT_DIR))
     print("torch %s; update stats: %s" % (torch.__version__, STATS))
 

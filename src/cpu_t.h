@@ -64,7 +64,7 @@ static void OS_FN(put)(FILE *f, OS_T v)
 /* One trace row (docs/design.md §5): parameters before update k, what it did,
  * and the optimizer state after it. */
 static void OS_FN(trace_row)(FILE *f, int64_t k, int epoch, int batch,
-                             const OS_FN(os_update_info) *u, const OS_FN(os_train) *tr, int kind)
+                             const OS_FN(os_update_info) *u, const OS_FN(os_train) *tr, const os_opt_hp *hp)
 {
     char b[40];
     os_fmt_double(b, sizeof b, u->lr);
@@ -74,8 +74,9 @@ static void OS_FN(trace_row)(FILE *f, int64_t k, int epoch, int batch,
         OS_FN(put)(f, v[i]);
         fputc(',', f);
     }
-    const int has_m = (os_optimizers[kind].state & OS_STATE_M) != 0;
-    const int has_v = (os_optimizers[kind].state & OS_STATE_V) != 0;
+    const int state = os_optimizers[hp->kind].state;
+    const int has_m = (state & OS_STATE_M) || ((state & OS_STATE_MB) && hp->momentum > 0);
+    const int has_v = (state & OS_STATE_V) != 0;
     if (has_m) OS_FN(put)(f, tr->opt.m[0]);
     fputc(',', f);
     if (has_m) OS_FN(put)(f, tr->opt.m[1]);
@@ -101,9 +102,9 @@ static void OS_FN(cpu_epoch)(OS_FN(os_train) *tr, const os_train_cfg *c, const O
         for (int p = 0; p < OS_PARTIALS; ++p) OS_FN(os_acc_zero)(&acc[p]);
         const OS_FN(os_fwd) f = OS_FN(os_fwd_make)(tr->wa, tr->wb);
         for (int j = lo; j < hi; ++j) OS_FN(os_point)(&f, bd2[j], by[j], &acc[(j - lo) % OS_PARTIALS]);
-        const int64_t k = tr->updates;
+        const int64_t k = tr->opt.t;
         OS_FN(os_train_update)(tr, c, acc, trace ? &info : NULL);
-        if (trace) OS_FN(trace_row)(trace, k, epoch, b, &info, tr, c->opt.kind);
+        if (trace) OS_FN(trace_row)(trace, k, epoch, b, &info, tr, &c->opt);
         if (tr->diverged) return;
     }
     OS_FN(os_train_end_epoch)(tr, c);
@@ -326,7 +327,7 @@ static void OS_FN(cpu_trace)(const os_sweep *sw, const OS_FN(cpu_data) *cd, cpu_
         }
         OS_FN(cpu_epoch)(&tr, &cfg, sd2, sy, n, tl->batch_size, e, f);
     }
-    fprintf(f, "%lld,,,,,", (long long)tr.updates);
+    fprintf(f, "%lld,,,,,", (long long)tr.opt.t);
     OS_FN(put)(f, tr.wa);
     fputc(',', f);
     OS_FN(put)(f, tr.wb);

@@ -106,8 +106,8 @@ static void usage(FILE *f)
           "run, trace and data options\n", f);
     os_flag flags[N_RUN_FLAGS_MAX];
     os_flags_help(f, flags, run_flags(flags));
-    fputs("\noptimizers (--optimizer)\n", f);
-    for (int o = 0; o < OS_OPT_COUNT; ++o) fprintf(f, "  %-20s %s\n", os_optimizers[o].name, os_optimizers[o].what);
+    fputs("\noptimizers (--optimizer) [their defaults where the flag is not given]\n", f);
+    for (int o = 0; o < OS_OPT_COUNT; ++o) fprintf(f, "  %-20s %s  [%s]\n", os_optimizers[o].name, os_optimizers[o].what, os_optimizers[o].defaults);
     fputs("\nschedulers (--scheduler NAME[:key=value,...], list values joined by /)\n", f);
     for (int k = 0; k < OS_SCHED_COUNT; ++k) {
         char keys[256];
@@ -497,6 +497,8 @@ static void print_config(FILE *out, const os_sweep *sw, const os_trial *t, size_
         char buf[64] = "";
         if (os_axes[a].type == OS_AXT_OPT)
             snprintf(buf, sizeof buf, "%s", os_optimizer_name((int)v));
+        else if (os_axes[a].type == OS_AXT_BOOL && v == v)
+            snprintf(buf, sizeof buf, "%s", v != 0 ? "true" : "false");
         else if (os_axes[a].type != OS_AXT_SCHED && v == v)
             os_fmt_double(buf, sizeof buf, v);
         fputc(',', out);

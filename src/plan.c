@@ -66,6 +66,7 @@ uint64_t os_config_hash(const os_axis_def *table, size_t n, const os_trial *t, c
         } else {
             double x = os_trial_axis(t, d->id);
             if (isnan(x)) x = 0.0; /* one bit pattern for "unused" */
+            if (pos >= OS_HASH_LATER && x == 0) continue; /* as before the axis existed */
             h = fnv1a(h, &x, sizeof x);
         }
     }
@@ -79,13 +80,13 @@ static void nest_order(int order[OS_AX_COUNT])
 }
 
 /* The values axis a takes for optimizer kind: the given list, or the
- * optimizer's own default (one value in *one), or the axis default; NULL
- * when the optimizer does not use the axis. */
+ * optimizer's own default (one value in *one; adadelta's lr too), or the
+ * axis default; NULL when the optimizer does not use the axis. */
 static const double *axis_values(const os_list *axis, const int *given, int a, int kind, double *one, size_t *n)
 {
     *n = 1;
     if (!os_axis_used(a, kind)) return NULL;
-    if (!given[a] && os_axes[a].hp && os_optimizer_default(kind, a, one)) return one;
+    if (!given[a] && os_optimizer_default(kind, a, one)) return one;
     *n = axis[a].n;
     return axis[a].v;
 }

@@ -154,6 +154,11 @@ static char *put_row(char *o, const os_sweep *sw, const os_result *r, size_t i, 
         }
         case OS_AXT_SCHED: o = put_text(o, sched_fields[t->sched], strlen(sched_fields[t->sched])); break;
         case OS_AXT_INT: o = put_i64(o, (int64_t)os_trial_axis(t, a)); break;
+        case OS_AXT_BOOL: { /* true / false, empty where unused */
+            const double v = os_trial_axis(t, a);
+            if (!isnan(v)) o = v != 0 ? put_text(o, "true", 4) : put_text(o, "false", 5);
+            break;
+        }
         default: {
             const double v = os_trial_axis(t, a);
             if (!isnan(v)) o = put_cached(o, cache, a, v);
@@ -297,12 +302,16 @@ static const struct {
 static int npz_column(const os_sweep *sw, size_t c, os_column_def *d)
 {
     int type, nullable = 0;
+    d->boolean = 0;
     if (c == 0) {
         d->name = "trial", type = NPZ_I8;
     } else if (c <= OS_AX_COUNT) {
         const os_axis_def *ax = &os_axes[c - 1];
-        d->name = ax->column, nullable = ax->hp;
-        type = ax->type == OS_AXT_REAL ? NPZ_F8 : ax->type == OS_AXT_INT ? NPZ_I8 : NPZ_I4;
+        d->name = ax->column, nullable = ax->hp, d->boolean = ax->type == OS_AXT_BOOL;
+        /* booleans as 1.0 / 0.0, NaN where unused, like the other hyperparameters */
+        type = ax->type == OS_AXT_REAL || ax->type == OS_AXT_BOOL ? NPZ_F8
+               : ax->type == OS_AXT_INT                          ? NPZ_I8
+                                                                 : NPZ_I4;
     } else if (c == OS_AX_COUNT + 1) {
         d->name = "seed", type = NPZ_U8;
     } else {

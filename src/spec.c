@@ -32,8 +32,8 @@ const os_axis_def os_axes[OS_AX_COUNT] = {
 };
 
 const os_optimizer_def os_optimizers[OS_OPT_COUNT] = {
-#define OS_X(ID, name, what, uses, pinned, positive, state, defaults) \
-    {OS_OPT_##ID, name, what, uses, pinned, positive, state, defaults},
+#define OS_X(ID, name, what, uses, pinned, positive, state, cycles, defaults) \
+    {OS_OPT_##ID, name, what, uses, pinned, positive, state, cycles, defaults},
     OS_OPTIMIZERS(OS_X)
 #undef OS_X
 };
@@ -55,6 +55,11 @@ int os_axis_used(int axis, int kind)
     return !os_axes[axis].hp || (os_optimizers[kind].uses & (1u << axis)) != 0;
 }
 
+int os_optimizer_cycles(int kind)
+{
+    return kind >= 0 && kind < OS_OPT_COUNT ? os_optimizers[kind].cycles : OS_CYCLE_NONE;
+}
+
 int os_optimizer_default(int kind, int axis, double *v)
 {
     const char *col = os_axes[axis].column;
@@ -62,8 +67,12 @@ int os_optimizer_default(int kind, int axis, double *v)
     for (const char *p = os_optimizers[kind].defaults; p && *p;) {
         const char *comma = strchr(p, ','), *end = comma ? comma : p + strlen(p);
         const char *eq = memchr(p, '=', (size_t)(end - p));
-        if (eq && (size_t)(eq - p) == cl && strncmp(p, col, cl) == 0)
-            return os_parse_number(eq + 1, (size_t)(end - eq - 1), v);
+        if (eq && (size_t)(eq - p) == cl && strncmp(p, col, cl) == 0) {
+            const size_t vl = (size_t)(end - eq - 1);
+            if (vl == 4 && strncmp(eq + 1, "true", 4) == 0) return *v = 1, 1; /* a boolean axis */
+            if (vl == 5 && strncmp(eq + 1, "false", 5) == 0) return *v = 0, 1;
+            return os_parse_number(eq + 1, vl, v);
+        }
         p = comma ? comma + 1 : NULL;
     }
     return 0;
@@ -262,6 +271,27 @@ static os_status parse_optimizers(const char *text, os_list *l, os_error *err)
     }
 }
 
+/* A boolean axis (--amsgrad, --centered): true/false, comma-separated. */
+static os_status parse_bools(const char *flag, const char *text, os_list *l, os_error *err)
+{
+    for (const char *tok = text;;) {
+        const char *end = strchr(tok, ',');
+        const size_t len = end ? (size_t)(end - tok) : strlen(tok);
+        double v;
+        if (len == 4 && strncmp(tok, "true", 4) == 0) {
+            v = 1;
+        } else if (len == 5 && strncmp(tok, "false", 5) == 0) {
+            v = 0;
+        } else {
+            os_set_error(err, "%s: '%.*s' in '%s' is not true or false", flag, (int)len, tok, text);
+            return OS_EINPUT;
+        }
+        if (os_list_push(l, v, err)) return OS_ERUNTIME;
+        if (!end) return OS_OK;
+        tok = end + 1;
+    }
+}
+
 /* --scheduler: one scheduler spec per call, appended to spec->scheds. */
 static os_status add_scheduler(os_spec *spec, const char *text, os_error *err)
 {
@@ -366,6 +396,8 @@ os_status os_spec_set_axis(os_spec *spec, int axis, const char *text, int first,
         return parse_optimizers(text, l, err);
     case OS_AXT_SCHED:
         return add_scheduler(spec, text, err);
+    case OS_AXT_BOOL:
+        return parse_bools(a->flag, text, l, err);
     default:
         return os_list_parse(a->flag, text, l, err);
     }

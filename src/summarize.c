@@ -256,7 +256,9 @@ static os_status read_error(loader *ld, int rc, os_error *err)
 }
 
 /* Column indices by header name; every configuration and metric column is
- * required, and must appear once. */
+ * required, and must appear once, except the axes added after the first
+ * tables (hash position >= OS_HASH_LATER): a table written before they
+ * existed has them empty. */
 static os_status read_header(loader *ld, os_error *err)
 {
     const os_csv *r = &ld->in.r;
@@ -274,6 +276,10 @@ static os_status read_header(loader *ld, os_error *err)
             }
             col = i;
         }
+        if (col < 0 && k < OS_SUMMARY_N_CONFIG && os_axes[k].hash >= OS_HASH_LATER) {
+            ld->cfg_col[k] = -1;
+            continue;
+        }
         if (col < 0) {
             os_set_error(err, "summarize: '%s': line %d: the header has no column '%s'", ld->path,
                          r->line, name);
@@ -285,6 +291,12 @@ static os_status read_header(loader *ld, os_error *err)
             ld->met_col[k - OS_SUMMARY_N_CONFIG] = col;
     }
     return OS_OK;
+}
+
+/* Configuration column k of the current row ("" where the table has none). */
+static const char *cfg_field(const loader *ld, int k)
+{
+    return ld->cfg_col[k] < 0 ? "" : ld->in.r.fields[ld->cfg_col[k]];
 }
 
 /* The whole field as a number (strtod syntax, so nan and inf too). */
@@ -376,7 +388,7 @@ static uint64_t hash_bytes(const char *s, size_t n)
 static int row_key(const loader *ld, char **key, size_t *cap, size_t *len_out)
 {
     size_t len = 0, lens[OS_SUMMARY_N_CONFIG];
-    for (int k = 0; k < OS_SUMMARY_N_CONFIG; ++k) len += lens[k] = strlen(ld->in.r.fields[ld->cfg_col[k]]) + 1;
+    for (int k = 0; k < OS_SUMMARY_N_CONFIG; ++k) len += lens[k] = strlen(cfg_field(ld, k)) + 1;
     if (len > *cap) {
         size_t c = *cap ? *cap : 256;
         while (c < len) c *= 2;
@@ -387,7 +399,7 @@ static int row_key(const loader *ld, char **key, size_t *cap, size_t *len_out)
     }
     char *p = *key;
     for (int k = 0; k < OS_SUMMARY_N_CONFIG; ++k) {
-        memcpy(p, ld->in.r.fields[ld->cfg_col[k]], lens[k]);
+        memcpy(p, cfg_field(ld, k), lens[k]);
         p += lens[k];
     }
     *len_out = len;
@@ -452,7 +464,7 @@ static int same_group(const loader *ld)
 {
     if (ld->n_val == 0) return 0;
     for (int k = 0; k < OS_SUMMARY_N_CONFIG; ++k)
-        if (strcmp(ld->in.r.fields[ld->cfg_col[k]], ld->cfg[k]) != 0) return 0;
+        if (strcmp(cfg_field(ld, k), ld->cfg[k]) != 0) return 0;
     return 1;
 }
 

@@ -3,7 +3,8 @@
  * tests (tests/test_cuda.cpp, tests/test_cuda_emu.cpp) and the GPU machine's
  * tests/gpu/gpu_selftest.c, which has no GoogleTest, check the same grid.
  *
- * Every optimizer and scheduler, a diverging lr (30), a fully masked start
+ * Every optimizer of the catalogue (each with its own defaults) and every
+ * scheduler, a diverging lr (30), a fully masked start
  * (Wa 0.001: every point masked) and a nearly masked one (0.003), batch sizes
  * with short last batches, 2 seeds. quick: fewer lrs, epochs and starts.
  */
@@ -30,7 +31,7 @@ static inline os_status os_parity_grid(os_spec *s, int dtype, int shuffle, int q
         int axis;
         const char *text;
     } lists[] = {
-        {OS_AX_OPTIMIZER, "sgd,momentum,nesterov,rmsprop,adam"},
+        {OS_AX_OPTIMIZER, "sgd,momentum,nesterov,rmsprop,adam,adamw,nadam,radam,adamax,adagrad,adadelta,lion"},
         {OS_AX_LR, quick ? "0.05,30" : "0.001,0.05,0.5,30"},
         {OS_AX_BATCH_SIZE, "32,48"},
         {OS_AX_EPOCHS, quick ? "3" : "3,4"},

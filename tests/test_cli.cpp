@@ -46,7 +46,7 @@ bool is_number(const std::string &s)
 
 const char *const kResultsHeader =
     "trial,optimizer,lr,scheduler,momentum,dampening,alpha,beta1,beta2,eps,weight_decay,"
-    "batch_size,epochs,init_wa,init_wb,seed,final_wa,final_wb,final_loss,loss_gap,param_error,"
+    "amsgrad,centered,momentum_decay,lr_decay,initial_accumulator_value,rho,batch_size,epochs,init_wa,init_wb,seed,final_wa,final_wb,final_loss,loss_gap,param_error,"
     "steps_to_target,diverged,best_loss,final_lr,diverged_at,epochs_to_target,masked_batches,"
     "oscillation,path_length";
 
@@ -160,6 +160,27 @@ const std::vector<BadCase> &bad_cases()
         {"nesterov_dampening",
          {"run", "--optimizer", "nesterov", "--dampening", "0.5"},
          {"--dampening", "0.5"}},
+        // the optimizer catalogue's names and options
+        {"optimizer_unknown_lists_valid", {"run", "--optimizer", "AdamW"},
+         {"--optimizer", "'AdamW'", "adamw", "nadam", "radam", "adamax", "adagrad", "adadelta", "lion"}},
+        {"optimizer_unknown_in_catalogue_list", {"run", "--optimizer", "adamw,lion,sophia"},
+         {"--optimizer", "sophia", "sgd, momentum"}},
+        {"amsgrad_maybe", {"run", "--amsgrad", "maybe"}, {"--amsgrad", "maybe", "true or false"}},
+        {"amsgrad_number", {"run", "--amsgrad", "1"}, {"--amsgrad", "'1'"}},
+        {"amsgrad_capitalised", {"run", "--amsgrad", "false,True"}, {"--amsgrad", "True"}},
+        {"amsgrad_empty_item", {"run", "--amsgrad", "true,,false"}, {"--amsgrad"}},
+        {"amsgrad_empty", {"run", "--amsgrad", ""}, {"--amsgrad"}},
+        {"centered_yes", {"run", "--optimizer", "rmsprop", "--centered", "yes"}, {"--centered", "yes"}},
+        {"momentum_decay_negative", {"run", "--momentum-decay", "-0.1"}, {"--momentum-decay", "-0.1"}},
+        {"momentum_decay_inf", {"run", "--momentum-decay", "inf"}, {"--momentum-decay", "inf"}},
+        {"lr_decay_negative", {"run", "--lr-decay", "-1e-3"}, {"--lr-decay", "-0.001"}},
+        {"initial_accumulator_value_negative", {"run", "--initial-accumulator-value", "-1"},
+         {"--initial-accumulator-value", "-1"}},
+        {"rho_above_1", {"run", "--rho", "1.5"}, {"--rho", "1.5"}},
+        {"rho_negative", {"run", "--optimizer", "adadelta", "--rho", "-0.1"}, {"--rho", "-0.1"}},
+        {"rmsprop_momentum_1", {"run", "--optimizer", "rmsprop", "--momentum", "1"}, {"--momentum", "1"}},
+        {"lion_beta2_1", {"run", "--optimizer", "lion", "--beta2", "1"}, {"--beta2", "1"}},
+        {"trace_two_amsgrads", {"trace", "--amsgrad", "false,true"}, {"trace"}},
         {"data_missing", {"run", "--data", "missing.csv"}, {"--data", "missing.csv"}},
         {"data_malformed",
          {"run", "--data", "bad.csv"},
@@ -269,8 +290,8 @@ TEST_F(cli, RunSmallGrid)
     EXPECT_NE(text.find(",\"step:step_size=3,gamma=0.5\","), std::string::npos);
 
     const Table t = read_table(text);
-    ASSERT_TRUE(t.ok) << "not RFC 4180 with 30 fields per row:\n" << text;
-    ASSERT_EQ(t.header.size(), 30u);
+    ASSERT_TRUE(t.ok) << "not RFC 4180 with 36 fields per row:\n" << text;
+    ASSERT_EQ(t.header.size(), 36u);
     ASSERT_EQ(t.rows.size(), 24u);
 
     std::map<std::string, int> configs;  // optimizer|scheduler|lr -> count

@@ -246,6 +246,35 @@ TEST(CudaEmuMore, PerEpochSchedulersWeightDecayOddSize)
     os_spec_free(&s);
 }
 
+// The catalogue's options, every one away from its default: amsgrad and
+// centered both ways, RMSprop's momentum (with centered: all three state
+// pairs), L2 and decoupled weight decay, Adagrad's lr decay and starting
+// sum, NAdam's momentum decay, Adadelta's rho; both dtypes, tiles 1 and 4.
+TEST(CudaEmuMore, CatalogueOptions)
+{
+    for (int dtype : {OS_DTYPE_F32, OS_DTYPE_F64}) {
+        SCOPED_TRACE(dtype == OS_DTYPE_F32 ? "float32" : "float64");
+        os_spec s;
+        grid_spec(&s, dtype, OS_SHUFFLE_TRIAL, true);
+        set_list(&s, OS_AX_LR, "0.003,0.05");
+        set_list(&s, OS_AX_AMSGRAD, "false,true");
+        set_list(&s, OS_AX_CENTERED, "false,true");
+        set_list(&s, OS_AX_MOMENTUM, "0.5");
+        set_list(&s, OS_AX_WEIGHT_DECAY, "0,0.01");
+        set_list(&s, OS_AX_LR_DECAY, "0.01");
+        set_list(&s, OS_AX_INITIAL_ACCUMULATOR_VALUE, "0.1");
+        set_list(&s, OS_AX_MOMENTUM_DECAY, "0.1");
+        set_list(&s, OS_AX_RHO, "0.5");
+        set_list(&s, OS_AX_INIT_WA, "0.1,1");
+        set_list(&s, OS_AX_EPOCHS, "3");
+        s.n = 101;
+        expect_same<1>(&s, EmuShape{4, 32, 1u << 22, true});
+        set_list(&s, OS_AX_BATCH_SIZE, "48");
+        expect_same<4>(&s, EmuShape{1, 64, 1u << 22, true});
+        os_spec_free(&s);
+    }
+}
+
 // ---- the split across GPUs (cu_split, cu_plan_split) -----------------------
 
 // Every cut list a split returns: from 0 to nt, never decreasing; no empty
@@ -363,6 +392,9 @@ TEST(CudaEmuHandOver, CappedGridAtEveryTile)
         for (int shuffle : {OS_SHUFFLE_SHARED, OS_SHUFFLE_TRIAL, OS_SHUFFLE_NONE}) {
             os_spec s;
             grid_spec(&s, dtype, shuffle, true);
+            // the hand-over does not depend on the optimizer (CudaEmu runs the catalogue):
+            // the case study's five keep these threaded runs short
+            set_list(&s, OS_AX_OPTIMIZER, "sgd,momentum,nesterov,rmsprop,adam");
             set_list(&s, OS_AX_BATCH_SIZE, "24,40");
             set_list(&s, OS_AX_EPOCHS, "1,3");
             s.n = 64;

@@ -31,7 +31,8 @@ except ImportError:  # the separate python3 on PATH has no numpy
 
 SWEEP = ["--optimizer", "sgd,momentum,nesterov,rmsprop,adam", "--lr", "logspace(-3,0.5,12)",
          "--scheduler", "constant", "--scheduler", "multistep:milestones=2/4,gamma=0.5",
-         "--momentum", "0.5,0.9", "--epochs", "2,40", "--seeds", "2", "--n", "96", "--init-wa", "0.1,0.002"]
+         "--momentum", "0.5,0.9", "--epochs", "2,40", "--seeds", "2", "--n", "96", "--init-wa", "0.1,0.002",
+         "--amsgrad", "false,true"]
 
 
 def run(args, cwd):
@@ -80,11 +81,14 @@ class Npz(unittest.TestCase):
                 self.assertEqual(col.dtype, np.float32 if float32 else np.float64, name)
             else:
                 self.assertEqual(col.dtype, np.float64, name)
-            want = np.array([math.nan if t == "" else float(t) for t in texts], dtype=col.dtype)
+            # booleans (amsgrad, centered): true/false in the CSV, 1.0/0.0 in the archive
+            bools = {"": math.nan, "true": 1.0, "false": 0.0}
+            want = np.array([bools[t] if t in bools else float(t) for t in texts], dtype=col.dtype)
             same = (col == want) | (np.isnan(col) & np.isnan(want))
             self.assertTrue(same.all(), f"{name}: row {int(np.argmin(same))}: {col[~same][:3]} vs {want[~same][:3]}")
         # something of each kind is exercised: unused hyperparameters, diverged runs, reached targets
         self.assertTrue(np.isnan(z["momentum"]).any() and (z["momentum"] == 0.9).any())
+        self.assertTrue(np.isnan(z["amsgrad"]).any() and (z["amsgrad"] == 0).any() and (z["amsgrad"] == 1).any())
         self.assertTrue((z["diverged"] == 1).any() and (z["diverged_at"] >= 0).any())
         self.assertTrue((z["steps_to_target"] == -1).any() and (z["steps_to_target"] >= 0).any())
 

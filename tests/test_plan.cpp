@@ -148,8 +148,9 @@ TEST(Plan, UnusedAxesDoNotMultiplyAndPinnedAxesAreZero)
     s->n = 64;
     Sweep p(s);
     ASSERT_EQ(p.st, OS_OK) << p.err.msg;
-    // sgd 1, nesterov 3 (momentum), rmsprop 2x2 (alpha, eps), adam 3x2 (beta2, eps); x 3 seeds
-    EXPECT_EQ(p.sw.n_trials, (1u + 3u + 4u + 6u) * 3u);
+    // sgd 1, nesterov 3 (momentum), rmsprop 3x2x2 (momentum, alpha, eps), adam 3x2 (beta2,
+    // eps); x 3 seeds
+    EXPECT_EQ(p.sw.n_trials, (1u + 3u + 12u + 6u) * 3u);
     for (size_t i = 0; i < p.sw.n_trials; ++i) {
         const os_trial &t = p.sw.trials[i];
         for (int a = 0; a < OS_AX_COUNT; ++a) {
@@ -296,7 +297,8 @@ TEST(Tables, OptimizerRowsNameOnlyHyperparameters)
         }
     }
     EXPECT_EQ(names.size(), (size_t)OS_OPT_COUNT);
-    EXPECT_EQ(os_optimizer_from_name("adamw"), -1);
+    EXPECT_EQ(os_optimizer_from_name("adamx"), -1);
+    EXPECT_EQ(os_optimizer_from_name("Adam"), -1);
     for (int a = 0; a < OS_AX_COUNT; ++a) {
         if (!os_axes[a].hp) continue;
         int users = 0;
@@ -314,7 +316,7 @@ TEST(Tables, OptimizerDefaultsAreValidForTheirAxesAndRules)
             const int has = os_optimizer_default(o, a, &v);
             SCOPED_TRACE(std::string(d.name) + " " + os_axes[a].column);
             if (!has) continue;
-            EXPECT_TRUE(d.uses & (1u << a)) << "a default for an axis it does not use";
+            EXPECT_TRUE(os_axis_used(a, o)) << "a default for an axis it does not use";
             Spec sp;  // the value must pass the axis's own check
             sp.s.axis[a].v[0] = v;
             os_error err;
@@ -357,6 +359,75 @@ TEST(Plan, EachOptimizerTrainsWithItsOwnDefaults)
     EXPECT_EQ(h[4]->beta2, 0.999);
     EXPECT_EQ(h[4]->eps, 1e-8);
     for (int i = 0; i < 5; ++i) EXPECT_EQ(h[i]->weight_decay, 0.0);
+    EXPECT_EQ(h[3]->momentum, 0.0);  // RMSprop(momentum=0, centered=False)
+    EXPECT_EQ(h[3]->centered, 0.0);
+    EXPECT_EQ(h[4]->amsgrad, 0.0);
+}
+
+// The rest of the catalogue: torch.optim 1.13's defaults (AdamW
+// weight_decay=1e-2; NAdam momentum_decay=4e-3; Adagrad lr_decay=0,
+// initial_accumulator_value=0, eps=1e-10; Adadelta lr=1.0, rho=0.9,
+// eps=1e-6) and optax.lion's (b1=0.9, b2=0.99, weight_decay=1e-3); the lr
+// of every other optimizer is the axis default 0.01.
+TEST(Plan, TheCataloguesOwnDefaults)
+{
+    Spec sp;
+    set_list(&sp.s, OS_AX_OPTIMIZER, "adamw,nadam,radam,adamax,adagrad,adadelta,lion");
+    sp.s.n = 64;
+    Sweep p(&sp.s);
+    ASSERT_EQ(p.st, OS_OK) << p.err.msg;
+    ASSERT_EQ(p.sw.n_trials, 7u);
+    const os_trial *t = p.sw.trials;
+    for (int i = 0; i < 4; ++i) {  // the Adam family
+        EXPECT_EQ(t[i].opt.beta1, 0.9);
+        EXPECT_EQ(t[i].opt.beta2, 0.999);
+        EXPECT_EQ(t[i].opt.eps, 1e-8);
+        EXPECT_EQ(t[i].opt.weight_decay, i == 0 ? 0.01 : 0.0);
+        EXPECT_EQ(t[i].lr, 0.01);
+    }
+    EXPECT_EQ(t[0].opt.amsgrad, 0.0);
+    EXPECT_TRUE(std::isnan(t[1].opt.amsgrad));
+    EXPECT_EQ(t[1].opt.momentum_decay, 0.004);
+    EXPECT_EQ(t[4].opt.lr_decay, 0.0);
+    EXPECT_EQ(t[4].opt.initial_accumulator_value, 0.0);
+    EXPECT_EQ(t[4].opt.eps, 1e-10);
+    EXPECT_EQ(t[4].lr, 0.01);
+    EXPECT_EQ(t[5].opt.rho, 0.9);
+    EXPECT_EQ(t[5].opt.eps, 1e-6);
+    EXPECT_EQ(t[5].lr, 1.0);
+    EXPECT_EQ(t[6].opt.beta1, 0.9);
+    EXPECT_EQ(t[6].opt.beta2, 0.99);
+    EXPECT_EQ(t[6].opt.weight_decay, 1e-3);
+    EXPECT_TRUE(std::isnan(t[6].opt.eps));
+    // a given flag applies to every optimizer that uses it, lr included
+    Spec sg;
+    set_list(&sg.s, OS_AX_OPTIMIZER, "adagrad,adadelta");
+    set_list(&sg.s, OS_AX_EPS, "1e-7");
+    set_list(&sg.s, OS_AX_LR, "0.5");
+    sg.s.n = 64;
+    Sweep q(&sg.s);
+    ASSERT_EQ(q.st, OS_OK) << q.err.msg;
+    for (int i = 0; i < 2; ++i) {
+        EXPECT_EQ(q.sw.trials[i].opt.eps, 1e-7);
+        EXPECT_EQ(q.sw.trials[i].lr, 0.5);
+    }
+}
+
+// Booleans: true/false lists are sweep axes (false, true: two trainings).
+TEST(Plan, BooleanAxesSweep)
+{
+    Spec sp;
+    set_list(&sp.s, OS_AX_OPTIMIZER, "adam,rmsprop,sgd");
+    set_list(&sp.s, OS_AX_AMSGRAD, "false,true");
+    set_list(&sp.s, OS_AX_CENTERED, "true");
+    sp.s.n = 64;
+    Sweep p(&sp.s);
+    ASSERT_EQ(p.st, OS_OK) << p.err.msg;
+    ASSERT_EQ(p.sw.n_trials, 4u);  // adam x 2, rmsprop 1, sgd 1
+    EXPECT_EQ(p.sw.trials[0].opt.amsgrad, 0.0);
+    EXPECT_EQ(p.sw.trials[1].opt.amsgrad, 1.0);
+    EXPECT_EQ(p.sw.trials[2].opt.centered, 1.0);
+    EXPECT_TRUE(std::isnan(p.sw.trials[3].opt.centered));
 }
 
 TEST(Plan, AGivenValueAppliesToEveryOptimizerThatUsesIt)

@@ -11,12 +11,16 @@
  *   ID       OS_AX_<ID>
  *   column   results column (and sweep-file key); flag  the command-line flag
  *   type     OS_AXT_OPT (optimizer names), OS_AXT_SCHED (scheduler specs),
- *            OS_AXT_REAL (doubles), OS_AXT_INT (integers)
+ *            OS_AXT_REAL (doubles), OS_AXT_INT (integers), OS_AXT_BOOL
+ *            (`true`/`false`, held as a double 1/0 like a real hyperparameter)
  *   member   where a training (os_trial) holds the value
  *   dflt     the default, as typed on the command line
  *   lo, hi, lo_open, hi_open, integer   the valid range; `range` says it in words
  *   nest     position in the grid order (0 = outermost)
- *   hash     position in the configuration hash (never reuse or renumber)
+ *   hash     position in the configuration hash (never reuse or renumber; an
+ *            axis at position >= OS_HASH_LATER adds to the hash only where its
+ *            value is neither unused nor 0, so adding one changes no existing
+ *            configuration's hash)
  *   hp       1: an optimizer hyperparameter: only the optimizers whose row in
  *            optim.h names it use it; for the others it does not multiply the
  *            grid and its column is empty
@@ -30,7 +34,10 @@
 
 #include <math.h>
 
-enum { OS_AXT_OPT, OS_AXT_SCHED, OS_AXT_REAL, OS_AXT_INT };
+enum { OS_AXT_OPT, OS_AXT_SCHED, OS_AXT_REAL, OS_AXT_INT, OS_AXT_BOOL };
+
+/* Hash positions from here on were added after the first tables. */
+#define OS_HASH_LATER 14
 
 /* clang-format off */
 #define OS_AXES(X) \
@@ -44,11 +51,17 @@ enum { OS_AXT_OPT, OS_AXT_SCHED, OS_AXT_REAL, OS_AXT_INT };
   X(BETA1,        "beta1",        "--beta1",        OS_AXT_REAL,  opt.beta1,        "0.9",      0,    1,       0, 1, 0, "must be in [0, 1)",                     6,   4, 1, "first-moment decay") \
   X(BETA2,        "beta2",        "--beta2",        OS_AXT_REAL,  opt.beta2,        "0.999",    0,    1,       0, 1, 0, "must be in [0, 1)",                     7,   5, 1, "second-moment decay") \
   X(EPS,          "eps",          "--eps",          OS_AXT_REAL,  opt.eps,          "1e-8",     0,    INFINITY, 0, 1, 0, "must be >= 0",                          8,   6, 1, "term added to the denominator") \
-  X(WEIGHT_DECAY, "weight_decay", "--weight-decay", OS_AXT_REAL,  opt.weight_decay, "0",        0,    INFINITY, 0, 1, 0, "must be >= 0",                          9,   7, 1, "L2 penalty, g += wd * p as in torch.optim") \
-  X(BATCH_SIZE,   "batch_size",   "--batch-size",   OS_AXT_INT,   batch_size,       "64",       1,    1e7,     0, 0, 1, "must be an integer in 1..10000000",     10, 10, 0, "minibatch size") \
-  X(EPOCHS,       "epochs",       "--epochs",       OS_AXT_INT,   epochs,           "100",      1,    1e7,     0, 0, 1, "must be an integer in 1..10000000",     11, 11, 0, "passes over the data") \
-  X(INIT_WA,      "init_wa",      "--init-wa",      OS_AXT_REAL,  init_wa,          "0.1",      -1e6, 1e6,     0, 0, 0, "must be finite, |Wa| <= 1e6",           12,  8, 0, "starting Wa (the model divides by Wa)") \
-  X(INIT_WB,      "init_wb",      "--init-wb",      OS_AXT_REAL,  init_wb,          "1.8",      -1e6, 1e6,     0, 0, 0, "must be finite, |Wb| <= 1e6",           13,  9, 0, "starting Wb")
+  X(WEIGHT_DECAY, "weight_decay", "--weight-decay", OS_AXT_REAL,  opt.weight_decay, "0",        0,    INFINITY, 0, 1, 0, "must be >= 0",                          9,   7, 1, "L2 penalty g += wd * p as in torch.optim; decoupled for adamw and lion") \
+  X(AMSGRAD,      "amsgrad",      "--amsgrad",      OS_AXT_BOOL,  opt.amsgrad,      "false",    0,    1,       0, 0, 1, "must be true or false",                 10, 14, 1, "AMSGrad: normalise by the largest second moment so far (true, false)") \
+  X(CENTERED,     "centered",     "--centered",     OS_AXT_BOOL,  opt.centered,     "false",    0,    1,       0, 0, 1, "must be true or false",                 11, 15, 1, "normalise by the centered second moment (true, false)") \
+  X(MOMENTUM_DECAY, "momentum_decay", "--momentum-decay", OS_AXT_REAL, opt.momentum_decay, "0.004", 0, INFINITY, 0, 1, 0, "must be >= 0",                        12, 16, 1, "momentum decay psi of the mu schedule") \
+  X(LR_DECAY,     "lr_decay",     "--lr-decay",     OS_AXT_REAL,  opt.lr_decay,     "0",        0,    INFINITY, 0, 1, 0, "must be >= 0",                          13, 17, 1, "lr / (1 + (t-1) lr_decay)") \
+  X(INITIAL_ACCUMULATOR_VALUE, "initial_accumulator_value", "--initial-accumulator-value", OS_AXT_REAL, opt.initial_accumulator_value, "0", 0, INFINITY, 0, 1, 0, "must be >= 0", 14, 18, 1, "the starting sum of squared gradients") \
+  X(RHO,          "rho",          "--rho",          OS_AXT_REAL,  opt.rho,          "0.9",      0,    1,       0, 0, 0, "must be in [0, 1]",                     15, 19, 1, "decay of the running averages") \
+  X(BATCH_SIZE,   "batch_size",   "--batch-size",   OS_AXT_INT,   batch_size,       "64",       1,    1e7,     0, 0, 1, "must be an integer in 1..10000000",     16, 10, 0, "minibatch size") \
+  X(EPOCHS,       "epochs",       "--epochs",       OS_AXT_INT,   epochs,           "100",      1,    1e7,     0, 0, 1, "must be an integer in 1..10000000",     17, 11, 0, "passes over the data") \
+  X(INIT_WA,      "init_wa",      "--init-wa",      OS_AXT_REAL,  init_wa,          "0.1",      -1e6, 1e6,     0, 0, 0, "must be finite, |Wa| <= 1e6",           18,  8, 0, "starting Wa (the model divides by Wa)") \
+  X(INIT_WB,      "init_wb",      "--init-wb",      OS_AXT_REAL,  init_wb,          "1.8",      -1e6, 1e6,     0, 0, 0, "must be finite, |Wb| <= 1e6",           19,  9, 0, "starting Wb")
 /* clang-format on */
 
 enum {

@@ -14,6 +14,17 @@
 #define OS_HD
 #endif
 
+/* In place of `inline` (OS_HD static OS_FORCEINLINE void f(...)), for a
+ * function that must be inlined into its caller's loop whatever its size (the optimizer step: with the whole catalogue in one switch the
+ * compilers would call it out of line, without the caller's constants). */
+#if defined(__CUDACC__)
+#define OS_FORCEINLINE __forceinline__ /* (inline included) */
+#elif defined(__GNUC__)
+#define OS_FORCEINLINE inline __attribute__((always_inline))
+#else
+#define OS_FORCEINLINE inline
+#endif
+
 #include <math.h>
 #include <stdint.h>
 

@@ -2,9 +2,8 @@
 
 typedef struct OS_FN(os_train) {
     OS_T wa, wb;
-    OS_FN(os_opt_state) opt;
+    OS_FN(os_opt_state) opt; /* opt.t: the updates taken (one optimizer step each) */
     os_sched_state sched;
-    int64_t updates;  /* optimizer steps taken */
     int64_t last_bad; /* last update count with param_error > target (-1: none) */
     int diverged;     /* 1 once a parameter went non-finite or past the limit */
     os_metrics m;
@@ -20,7 +19,7 @@ OS_HD static inline void OS_FN(os_train_track)(OS_FN(os_train) *tr, const os_tra
 {
     /* os_param_error(wa, wb) <= target, decided exactly without dividing */
     double ua = fabs(fabs((double)tr->wa) - c->ref_wa), ub = fabs((double)tr->wb - c->ref_wb);
-    if (!(ua <= c->tol_wa && ub <= c->tol_wb)) tr->last_bad = tr->updates;
+    if (!(ua <= c->tol_wa && ub <= c->tol_wb)) tr->last_bad = tr->opt.t;
 }
 
 OS_HD static inline void OS_FN(os_train_init)(OS_FN(os_train) *tr, const os_train_cfg *c)
@@ -29,7 +28,6 @@ OS_HD static inline void OS_FN(os_train_init)(OS_FN(os_train) *tr, const os_trai
     tr->wb = (OS_T)c->init_wb;
     OS_FN(os_opt_init)(&tr->opt);
     os_sched_init(c->sched, &tr->sched, c->lr);
-    tr->updates = 0;
     tr->last_bad = -1;
     tr->diverged = 0;
     os_metrics_init(&tr->m, (double)tr->wa, (double)tr->wb);
@@ -39,14 +37,14 @@ OS_HD static inline void OS_FN(os_train_init)(OS_FN(os_train) *tr, const os_trai
 /* One update from the minibatch's loss and gradients (os_grad_finish):
  * optimizer step, divergence check, convergence tracking, scheduler step.
  * Fills *info when given. */
-OS_HD static inline void OS_FN(os_train_apply)(OS_FN(os_train) *tr, const os_train_cfg *c,
+OS_HD static OS_FORCEINLINE void OS_FN(os_train_apply)(OS_FN(os_train) *tr, const os_train_cfg *c,
                                                const OS_FN(os_grad) *g,
                                                OS_FN(os_update_info) *info)
 {
     OS_T p[2] = {tr->wa, tr->wb};
     const OS_T grad[2] = {g->gwa, g->gwb};
     double lr = tr->sched.lr;
-    OS_FN(os_opt_step)(&c->opt, &tr->opt, p, grad, lr);
+    OS_FN(os_opt_step)(&c->opt, &tr->opt, p, grad, lr, NAN);
     /* the step and its length (the case study's effective step size) */
     const OS_T step_wa = p[0] - tr->wa, step_wb = p[1] - tr->wb;
     const OS_T eff = OS_SQRT(step_wa * step_wa + step_wb * step_wb);
@@ -64,10 +62,9 @@ OS_HD static inline void OS_FN(os_train_apply)(OS_FN(os_train) *tr, const os_tra
     os_metrics_update(&tr->m, (double)eff, (double)p[0], (double)p[1], (double)g->loss, g->k);
     tr->wa = p[0];
     tr->wb = p[1];
-    tr->updates += 1;
     if (!(fabs((double)p[0]) <= OS_DIVERGE_LIMIT && fabs((double)p[1]) <= OS_DIVERGE_LIMIT)) {
         tr->diverged = 1; /* also catches NaN and +-inf */
-        tr->last_bad = tr->updates;
+        tr->last_bad = tr->opt.t;
         return;
     }
     OS_FN(os_train_track)(tr, c);
@@ -103,8 +100,8 @@ OS_HD static inline void OS_FN(os_train_result)(const OS_FN(os_train) *tr, os_re
     r->loss_gap = NAN;
     r->param_error = NAN;
     r->diverged = tr->diverged;
-    r->updates = tr->updates;
-    r->steps_to_target = tr->diverged || tr->last_bad == tr->updates ? -1 : tr->last_bad + 1;
+    r->updates = tr->opt.t;
+    r->steps_to_target = tr->diverged || tr->last_bad == tr->opt.t ? -1 : tr->last_bad + 1;
     r->best_loss = tr->m.best_loss;
     r->final_lr = tr->sched.lr;
     r->masked_batches = tr->m.masked;

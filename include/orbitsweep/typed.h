@@ -15,15 +15,18 @@
 #undef OS_SFX
 #undef OS_SQRT
 #undef OS_FMA
+#undef OS_FABS
 #if OS_F32
 #define OS_T float
 #define OS_SFX f32
 #define OS_SQRT sqrtf
 #define OS_FMA fmaf
+#define OS_FABS fabsf
 #else
 #define OS_T double
 #define OS_SFX f64
 #define OS_SQRT sqrt
 #define OS_FMA fma
+#define OS_FABS fabs
 #endif
 #undef OS_F32

@@ -212,7 +212,8 @@ nb::dict run(const Items &items, nb::object progress, double poll_s)
     nb::list columns;
     for (size_t c = 0; c < n_cols; ++c) {
         nb::object arr = new_array(defs[c].dtype, s.sw.n_trials, &ctx.cols[c]);
-        columns.append(nb::make_tuple(nb::str(defs[c].name), arr, nb::bool_(defs[c].nullable != 0)));
+        columns.append(nb::make_tuple(nb::str(defs[c].name), arr, nb::bool_(defs[c].nullable != 0),
+                                      nb::bool_(defs[c].boolean != 0)));
     }
 
     const size_t block = block_for(s.sw, spec.s, bc.backend), total = s.sw.n_trials;
@@ -379,7 +380,7 @@ NB_MODULE(_core, m)
     m.attr("cuda") = false;
 #endif
     nb::list axes; // the axis table's columns and kinds (the summary's configuration columns)
-    static const char *const kinds[] = {"optimizer", "scheduler", "real", "int"};
+    static const char *const kinds[] = {"optimizer", "scheduler", "real", "int", "bool"}; /* OS_AXT_* */
     for (int a = 0; a < OS_AX_COUNT; ++a)
         axes.append(nb::make_tuple(nb::str(os_axes[a].column), nb::str(kinds[os_axes[a].type])));
     m.attr("axes") = axes;

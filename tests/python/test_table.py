@@ -17,7 +17,8 @@ import orbitsweep
 
 # Every optimizer and scheduler kind, a hyperparameter only some use, seeds,
 # and two batch sizes: 5 x 3 x 3 x 2 x 2 x 3 = 540 trainings.
-SPEC = dict(optimizer="sgd,momentum,nesterov,rmsprop,adam", lr=[0.003, 0.05, 0.3],
+SPEC = dict(optimizer="sgd,momentum,nesterov,rmsprop,adam,adamw,lion,adagrad", amsgrad=["false", "true"],
+            lr=[0.003, 0.05, 0.3],
             scheduler=["constant", "multistep:milestones=3/6,gamma=0.5",
                        "cosine:t_max=8,eta_min=0.001"],
             weight_decay=[0, 0.01], batch_size=[32, 64], seeds=3, epochs=4, n=128)
@@ -53,6 +54,8 @@ def check_frame(df, header, rows, f32):
         col = df[name]
         if isinstance(col.dtype, pd.CategoricalDtype):
             assert col.astype(str).tolist() == text, name
+        elif isinstance(col.dtype, pd.BooleanDtype):  # the CSV's true/false, empty where unused
+            assert [("" if pd.isna(v) else "true" if v else "false") for v in col] == text, name
         elif col.dtype.kind in "iu" or isinstance(col.dtype, pd.Int64Dtype):
             na = col.isna().to_numpy()
             assert [t == "" for t in text] == na.tolist(), name
@@ -218,3 +221,14 @@ def test_progress_reports_to_the_end():
 
     with pytest.raises(RuntimeError, match="enough"):
         orbitsweep.run(lr="logspace(-4,-1,5000)", epochs=3, n=64, progress=stop)
+
+
+def test_boolean_axes():
+    """A true/false axis takes Python bools and comes back as a nullable
+    boolean column, <NA> where the optimizer does not use it."""
+    df = orbitsweep.run(optimizer=["sgd", "adam"], amsgrad=[False, True], epochs=1, n=64,
+                        progress=False)
+    assert isinstance(df["amsgrad"].dtype, pd.BooleanDtype)
+    assert [None if pd.isna(v) else bool(v) for v in df["amsgrad"]] == [None, False, True]
+    s = orbitsweep.summarize(df)
+    assert [None if pd.isna(v) else bool(v) for v in s["amsgrad"]] == [None, False, True]

@@ -57,12 +57,13 @@ def cuda_built() -> bool:
 
 # ---------------------------------------------------------------- arguments
 
-def _text(v):
-    """One value as it would be typed on the command line."""
+def _text(v, boolean=False):
+    """One value as it would be typed on the command line (a bool: true or
+    false for a true/false axis such as amsgrad, else on or off)."""
     import numpy as np
 
     if isinstance(v, (bool, np.bool_)):
-        return "on" if v else "off"
+        return ("true" if v else "false") if boolean else ("on" if v else "off")
     if isinstance(v, (int, np.integer)):
         return str(int(v))
     if isinstance(v, (float, np.floating)):
@@ -86,16 +87,18 @@ def _items(sweep, options):
             raise TypeError("orbitsweep: the sweep must be a dict, not %s" % type(sweep).__name__)
         merged.update(sweep)
     merged.update(options)
+    bools = {c for c, kind in _lib().axes if kind == "bool"}
     items = []
     for name, v in merged.items():
         if v is None:
             continue
+        b = str(name) in bools
         if isinstance(v, (str, bytes, os.PathLike)) or not hasattr(v, "__iter__"):
-            texts = [_text(v)]
+            texts = [_text(v, b)]
         elif isinstance(v, np.ndarray):
-            texts = [_text(x) for x in v.ravel().tolist()]
+            texts = [_text(x, b) for x in v.ravel().tolist()]
         else:  # a list, tuple, range, pandas Series, ...: an axis's values
-            texts = [_text(x) for x in v]
+            texts = [_text(x, b) for x in v]
         items.append((str(name), texts))
     return items
 
@@ -143,11 +146,13 @@ def _results_table(res, as_frame):
         raise ImportError("orbitsweep: as_frame=True needs pandas (pip install pandas)")
     cats = {"optimizer": res["optimizer_categories"], "scheduler": res["scheduler_categories"]}
     out = {}
-    for name, arr, nullable in res["columns"]:
+    for name, arr, nullable, boolean in res["columns"]:
         if name in cats:
             codes, names = _categories(arr, cats[name])
             out[name] = pd.Categorical.from_codes(codes, categories=names) if pd else \
                 np.asarray(names)[codes]
+        elif pd is not None and boolean:  # true/false, <NA> where unused
+            out[name] = pd.arrays.BooleanArray(arr == 1.0, np.isnan(arr))
         elif pd is not None and nullable:
             if arr.dtype.kind == "f":
                 out[name] = pd.arrays.FloatingArray(arr, np.isnan(arr))
@@ -360,6 +365,8 @@ def summarize(table: pandas.DataFrame | str | os.PathLike, /, *, target: float =
     A DataFrame is written to a temporary CSV and summarized by the
     library, so the numbers are the CLI's. target: the param_error that
     counts as success."""
+    import numpy as np
+
     core = _lib()
     if isinstance(table, (str, os.PathLike)):
         text = core.summarize(os.fspath(table), float(target))
@@ -368,16 +375,17 @@ def summarize(table: pandas.DataFrame | str | os.PathLike, /, *, target: float =
         if pd is None or not isinstance(table, pd.DataFrame):
             raise TypeError("orbitsweep.summarize: expected a DataFrame or a path, not %s"
                             % type(table).__name__)
-        import numpy as np
-
         # what summarize reads: the configuration (the axes) and the metrics
         # (a missing one is the library's error, as for a file)
         wanted = [c for c, _ in core.axes] + list(core.summary_metrics)
         table = table[[c for c in table.columns if c in wanted]]
         plain = {}  # NaN in a column that is not nullable is the text "nan" (<NA> is empty)
+        bools = [c for c, kind in core.axes if kind == "bool"]
         for name in table.columns:
             col = table[name]
-            if isinstance(col.dtype, np.dtype) and col.dtype.kind == "f" and col.isna().any():
+            if name in bools:  # the CSV's true/false, empty where unused
+                plain[name] = [("" if pd.isna(v) else "true" if v else "false") for v in col]
+            elif isinstance(col.dtype, np.dtype) and col.dtype.kind == "f" and col.isna().any():
                 plain[name] = col.astype(object).where(col.notna(), "nan")
         if plain:
             table = table.assign(**plain)
@@ -389,11 +397,20 @@ def summarize(table: pandas.DataFrame | str | os.PathLike, /, *, target: float =
         finally:
             os.unlink(path)
     ints = tuple(c for c, kind in core.axes if kind == "int") + _SUMMARY_INTS
-    out = _frame(_parse_csv(text, ints), as_frame)
+    cols = _parse_csv(text, ints)
+    for c, kind in core.axes:  # true/false as 1.0 / 0.0, NaN where unused (the results' columns)
+        if kind == "bool" and c in cols:
+            arr, empty = cols[c]
+            cols[c] = (np.where(empty, np.nan, (arr == "true").astype(np.float64)), empty)
+    out = _frame(cols, as_frame)
     if hasattr(out, "columns"):
+        pd = _pandas()
         for c, kind in core.axes:
             if kind in ("optimizer", "scheduler"):
                 out[c] = _categorical(out[c])
+            elif kind == "bool" and c in out.columns:
+                arr, empty = cols[c]
+                out[c] = pd.arrays.BooleanArray(arr == 1.0, empty)
     return out
 
 
