@@ -50,6 +50,7 @@ std::string axis_value(const os_axis_def &a)
     switch (a.type) {
     case OS_AXT_OPT: return "momentum";
     case OS_AXT_SCHED: return "step:step_size=3,gamma=0.5";
+    case OS_AXT_BOOL: return "true";
     }
     if (a.integer) return "3";
     double v = std::isfinite(a.hi) ? a.lo + 0.25 * (a.hi - a.lo) : a.lo + 0.5;
