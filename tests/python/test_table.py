@@ -164,6 +164,8 @@ def test_summarize_equals_cli(cli, tmp_path):
                     assert v is pd.NA, (name, i)
                 elif isinstance(v, str):
                     assert v == r[j], (name, i)
+                elif isinstance(s[name].dtype, pd.BooleanDtype):  # true/false
+                    assert ("true" if v else "false") == r[j], (name, i)
                 else:
                     assert float(v) == float(r[j]) or (np.isnan(float(v)) and r[j] == "nan"), \
                         (name, i, v, r[j])
