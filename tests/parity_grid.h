@@ -19,7 +19,7 @@
 static inline os_status os_parity_grid(os_spec *s, int dtype, int shuffle, int quick, os_error *err)
 {
     static const char *const scheds[] = {
-        "constant",
+        "none",
         "multistep:milestones=2/4/4/6,gamma=0.5",
         "multiplicative:factor=0.8,start=6,end=24,every=2",
         "step:step_size=3,gamma=0.7",

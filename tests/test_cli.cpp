@@ -254,7 +254,7 @@ TEST_F(cli, OutputIntoMissingDirectoryNotQuiet)
 TEST_F(cli, RunSmallGrid)
 {
     const std::vector<std::string> args = {
-        "run", "--optimizer", "sgd,adam", "--lr", "0.01,0.1", "--scheduler", "constant",
+        "run", "--optimizer", "sgd,adam", "--lr", "0.01,0.1", "--scheduler", "none",
         "--scheduler", "step:step_size=3,gamma=0.5", "--seeds", "3", "--epochs", "3",
         "--n", "128", "--quiet", "-o", "out.csv"};
     Proc p = run(args);
@@ -279,7 +279,7 @@ TEST_F(cli, RunSmallGrid)
         EXPECT_EQ(t.at(i, "seed"), std::to_string(i % 3));
         const std::string opt = t.at(i, "optimizer"), sched = t.at(i, "scheduler");
         EXPECT_TRUE(opt == "sgd" || opt == "adam") << opt;
-        EXPECT_TRUE(sched == "constant" || sched == "step:step_size=3,gamma=0.5") << sched;
+        EXPECT_TRUE(sched == "none" || sched == "step:step_size=3,gamma=0.5") << sched;
         EXPECT_TRUE(t.at(i, "lr") == "0.01" || t.at(i, "lr") == "0.1") << t.at(i, "lr");
         ++configs[opt + "|" + sched + "|" + t.at(i, "lr")];
         // the replicates of one configuration are adjacent
@@ -348,7 +348,7 @@ TEST_F(cli, DeterministicAcrossThreadsAndRuns)
         for (const char *dtype : {"float32", "float64"}) {
             const std::vector<std::string> spec = {
                 "run", "--optimizer", "sgd,momentum,nesterov,rmsprop,adam", "--lr", "0.01,0.1",
-                "--scheduler", "constant", "--scheduler", "multistep:milestones=2/4,gamma=0.5",
+                "--scheduler", "none", "--scheduler", "multistep:milestones=2/4,gamma=0.5",
                 "--seeds", "3", "--shuffle", shuffle, "--dtype", dtype, "--epochs", "5",
                 "--n", "128", "--batch-size", "32", "--quiet"};
             SCOPED_TRACE(std::string("--shuffle ") + shuffle + " --dtype " + dtype);
@@ -378,7 +378,7 @@ TEST_F(cli, SimdMatchesScalar)
         for (const char *dtype : {"float32", "float64"}) {
             const std::vector<std::string> spec = {
                 "run", "--optimizer", "sgd,momentum,nesterov,rmsprop,adam",
-                "--lr", "0.001,0.02,0.3,30", "--scheduler", "constant",
+                "--lr", "0.001,0.02,0.3,30", "--scheduler", "none",
                 "--scheduler", "multistep:milestones=2/4,gamma=0.5",
                 "--scheduler", "multiplicative:factor=0.8,start=3,end=12,every=3",
                 "--scheduler", "step:step_size=5,gamma=0.7", "--scheduler", "exponential:gamma=0.97",

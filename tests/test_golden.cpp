@@ -171,7 +171,7 @@ TEST(GoldenSchedules, LrSequencesExact)
             cur_base = base;
             os_error err;
             ASSERT_EQ(os_sched_parse(r.fields[0], &spec, &err), OS_OK) << err.msg;
-            os_sched_init(&spec.s, &st, base);
+            os_sched_init(&spec.s, &st, base, 0);
             ASSERT_EQ(step, 0);
         } else {
             os_sched_step(&spec.s, &st);

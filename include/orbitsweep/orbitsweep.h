@@ -108,7 +108,7 @@ typedef struct os_list {
 /* A named scheduler: its parameters and canonical spec string. */
 typedef struct os_sched_spec {
     os_sched s;
-    char name[256];
+    char name[1024];
 } os_sched_spec;
 
 typedef struct os_spec {
@@ -192,6 +192,13 @@ os_status os_list_push(os_list *l, double v, os_error *err);
 
 /* Parse "NAME[:key=value,...]" into a scheduler with its canonical name. */
 os_status os_sched_parse(const char *text, os_sched_spec *out, os_error *err);
+/* Frees what a parsed scheduler owns (a table file's multipliers); the
+ * plan's copies own their tables too. */
+void os_sched_free(os_sched *s);
+/* Can scheduler s cycle the momentum of optimizer kind opt? 1: it does
+ * (cycle_momentum true, or auto where the optimizer has a momentum or
+ * beta1), 0: it does not, -1: cycle_momentum=true where it cannot. */
+int os_sched_cycles(const os_sched *s, int opt);
 /* A scheduler's name, and its keys with their defaults (for --help). */
 const char *os_sched_name(int kind);
 void os_sched_keys(int kind, char *buf, size_t size);

@@ -28,7 +28,7 @@ OS_HD static inline void OS_FN(os_train_init)(OS_FN(os_train) *tr, const os_trai
     tr->wa = (OS_T)c->init_wa;
     tr->wb = (OS_T)c->init_wb;
     OS_FN(os_opt_init)(&tr->opt);
-    os_sched_init(c->sched, &tr->sched, c->lr);
+    os_sched_init(c->sched, &tr->sched, c->lr, c->sched_cycles);
     tr->updates = 0;
     tr->last_bad = -1;
     tr->diverged = 0;
@@ -83,11 +83,13 @@ OS_HD static inline void OS_FN(os_train_update)(OS_FN(os_train) *tr, const os_tr
     OS_FN(os_train_apply)(tr, c, &g, info);
 }
 
-/* End of an epoch: the per-epoch scheduler step. */
+/* End of an epoch: the per-epoch scheduler step; plateau's step on the
+ * epoch's training loss (once per epoch whatever --sched-step says). */
 OS_HD static inline void OS_FN(os_train_end_epoch)(OS_FN(os_train) *tr, const os_train_cfg *c)
 {
     if (tr->diverged) return;
-    os_metrics_end_epoch(&tr->m, (double)tr->wa, (double)tr->wb, c->ref_wa, c->ref_wb);
+    const double loss = os_metrics_end_epoch(&tr->m, (double)tr->wa, (double)tr->wb, c->ref_wa, c->ref_wb);
+    os_sched_epoch(c->sched, &tr->sched, loss);
     if (c->sched_per_epoch) os_sched_step(c->sched, &tr->sched);
 }
 
