@@ -14,6 +14,12 @@ tests/golden/ (relative to the repository root, found from this file's path):
                              one row per update (the columns of `orbitsweep trace`);
                              the `# args:` comment line gives the same training as
                              orbitsweep command-line flags
+  cycle_<name>.csv           a training whose momentum (or beta1) is changed in
+                             param_groups[0] before every optimizer.step(), as
+                             CyclicLR/OneCycleLR do: the trace columns plus `mom`,
+                             the value that step used (the optimizer-side hook)
+  beta_pow.csv               beta, t, Python's beta ** t and the correctly rounded
+                             power (fractions.Fraction), for the cycled bias correction
 
 Rerun from the repository root with Debian's PyTorch (CPU is enough, < 1 min):
 
@@ -31,6 +37,7 @@ math.fsum reductions). Only the date in the comment lines changes on a rerun.
 
 import csv
 import datetime
+import fractions
 import io
 import math
 import os
@@ -398,10 +405,11 @@ def state_cols(cfg, opt, wa, wb):
         st = opt.state[p]
         return fmt(st[key].item()) if key in st and st[key] is not None else ""
 
-    if o in ("momentum", "nesterov"):
+    if o in ("momentum", "nesterov") or (o == "sgd" and cfg.get("cycle")):
         return [g(wa, "momentum_buffer"), g(wb, "momentum_buffer"), "", ""]
     if o == "rmsprop":
-        return ["", "", g(wa, "square_avg"), g(wb, "square_avg")]
+        return [g(wa, "momentum_buffer"), g(wb, "momentum_buffer"), g(wa, "square_avg"),
+                g(wb, "square_avg")]
     if o == "adam":
         return [g(wa, "exp_avg"), g(wb, "exp_avg"), g(wa, "exp_avg_sq"), g(wb, "exp_avg_sq")]
     return ["", "", "", ""]
@@ -450,13 +458,20 @@ def run_trace(cfg):
             if any(torch.isinf(p.grad).any() for p in (wa, wb)):
                 STATS["grad_inf"] += 1
             lr = opt.param_groups[0]["lr"]
+            cyc = cfg.get("cycle")
+            if cyc:
+                mom = cycle_mom(k)
+                if cyc == "momentum":
+                    opt.param_groups[0]["momentum"] = mom
+                else:
+                    opt.param_groups[0]["betas"] = (mom, opt.param_groups[0]["betas"][1])
             wa0, wb0 = wa.item(), wb.item()
             dwa, dwb = wa.grad.item(), wb.grad.item()
             opt.step()
             swa, swb = wa.item() - wa0, wb.item() - wb0
             rows.append([str(k), str(e), str(b), fmt(lr), fmt(loss.item()), fmt(wa0), fmt(wb0),
                          fmt(dwa), fmt(dwb), fmt(swa), fmt(swb), fmt(math.sqrt(swa * swa + swb * swb))]
-                        + state_cols(cfg, opt, wa, wb))
+                        + state_cols(cfg, opt, wa, wb) + ([fmt(mom)] if cyc else []))
             if kk > 0:
                 epoch_loss += loss.item()  # summed left to right, as a Python loop does
                 epoch_n += 1
@@ -467,7 +482,8 @@ def run_trace(cfg):
             sched.step(epoch_loss / epoch_n if epoch_n else float("nan"))
         elif sched is not None and cfg["sched_step"] == "epoch":
             sched.step()
-    rows.append([str(k), "", "", "", "", fmt(wa.item()), fmt(wb.item())] + [""] * 9)
+    rows.append([str(k), "", "", "", "", fmt(wa.item()), fmt(wb.item())] + [""] * 9
+                + ([""] if cfg.get("cycle") else []))
     return rows
 
 
@@ -602,6 +618,37 @@ def configs_sched():
     add("constant_momentum", optimizer="momentum", lr=0.01, scheduler="constant:factor=0.5,total_iters=10", epochs=6)
     add("linear_adam_epoch_w1", optimizer="adam", lr=0.05, scheduler="linear", sched_step="epoch", epochs=8, **W1)
     add("polynomial_rmsprop", optimizer="rmsprop", lr=0.01, scheduler="polynomial:total_iters=40,power=2", epochs=6)
+    return out
+
+
+# Momentum / beta1 cycling (the optimizer side of CyclicLR and OneCycleLR):
+# PyTorch's cyclic schedulers write param_groups[0]['momentum'] (or beta1 of
+# 'betas') before each step and torch.optim reads it at every step. These
+# traces change it by a fixed triangle wave between 0.8 and 0.95 and record
+# the value each step used; the C test feeds torch's gradients to the
+# optimizer step with that value.
+
+
+def cycle_mom(k):
+    """A triangle wave 0.95 -> 0.8 -> 0.95 with period 14 updates."""
+    return 0.8 + 0.15 * abs((k % 14) - 7) / 7.0
+
+
+def configs_cycle():
+    out = []
+    for o, cyc, lr in [("sgd", "momentum", 0.01), ("momentum", "momentum", 0.01),
+                       ("nesterov", "momentum", 0.01), ("rmsprop", "momentum", 0.002),
+                       ("adam", "beta1", 0.05)]:
+        for w1 in (False, True):
+            cfg = dict(DEFAULTS)
+            cfg.update(optimizer=o, lr=lr, epochs=6, cycle=cyc, **(W1 if w1 else {}))
+            if o == "rmsprop":
+                cfg.update(momentum=0.0)
+            out.append(("%s%s" % (o, "_w1" if w1 else ""), cfg))
+    cfg = dict(DEFAULTS)
+    cfg.update(optimizer="adam", lr=0.05, epochs=6, cycle="beta1", weight_decay=0.01, beta2=0.99,
+               scheduler=COS)
+    out.append(("adam_wd_cos", cfg))
     return out
 
 
@@ -868,6 +915,35 @@ def write_traces():
     return names
 
 
+def write_cycle_traces():
+    names = []
+    for name, cfg in configs_cycle():
+        rows = run_trace(cfg)
+        text = "".join(l + "\n" for l in header_comments())
+        text += "# cycle: float64, batches in data order; before every optimizer.step() " \
+                "param_groups[0]%s is set to `mom`; wa/wb before the update, dwa/dwb = " \
+                "p.grad, optimizer state after the step\n" % ("['momentum']" if cfg["cycle"] == "momentum"
+                                                               else "['betas'][0]")
+        text += "# args: %s\n" % args_line(cfg)
+        text += TRACE_HEADER + ",mom\n" + "".join(",".join(r) + "\n" for r in rows)
+        write("cycle_%s.csv" % name, text)
+        names.append(name)
+    return names
+
+
+def write_beta_pow():
+    """Python's beta ** t (glibc pow, what torch's bias corrections use) and
+    the correctly rounded power, for betas a cyclic scheduler produces."""
+    lines = header_comments() + ["# beta ** t: `python` = Python's float power, `exact` = the "
+                                 "correctly rounded power (fractions.Fraction)", "beta,t,python,exact"]
+    betas = [0.9, 0.999, 0.85, 0.8, 0.95, cycle_mom(3), cycle_mom(5), 0.9 - 1e-9, 0.8751234567]
+    for b in betas:
+        fb = fractions.Fraction(b)
+        for t in list(range(1, 65)) + [100, 127, 128, 129, 255, 256, 500, 1000, 1023, 1024, 3000]:
+            lines.append("%s,%d,%s,%s" % (fmt(b), t, fmt(b ** float(t)), fmt(float(fb ** t))))
+    write("beta_pow.csv", "\n".join(lines) + "\n")
+
+
 def main():
     warnings.filterwarnings("ignore", message=".*lr_scheduler.step.*")
     torch.set_default_dtype(torch.float64)
@@ -880,6 +956,9 @@ def main():
     write_sched_table()
     write_sched_catalogue()
     names = write_traces()
+    cycles = write_cycle_traces()
+    write_beta_pow()
+    print("wrote %d cycle traces and beta_pow.csv" % len(cycles))
     print("wrote %d traces, philox.txt, 2 data files, sched_lr.csv to %s" % (len(names), OUT_DIR))
     print("torch %s; update stats: %s" % (torch.__version__, STATS))
 

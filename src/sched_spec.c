@@ -524,20 +524,12 @@ void os_sched_free(os_sched *s)
     }
 }
 
-/* Which optimizers have a momentum or beta1 that cyclic and onecycle can
- * cycle (PyTorch: 'momentum' or 'betas' in the optimizer's defaults). */
-static int optimizer_can_cycle(int opt)
-{
-    return opt == OS_OPT_SGD || opt == OS_OPT_MOMENTUM || opt == OS_OPT_NESTEROV || opt == OS_OPT_RMSPROP ||
-           opt == OS_OPT_ADAM;
-}
-
 int os_sched_cycles(const os_sched *s, int opt)
 {
     const os_sched_part *p = &s->part[0];
     if (s->n != 1 || (p->kind != OS_SCHED_CYCLIC && p->kind != OS_SCHED_ONECYCLE) || p->cycle_momentum == OS_CM_FALSE)
         return 0;
-    if (optimizer_can_cycle(opt)) return 1;
+    if (os_optimizer_cycles(opt) != OS_CYCLE_NONE) return 1; /* PyTorch: 'momentum' or 'betas' in its defaults */
     return p->cycle_momentum == OS_CM_TRUE ? -1 : 0;
 }
 

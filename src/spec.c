@@ -32,8 +32,8 @@ const os_axis_def os_axes[OS_AX_COUNT] = {
 };
 
 const os_optimizer_def os_optimizers[OS_OPT_COUNT] = {
-#define OS_X(ID, name, what, uses, pinned, positive, state, defaults) \
-    {OS_OPT_##ID, name, what, uses, pinned, positive, state, defaults},
+#define OS_X(ID, name, what, uses, pinned, positive, state, cycles, defaults) \
+    {OS_OPT_##ID, name, what, uses, pinned, positive, state, cycles, defaults},
     OS_OPTIMIZERS(OS_X)
 #undef OS_X
 };
@@ -53,6 +53,11 @@ const char *os_optimizer_name(int kind)
 int os_axis_used(int axis, int kind)
 {
     return !os_axes[axis].hp || (os_optimizers[kind].uses & (1u << axis)) != 0;
+}
+
+int os_optimizer_cycles(int kind)
+{
+    return kind >= 0 && kind < OS_OPT_COUNT ? os_optimizers[kind].cycles : OS_CYCLE_NONE;
 }
 
 int os_optimizer_default(int kind, int axis, double *v)

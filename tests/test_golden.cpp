@@ -252,3 +252,145 @@ TEST(GoldenData, DefaultDataset)
     ASSERT_EQ(status, 0);
     EXPECT_EQ(out, ostest::slurp(OS_GOLDEN_DIR "/data_default.csv"));
 }
+
+// ---------------------------------------------------------------------------
+// Momentum / beta1 cycling, the optimizer side (os_opt_step's `mom`):
+// cycle_*.csv are float64 trainings in which make_golden.py set
+// param_groups[0]['momentum'] (or beta1 of 'betas') to `mom` before every
+// optimizer.step(). PyTorch's own gradients (dwa, dwb) and lr are fed to
+// os_opt_step_f64 with that mom; the parameters after every step and the
+// optimizer state must match to 1e-10 relative (the same gradients leave
+// only rounding: torch's beta1**t is glibc's pow, ours the correctly
+// rounded power), absolute floor 1e-300.
+
+namespace {
+
+std::vector<std::string> golden_files(const char *prefix)
+{
+    std::vector<std::string> names;
+    DIR *d = opendir(OS_GOLDEN_DIR);
+    if (!d) return names;
+    while (dirent *e = readdir(d)) {
+        std::string n = e->d_name;
+        if (n.rfind(prefix, 0) == 0) names.push_back(n);
+    }
+    closedir(d);
+    std::sort(names.begin(), names.end());
+    return names;
+}
+
+// The optimizer hyperparameters of a `# args:` line, as `orbitsweep trace`
+// would plan them (per-optimizer defaults, unused ones NaN).
+os_opt_hp plan_hp(const std::string &args)
+{
+    std::istringstream in(args);
+    std::vector<std::string> tok;
+    for (std::string t; in >> t;) tok.push_back(t);
+    os_spec spec;
+    os_error err;
+    EXPECT_EQ(os_spec_init(&spec), OS_OK);
+    for (size_t i = 0; i + 1 < tok.size(); i += 2) {
+        int axis = -1;
+        for (int a = 0; a < OS_AX_COUNT; ++a)
+            if (tok[i] == os_axes[a].flag) axis = a;
+        if (axis >= 0) {
+            EXPECT_EQ(os_spec_set_axis(&spec, axis, tok[i + 1].c_str(), 1, &err), OS_OK) << err.msg;
+        } else {
+            const int s = os_setting_find(tok[i].c_str());
+            EXPECT_GE(s, 0) << tok[i];
+            if (s >= 0) {
+                EXPECT_EQ(os_spec_set(&spec, s, tok[i + 1].c_str(), &err), OS_OK) << err.msg;
+            }
+        }
+    }
+    os_sweep sw;
+    os_opt_hp hp{};
+    EXPECT_EQ(os_sweep_plan(&spec, &sw, &err), OS_OK) << err.msg;
+    EXPECT_EQ(sw.n_trials, 1u);
+    if (sw.n_trials) hp = sw.trials[0].opt;
+    os_sweep_free(&sw);
+    os_spec_free(&spec);
+    return hp;
+}
+
+class GoldenCycle : public ::testing::TestWithParam<std::string> {};
+
+}  // namespace
+
+TEST_P(GoldenCycle, OptimizerStepWithPyTorchsMomentum)
+{
+    const std::string text = ostest::slurp(std::string(OS_GOLDEN_DIR) + "/" + GetParam());
+    const size_t at = text.find("# args:");
+    ASSERT_NE(at, std::string::npos);
+    const std::string args = text.substr(at + 7, text.find('\n', at) - at - 7);
+    const os_opt_hp hp = plan_hp(args);
+    const auto rows = read_csv_text(text);
+    const auto &hdr = rows[0];
+    ASSERT_EQ(hdr.back(), "mom");
+    auto col = [&](const char *name) {
+        return (size_t)(std::find(hdr.begin(), hdr.end(), name) - hdr.begin());
+    };
+    const size_t c_lr = col("lr"), c_wa = col("wa"), c_wb = col("wb"), c_gwa = col("dwa"),
+                 c_gwb = col("dwb"), c_mom = col("mom"), c_m = col("m_wa"), c_v = col("v_wa");
+    os_opt_state_f64 st;
+    os_opt_init_f64(&st);
+    double p[2] = {std::strtod(rows[1][c_wa].c_str(), nullptr), std::strtod(rows[1][c_wb].c_str(), nullptr)};
+    auto near = [](double want, double got) {
+        return want == got || std::fabs(want - got) <= 1e-10 * std::fmax(std::fabs(want), std::fabs(got)) + 1e-300;
+    };
+    size_t steps = 0;
+    for (size_t r = 1; r + 1 < rows.size(); ++r, ++steps) {
+        const auto &row = rows[r];
+        const double g[2] = {std::strtod(row[c_gwa].c_str(), nullptr), std::strtod(row[c_gwb].c_str(), nullptr)};
+        os_opt_step_f64(&hp, &st, p, g, std::strtod(row[c_lr].c_str(), nullptr),
+                        std::strtod(row[c_mom].c_str(), nullptr));
+        const auto &next = rows[r + 1];
+        for (int i = 0; i < 2; ++i) {
+            const double want = std::strtod(next[i ? c_wb : c_wa].c_str(), nullptr);
+            ASSERT_TRUE(near(want, p[i])) << GetParam() << " update " << r - 1 << " param " << i
+                                          << ": PyTorch " << want << ", orbitsweep " << p[i];
+            const std::string &m = row[c_m + i], &v = row[c_v + i];
+            if (!m.empty()) {
+                EXPECT_TRUE(near(std::strtod(m.c_str(), nullptr), st.m[i])) << "m at " << r - 1;
+            }
+            if (!v.empty()) {
+                EXPECT_TRUE(near(std::strtod(v.c_str(), nullptr), st.v[i])) << "v at " << r - 1;
+            }
+        }
+    }
+    EXPECT_GE(steps, 40u);
+}
+
+INSTANTIATE_TEST_SUITE_P(PyTorch, GoldenCycle, ::testing::ValuesIn(golden_files("cycle_")),
+                         [](const ::testing::TestParamInfo<std::string> &p) {
+                             return p.param.substr(6, p.param.size() - 10);
+                         });
+
+TEST(GoldenFiles, CycleTraces) { EXPECT_GE(golden_files("cycle_").size(), 10u); }
+
+// beta**t by squaring in double-double (a cycled beta1's bias correction):
+// the correctly rounded power (make_golden.py's fractions.Fraction) at every
+// row, equal to the running product's, and within one ulp of Python's
+// beta ** t (glibc's pow, what torch uses).
+TEST(GoldenPow, CycledBetaPowerIsCorrectlyRounded)
+{
+    const auto rows = read_csv_text(ostest::slurp(OS_GOLDEN_DIR "/beta_pow.csv"));
+    ASSERT_EQ(rows[0], (std::vector<std::string>{"beta", "t", "python", "exact"}));
+    int differ = 0;
+    for (size_t r = 1; r < rows.size(); ++r) {
+        const double b = std::strtod(rows[r][0].c_str(), nullptr), py = std::strtod(rows[r][2].c_str(), nullptr),
+                     exact = std::strtod(rows[r][3].c_str(), nullptr);
+        const long t = std::strtol(rows[r][1].c_str(), nullptr, 10);
+        const os_powdd sq = os_powdd_pow(b, t);
+        os_powdd run = {1.0, 0.0};
+        for (long k = 0; k < t; ++k) os_powdd_mul(&run, b);
+        ASSERT_EQ(sq.hi, exact) << b << "**" << t;
+        ASSERT_EQ(run.hi, exact) << b << "**" << t;
+        if (py != exact) {
+            ++differ;
+            EXPECT_EQ(std::fabs(py - exact), std::fabs(std::nextafter(exact, 0.0) - exact)) << b << "**" << t;
+        }
+    }
+    EXPECT_GT(rows.size(), 500u);
+    EXPECT_LT(differ, 10);
+}

@@ -215,11 +215,13 @@ TEST(Train, ToleranceDecidesParamErrorExactly)
 }
 
 namespace {
+// As the plan gives them: the SGD family's momentum only where used (an
+// sgd step with a momentum would be momentum SGD, as in torch).
 os_opt_hp hp(int kind)
 {
     os_opt_hp h;
     h.kind = kind;
-    h.momentum = 0.9;
+    h.momentum = kind == OS_OPT_MOMENTUM || kind == OS_OPT_NESTEROV ? 0.9 : NAN;
     h.dampening = 0;
     h.alpha = 0.99;
     h.beta1 = 0.9;
@@ -239,7 +241,7 @@ TEST(Optim, ClosedFormsWithConstantGradient)
         os_opt_state_f64 st;
         os_opt_init_f64(&st);
         double p[2] = {1, 1};
-        for (int t = 0; t < 100; ++t) os_opt_step_f64(&h, &st, p, g, lr);
+        for (int t = 0; t < 100; ++t) os_opt_step_f64(&h, &st, p, g, lr, NAN);
         EXPECT_NEAR(p[0], 1 - 100 * lr * g[0], 1e-12);
         EXPECT_NEAR(p[1], 1 - 100 * lr * g[1], 1e-12);
     }
@@ -249,7 +251,7 @@ TEST(Optim, ClosedFormsWithConstantGradient)
         os_opt_init_f64(&st);
         double p[2] = {1, 1}, want = 1;
         for (int t = 1; t <= 50; ++t) {
-            os_opt_step_f64(&h, &st, p, g, lr);
+            os_opt_step_f64(&h, &st, p, g, lr, NAN);
             want -= lr * g[0] * (1 - std::pow(0.9, t)) / 0.1;
             EXPECT_NEAR(st.m[0], g[0] * (1 - std::pow(0.9, t)) / 0.1, 1e-12);
         }
@@ -260,7 +262,7 @@ TEST(Optim, ClosedFormsWithConstantGradient)
         os_opt_state_f64 st;
         os_opt_init_f64(&st);
         double p[2] = {1, 1};
-        os_opt_step_f64(&h, &st, p, g, lr);
+        os_opt_step_f64(&h, &st, p, g, lr, NAN);
         EXPECT_NEAR(p[0] - 1, -lr * g[0] / (std::sqrt(0.01 * g[0] * g[0]) + 1e-8), 1e-15);
         EXPECT_NEAR(p[1] - 1, -lr * g[1] / (std::sqrt(0.01 * g[1] * g[1]) + 1e-8), 1e-15);
     }
@@ -271,7 +273,7 @@ TEST(Optim, ClosedFormsWithConstantGradient)
         double p[2] = {1, 1};
         for (int t = 1; t <= 30; ++t) {
             double before = p[1];
-            os_opt_step_f64(&h, &st, p, g, lr);
+            os_opt_step_f64(&h, &st, p, g, lr, NAN);
             EXPECT_NEAR(p[1] - before, lr, 1e-9) << "t=" << t;
         }
     }
@@ -282,7 +284,7 @@ TEST(Optim, ClosedFormsWithConstantGradient)
         os_opt_init_f64(&st);
         double p[2] = {2, -3};
         const double zero[2] = {0, 0};
-        for (int t = 0; t < 10; ++t) os_opt_step_f64(&h, &st, p, zero, lr);
+        for (int t = 0; t < 10; ++t) os_opt_step_f64(&h, &st, p, zero, lr, NAN);
         EXPECT_NEAR(p[0], 2 * std::pow(1 - lr * 0.1, 10), 1e-14);
         EXPECT_NEAR(p[1], -3 * std::pow(1 - lr * 0.1, 10), 1e-14);
     }

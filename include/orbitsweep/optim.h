@@ -26,23 +26,31 @@
 #define OS_STATE_M 1 /* momentum buffer / exp_avg */
 #define OS_STATE_V 2 /* square_avg / exp_avg_sq */
 
+/* What PyTorch's CyclicLR / OneCycleLR cycle for an optimizer with
+ * cycle_momentum (the optimizer table's `cycles` column): nothing, the
+ * param group's 'momentum', or beta1 of its 'betas' (PyTorch >= 2.1). The
+ * cycled value reaches the step as its `mom` argument. */
+#define OS_CYCLE_NONE 0
+#define OS_CYCLE_MOMENTUM 1
+#define OS_CYCLE_BETA1 2
+
 /* Columns: ID, name, what it is (for --help), the hyperparameter axes it
  * uses, axes pinned to 0 (their column shows 0; a given value must be 0),
- * axes that must be > 0 for it, its state, and its defaults: the value of
- * each hyperparameter it uses when the flag is not given (PyTorch's, but
- * momentum 0.9 for the momentum optimizers; a given flag applies to every
- * optimizer that uses it).
+ * axes that must be > 0 for it, its state, what a cyclic scheduler cycles
+ * (OS_CYCLE_*), and its defaults: the value of each hyperparameter it uses
+ * when the flag is not given (PyTorch's, but momentum 0.9 for the momentum
+ * optimizers; a given flag applies to every optimizer that uses it).
  * clang-format off */
 #define OS_OPTIMIZERS(X) \
-  X(SGD,      "sgd",      "SGD without momentum",                  OS_HP(WEIGHT_DECAY), 0, 0, 0, \
+  X(SGD,      "sgd",      "SGD without momentum",                  OS_HP(WEIGHT_DECAY), 0, 0, 0, OS_CYCLE_MOMENTUM, \
     "weight_decay=0") \
-  X(MOMENTUM, "momentum", "SGD with momentum (and dampening)",     OS_HP(MOMENTUM) | OS_HP(DAMPENING) | OS_HP(WEIGHT_DECAY), 0, OS_HP(MOMENTUM), OS_STATE_M, \
+  X(MOMENTUM, "momentum", "SGD with momentum (and dampening)",     OS_HP(MOMENTUM) | OS_HP(DAMPENING) | OS_HP(WEIGHT_DECAY), 0, OS_HP(MOMENTUM), OS_STATE_M, OS_CYCLE_MOMENTUM, \
     "momentum=0.9,dampening=0,weight_decay=0") \
-  X(NESTEROV, "nesterov", "SGD with Nesterov momentum",            OS_HP(MOMENTUM) | OS_HP(WEIGHT_DECAY), OS_HP(DAMPENING), OS_HP(MOMENTUM), OS_STATE_M, \
+  X(NESTEROV, "nesterov", "SGD with Nesterov momentum",            OS_HP(MOMENTUM) | OS_HP(WEIGHT_DECAY), OS_HP(DAMPENING), OS_HP(MOMENTUM), OS_STATE_M, OS_CYCLE_MOMENTUM, \
     "momentum=0.9,weight_decay=0") \
-  X(RMSPROP,  "rmsprop",  "RMSprop (momentum 0, not centered)",    OS_HP(ALPHA) | OS_HP(EPS) | OS_HP(WEIGHT_DECAY), 0, 0, OS_STATE_V, \
+  X(RMSPROP,  "rmsprop",  "RMSprop (momentum 0, not centered)",    OS_HP(ALPHA) | OS_HP(EPS) | OS_HP(WEIGHT_DECAY), 0, 0, OS_STATE_V, OS_CYCLE_MOMENTUM, \
     "alpha=0.99,eps=1e-8,weight_decay=0") \
-  X(ADAM,     "adam",     "Adam (L2 weight decay, no amsgrad)",    OS_HP(BETA1) | OS_HP(BETA2) | OS_HP(EPS) | OS_HP(WEIGHT_DECAY), 0, 0, OS_STATE_M | OS_STATE_V, \
+  X(ADAM,     "adam",     "Adam (L2 weight decay, no amsgrad)",    OS_HP(BETA1) | OS_HP(BETA2) | OS_HP(EPS) | OS_HP(WEIGHT_DECAY), 0, 0, OS_STATE_M | OS_STATE_V, OS_CYCLE_BETA1, \
     "beta1=0.9,beta2=0.999,eps=1e-8,weight_decay=0")
 /* clang-format on */
 
@@ -79,6 +87,28 @@ OS_HD static inline void os_powdd_mul(os_powdd *p, double b)
     double s = h + l;             /* renormalise (fast two-sum, |h| >= |l|) */
     p->lo = l - (s - h);
     p->hi = s;
+}
+
+/* b**t for t >= 1 from scratch, by squaring in double-double: hi is the
+ * correctly rounded power like os_powdd_mul's running product (the two
+ * agree), for a b that changes from step to step (a cycled beta1). */
+OS_HD static inline os_powdd os_powdd_pow(double b, int64_t t)
+{
+    os_powdd r = {1.0, 0.0}, x = {b, 0.0};
+    for (;;) {
+        if (t & 1) { /* r *= x */
+            double h = r.hi * x.hi;
+            double l = fma(r.hi, x.hi, -h) + (r.hi * x.lo + r.lo * x.hi);
+            r.hi = h + l;
+            r.lo = l - (r.hi - h);
+        }
+        t >>= 1;
+        if (!t) return r;
+        double h = x.hi * x.hi; /* x *= x */
+        double l = fma(x.hi, x.hi, -h) + 2.0 * (x.hi * x.lo);
+        x.hi = h + l;
+        x.lo = l - (x.hi - h);
+    }
 }
 
 #define OS_F32 1

@@ -81,6 +81,7 @@ typedef struct os_optimizer_def {
     const char *name, *what;
     unsigned uses, pinned, positive; /* OS_HP bits */
     int state;                       /* OS_STATE_* bits */
+    int cycles;                      /* OS_CYCLE_*: what CyclicLR/OneCycleLR cycle */
     const char *defaults;            /* "axis=value,...": its hyperparameters' defaults */
 } os_optimizer_def;
 
@@ -96,6 +97,12 @@ int os_axis_used(int axis, int kind);
 /* Optimizer `kind`'s default for axis `axis` into *v: 1 if its row has
  * one, else 0 (then the axis table's default applies). */
 int os_optimizer_default(int kind, int axis, double *v);
+
+/* What PyTorch's CyclicLR / OneCycleLR would cycle for optimizer `kind`
+ * (cycle_momentum): OS_CYCLE_NONE, OS_CYCLE_MOMENTUM (the param group's
+ * 'momentum') or OS_CYCLE_BETA1 (beta1 of its 'betas'). The cycled value is
+ * the `mom` argument of os_opt_step_*. */
+int os_optimizer_cycles(int kind);
 
 /* ---- spec (src/spec.c) ---- */
 
