@@ -595,7 +595,8 @@ def configs_sched():
     oc = "onecycle:total_steps=64"
     add("onecycle_momentum", optimizer="momentum", lr=0.02, scheduler=oc, epochs=8)
     add("onecycle_sgd", optimizer="sgd", lr=0.05, scheduler=oc, epochs=8)
-    add("onecycle_rmsprop_w1", optimizer="rmsprop", lr=0.01, scheduler=oc + ",anneal_strategy=linear", epochs=8, **W1)
+    add("onecycle_rmsprop_w1", optimizer="rmsprop", lr=0.01, scheduler=oc + ",anneal_strategy=linear,cycle_momentum=false",
+        epochs=8, **W1)
     add("onecycle_adam_w1", optimizer="adam", lr=0.1, scheduler=oc + ",three_phase=true", epochs=8, **W1)
     add("onecycle_adam_epoch", optimizer="adam", lr=0.1, scheduler="onecycle:total_steps=10", sched_step="epoch",
         epochs=10)
