@@ -310,7 +310,7 @@ static os_status check_scheduler(const os_spec *s, const os_sched_spec *sp, int6
         if (max_steps > p->total_iters) {
             os_set_error(err, "--scheduler: '%s': total_steps=%lld, but the longest training takes %lld scheduler "
                               "steps (PyTorch's OneCycleLR raises past total_steps)",
-                         sp->name, (long long)p->total_iters, (long long)max_steps);
+                         sp->text, (long long)p->total_iters, (long long)max_steps);
             return OS_EINPUT;
         }
         for (int64_t e = 0; e <= max_steps; ++e) {
@@ -319,7 +319,7 @@ static os_status check_scheduler(const os_spec *s, const os_sched_spec *sp, int6
             if (os_onecycle_phase(p, e, &a, &b, &c, &d, &pct) == 0) {
                 os_set_error(err, "--scheduler: '%s': a phase of zero length at step %lld (PyTorch divides by "
                                   "zero): change pct_start or total_steps",
-                             sp->name, (long long)e);
+                             sp->text, (long long)e);
                 return OS_EINPUT;
             }
         }
@@ -329,7 +329,7 @@ static os_status check_scheduler(const os_spec *s, const os_sched_spec *sp, int6
         if (os_sched_cycles(&sp->s, (int)opts->v[o]) < 0) {
             os_set_error(err, "--scheduler: '%s': cycle_momentum=true, but %s has no momentum or beta1 to cycle "
                               "(PyTorch raises; use cycle_momentum=auto or false)",
-                         sp->name, os_optimizer_name((int)opts->v[o]));
+                         sp->text, os_optimizer_name((int)opts->v[o]));
             return OS_EINPUT;
         }
     return OS_OK;

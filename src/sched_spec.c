@@ -493,6 +493,7 @@ static os_status parse_composite(const char *text, int kind, const char *open, o
 os_status os_sched_parse(const char *text, os_sched_spec *out, os_error *err)
 {
     memset(out, 0, sizeof *out);
+    snprintf(out->text, sizeof out->text, "%s", text);
     const char *open = strchr(text, '('), *colon = strchr(text, ':');
     os_status st;
     if (open && (!colon || open < colon)) {

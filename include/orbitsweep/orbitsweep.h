@@ -115,7 +115,8 @@ typedef struct os_list {
 /* A named scheduler: its parameters and canonical spec string. */
 typedef struct os_sched_spec {
     os_sched s;
-    char name[1024];
+    char name[1024];  /* canonical */
+    char text[1024];  /* as the user typed it (messages) */
 } os_sched_spec;
 
 typedef struct os_spec {
