@@ -154,23 +154,18 @@ OS_HD static inline double os_sched_multistep(const os_sched_part *s, double lr,
 OS_HD static inline double os_onecycle_phase(const os_sched_part *s, int64_t e, int *lr0, int *lr1, int *m0,
                                              int *m1, double *pct)
 {
-    const double T = (double)s->total_iters;
-    double ends[3];
-    int n;
+    const double T = (double)s->total_iters, x = (double)e;
     const int tp = s->mode2 != 0; /* three_phase */
-    if (tp) {
-        ends[0] = s->pct_start * T - 1;
-        ends[1] = 2 * s->pct_start * T - 2;
-        ends[2] = T - 1;
-        n = 3;
-    } else {
-        ends[0] = s->pct_start * T - 1;
-        ends[1] = T - 1;
-        n = 2;
-    }
-    double start = 0;
-    int i = 0;
-    for (; i < n - 1 && !((double)e <= ends[i]); ++i) start = ends[i];
+    const double end0 = s->pct_start * T - 1, end1 = tp ? 2 * s->pct_start * T - 2 : T - 1;
+    /* the first phase with e <= its end, else the last (no arrays: registers on a GPU) */
+    int i;
+    double start, end;
+    if (x <= end0)
+        i = 0, start = 0, end = end0;
+    else if (!tp || x <= end1)
+        i = 1, start = end0, end = end1;
+    else
+        i = 2, start = end1, end = T - 1;
     /* lr: initial -> max, then max -> min (three phases: max -> initial,
      * initial -> min); momentum: max_m -> base_m, then back (three phases:
      * base_m -> max_m, then max_m held) */
@@ -178,8 +173,8 @@ OS_HD static inline double os_onecycle_phase(const os_sched_part *s, int64_t e, 
     *lr1 = i == 0 ? 1 : i == 1 && tp ? 0 : 2;
     *m0 = i == 1 ? 1 : 0;
     *m1 = i == 0 ? 1 : 0;
-    const double den = ends[i] - start;
-    *pct = ((double)e - start) / den;
+    const double den = end - start;
+    *pct = (x - start) / den;
     return den;
 }
 
@@ -274,16 +269,16 @@ OS_HD static inline double os_sched_onecycle(const os_sched_part *s, double b, i
     int l0, l1, m0, m1;
     double pct;
     os_onecycle_phase(s, e, &l0, &l1, &m0, &m1, &pct);
-    const double initial = b / s->div_factor;
-    const double lrs[3] = {initial, b, initial / s->final_div_factor};
-    const double ms[2] = {s->max_m, s->base_m};
+    const double initial = b / s->div_factor, lowest = initial / s->final_div_factor;
+    const double S = l0 == 0 ? initial : b, E = l1 == 0 ? initial : l1 == 1 ? b : lowest; /* no arrays: registers */
+    const double MS = m0 == 0 ? s->max_m : s->base_m, ME = m1 == 0 ? s->max_m : s->base_m;
     if (s->mode == OS_ANNEAL_COS) {
         const double c = os_sched_tab(s, e) + 1; /* math.cos(math.pi * pct) + 1 */
-        if (mom) *mom = ms[m1] + (ms[m0] - ms[m1]) / 2.0 * c;
-        return lrs[l1] + (lrs[l0] - lrs[l1]) / 2.0 * c;
+        if (mom) *mom = ME + (MS - ME) / 2.0 * c;
+        return E + (S - E) / 2.0 * c;
     }
-    if (mom) *mom = (ms[m1] - ms[m0]) * pct + ms[m0];
-    return (lrs[l1] - lrs[l0]) * pct + lrs[l0];
+    if (mom) *mom = (ME - MS) * pct + MS;
+    return (E - S) * pct + S;
 }
 
 /* get_lr() of one part at its step e >= 0 from the current lr (e = 0: the
