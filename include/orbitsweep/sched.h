@@ -245,8 +245,7 @@ OS_HD static inline double os_sched_tab(const os_sched_part *s, int64_t e)
 #endif
 }
 
-/* CyclicLR's get_lr() at step e (max_lr = b); its momentum into *mom when
- * mom is given. */
+/* CyclicLR's get_lr() at step e (max_lr = b); its momentum into *mom. */
 OS_HD static inline double os_sched_cyclic(const os_sched_part *s, double b, int64_t e, double *mom)
 {
     const double up = (double)s->step_up, down = s->step_down < 0 ? up : (double)s->step_down;
@@ -259,7 +258,7 @@ OS_HD static inline double os_sched_cyclic(const os_sched_part *s, double b, int
         scale = 1 / ldexp(1.0, (int)(cycle - 1)); /* 1 / (2. ** (cycle - 1)), exact */
     else if (s->mode == OS_CYC_EXP_RANGE)
         scale = os_sched_tab(s, e); /* gamma ** e */
-    if (mom) *mom = s->max_m - (s->max_m - s->base_m) * sf * scale;
+    *mom = s->max_m - (s->max_m - s->base_m) * sf * scale;
     return s->base_lr + (b - s->base_lr) * sf * scale;
 }
 
@@ -274,15 +273,17 @@ OS_HD static inline double os_sched_onecycle(const os_sched_part *s, double b, i
     const double MS = m0 == 0 ? s->max_m : s->base_m, ME = m1 == 0 ? s->max_m : s->base_m;
     if (s->mode == OS_ANNEAL_COS) {
         const double c = os_sched_tab(s, e) + 1; /* math.cos(math.pi * pct) + 1 */
-        if (mom) *mom = ME + (MS - ME) / 2.0 * c;
+        *mom = ME + (MS - ME) / 2.0 * c;
         return E + (S - E) / 2.0 * c;
     }
-    if (mom) *mom = (ME - MS) * pct + MS;
+    *mom = (ME - MS) * pct + MS;
     return (E - S) * pct + S;
 }
 
 /* get_lr() of one part at its step e >= 0 from the current lr (e = 0: the
- * constructor's initial step); the cycled momentum into *mom when given. */
+ * constructor's initial step); cyclic and onecycle write the momentum they
+ * would cycle into *mom (a local of the caller: no pointer into the state,
+ * which stays in registers on a GPU). */
 OS_HD static inline double os_sched_part_lr(const os_sched_part *s, double base, double lr, int64_t e, double *mom)
 {
     switch (s->kind) {
@@ -345,8 +346,10 @@ OS_HD static inline double os_sched_part_restart(const os_sched_part *s, double 
         return base;
     case OS_SCHED_COSINE: /* eta_min + (b - eta_min) (1 + cos(0)) / 2 */
         return s->eta_min + (base - s->eta_min);
-    default:
-        return os_sched_part_lr(s, base, lr, 0, NULL);
+    default: {
+        double unused;
+        return os_sched_part_lr(s, base, lr, 0, &unused);
+    }
     }
 }
 
@@ -371,10 +374,11 @@ OS_HD static inline void os_sched_init(const os_sched *s, os_sched_state *st, do
     st->mom = NAN;
     st->best = s->part[0].mode == OS_PLATEAU_MAX ? -(double)INFINITY : (double)INFINITY;
     st->bad = st->cool = 0;
-    double lr = base;
+    double lr = base, mom = NAN;
     const int n = s->kind == OS_SCHED_SEQUENTIAL ? 1 : s->n;
-    for (int i = 0; i < n; ++i) lr = os_sched_part_lr(&s->part[i], base, lr, 0, cyc ? &st->mom : NULL);
+    for (int i = 0; i < n; ++i) lr = os_sched_part_lr(&s->part[i], base, lr, 0, &mom);
     st->lr = lr;
+    st->mom = cyc ? mom : NAN;
 }
 
 /* scheduler.step(). */
@@ -382,15 +386,18 @@ OS_HD static inline void os_sched_step(const os_sched *s, os_sched_state *st)
 {
     if (s->kind == OS_SCHED_PLATEAU) return; /* steps once per epoch, in os_sched_epoch */
     st->e += 1;
-    double *mom = st->mom == st->mom ? &st->mom : NULL; /* cycling: mom is a number */
+    double mom = NAN;
     if (s->kind == OS_SCHED_SEQUENTIAL) {
         int64_t local;
         const int i = os_sched_seq_part(s, st->e, &local);
         st->lr = local == 0 ? os_sched_part_restart(&s->part[i], st->base, st->lr)
-                            : os_sched_part_lr(&s->part[i], st->base, st->lr, local, NULL);
+                            : os_sched_part_lr(&s->part[i], st->base, st->lr, local, &mom);
         return;
     }
-    for (int i = 0; i < s->n; ++i) st->lr = os_sched_part_lr(&s->part[i], st->base, st->lr, st->e, mom);
+    double lr = st->lr;
+    for (int i = 0; i < s->n; ++i) lr = os_sched_part_lr(&s->part[i], st->base, lr, st->e, &mom);
+    st->lr = lr;
+    if (st->mom == st->mom) st->mom = mom; /* cycling: mom is a number */
 }
 
 /* ReduceLROnPlateau.step(metric) at the end of an epoch, on the epoch's
