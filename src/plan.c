@@ -299,6 +299,17 @@ static double *part_table(const os_sched_part *p, int64_t steps, int64_t *len)
     return t;
 }
 
+/* cyclic and onecycle cycle what the optimizer has (os_optimizer_cycles:
+ * PyTorch's 'momentum' or 'betas' in its defaults). */
+int os_sched_cycles(const os_sched *s, int opt)
+{
+    const os_sched_part *p = &s->part[0];
+    if (s->n != 1 || (p->kind != OS_SCHED_CYCLIC && p->kind != OS_SCHED_ONECYCLE) || p->cycle_momentum == OS_CM_FALSE)
+        return 0;
+    if (os_optimizer_cycles(opt) != OS_CYCLE_NONE) return 1; /* PyTorch: 'momentum' or 'betas' in its defaults */
+    return p->cycle_momentum == OS_CM_TRUE ? -1 : 0;
+}
+
 /* The checks that need the sweep: onecycle's total_steps against the
  * longest training (PyTorch raises past it) and its phases (a phase of
  * length 0 divides by zero in PyTorch); cycle_momentum=true against every

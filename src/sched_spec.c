@@ -525,15 +525,6 @@ void os_sched_free(os_sched *s)
     }
 }
 
-int os_sched_cycles(const os_sched *s, int opt)
-{
-    const os_sched_part *p = &s->part[0];
-    if (s->n != 1 || (p->kind != OS_SCHED_CYCLIC && p->kind != OS_SCHED_ONECYCLE) || p->cycle_momentum == OS_CM_FALSE)
-        return 0;
-    if (os_optimizer_cycles(opt) != OS_CYCLE_NONE) return 1; /* PyTorch: 'momentum' or 'betas' in its defaults */
-    return p->cycle_momentum == OS_CM_TRUE ? -1 : 0;
-}
-
 const char *os_sched_name(int kind)
 {
     return kind >= 0 && kind < OS_SCHED_COUNT ? sched_defs[kind].name : "?";

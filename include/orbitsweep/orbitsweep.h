@@ -203,10 +203,6 @@ os_status os_sched_parse(const char *text, os_sched_spec *out, os_error *err);
 /* Frees what a parsed scheduler owns (a table file's multipliers); the
  * plan's copies own their tables too. */
 void os_sched_free(os_sched *s);
-/* Can scheduler s cycle the momentum of optimizer kind opt? 1: it does
- * (cycle_momentum true, or auto where the optimizer has a momentum or
- * beta1), 0: it does not, -1: cycle_momentum=true where it cannot. */
-int os_sched_cycles(const os_sched *s, int opt);
 /* A scheduler's name, and its keys with their defaults (for --help). */
 const char *os_sched_name(int kind);
 void os_sched_keys(int kind, char *buf, size_t size);
@@ -349,6 +345,11 @@ uint64_t os_config_hash(const os_axis_def *table, size_t n, const os_trial *t, c
 
 /* The per-training config of trial i (pointers into the sweep). */
 os_train_cfg os_sweep_train_cfg(const os_sweep *sw, size_t i);
+/* Does scheduler s cycle the momentum of optimizer kind opt (src/plan.c)?
+ * 1: it does (cycle_momentum true, or auto where the optimizer has a
+ * momentum or beta1), 0: it does not, -1: cycle_momentum=true where it
+ * cannot (bad input). */
+int os_sched_cycles(const os_sched *s, int opt);
 
 /* The dataset trial i trains on. */
 const os_dataset *os_sweep_dataset(const os_sweep *sw, size_t i);
