@@ -223,7 +223,7 @@ static double count_trials(const os_spec *s)
     return total;
 }
 
-/* Scheduler steps the longest training takes (cosine tables' length): the
+/* Scheduler steps the longest training takes (the schedulers' tables' length): the
  * most epochs with the smallest batch size (every optimizer's grid holds
  * every pair), over datasets that all have the same size. */
 static int64_t max_sched_steps(const os_sweep *sw)

@@ -92,7 +92,7 @@ template <typename T> cudaError_t emu_table_launch(const cu_plan &pl, const cu_a
 
 // cu_device_run on the emulator: plan, the device's resources as
 // cu_dev_acquire takes them from the emulated runtime (the uploads, the
-// device cosine tables, the shared-order table), chunks of a training
+// device scheduler tables, the shared-order table), chunks of a training
 // launch and a final-loss launch through the job and result buffers,
 // result rows; then every resource released.
 template <typename T, int TL>

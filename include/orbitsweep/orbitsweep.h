@@ -293,7 +293,7 @@ typedef struct os_grid os_grid; /* the grid's layout (src/plan.c) */
  * are the grid's trials first .. first+n_trials-1. */
 typedef struct os_sweep {
     const os_spec *spec;
-    os_sched *scheds; /* the spec's schedulers, with their cosine tables */
+    os_sched *scheds; /* the spec's schedulers, with their parts' host tables (cos, pow, table files) */
     os_trial *trials; /* NULL in a prepared sweep: its blocks hold them */
     size_t n_trials;
     size_t first;
