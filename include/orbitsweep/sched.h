@@ -386,6 +386,7 @@ OS_HD static inline void os_sched_step(const os_sched *s, os_sched_state *st)
 {
     if (s->kind == OS_SCHED_PLATEAU) return; /* steps once per epoch, in os_sched_epoch */
     st->e += 1;
+    if (s->kind == OS_SCHED_NONE) return;
     double mom = NAN;
     if (s->kind == OS_SCHED_SEQUENTIAL) {
         int64_t local;

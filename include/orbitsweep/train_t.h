@@ -46,7 +46,10 @@ OS_HD static inline void OS_FN(os_train_apply)(OS_FN(os_train) *tr, const os_tra
     OS_T p[2] = {tr->wa, tr->wb};
     const OS_T grad[2] = {g->gwa, g->gwb};
     double lr = tr->sched.lr;
-    OS_FN(os_opt_step)(&c->opt, &tr->opt, p, grad, lr, tr->sched.mom); /* mom: NaN unless cycled */
+    if (c->sched_cycles) /* the scheduler's momentum / beta1 */
+        OS_FN(os_opt_step)(&c->opt, &tr->opt, p, grad, lr, tr->sched.mom);
+    else /* the optimizer's own: a constant NaN, so the cycling code folds away */
+        OS_FN(os_opt_step)(&c->opt, &tr->opt, p, grad, lr, NAN);
     /* the step and its length (the case study's effective step size) */
     const OS_T step_wa = p[0] - tr->wa, step_wb = p[1] - tr->wb;
     const OS_T eff = OS_SQRT(step_wa * step_wa + step_wb * step_wb);
