@@ -258,6 +258,7 @@ static os_status add_scheduler(os_spec *spec, const char *text, os_error *err)
     if (st) return st;
     os_sched_spec *ns = realloc(spec->scheds, (spec->n_scheds + 1) * sizeof *ns);
     if (!ns) {
+        os_sched_free(&s.s);
         os_set_error(err, "out of memory");
         return OS_ERUNTIME;
     }
@@ -274,7 +275,10 @@ os_status os_spec_set_axis(os_spec *spec, int axis, const char *text, int first,
     os_list *l = &spec->axis[axis];
     if (first) {
         l->n = 0;
-        if (a->type == OS_AXT_SCHED) spec->n_scheds = 0;
+        if (a->type == OS_AXT_SCHED) {
+            for (size_t k = 0; k < spec->n_scheds; ++k) os_sched_free(&spec->scheds[k].s);
+            spec->n_scheds = 0;
+        }
     }
     spec->given[axis] = 1;
     switch (a->type) {
@@ -412,6 +416,7 @@ os_status os_spec_init(os_spec *spec)
 void os_spec_free(os_spec *spec)
 {
     for (int a = 0; a < OS_AX_COUNT; ++a) free(spec->axis[a].v);
+    for (size_t k = 0; spec->scheds && k < spec->n_scheds; ++k) os_sched_free(&spec->scheds[k].s);
     free(spec->scheds);
     free(spec->data_file);
     memset(spec, 0, sizeof *spec);
