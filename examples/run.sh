@@ -85,7 +85,7 @@ OS run --optimizer sgd,momentum,rmsprop,adam --lr 0.01 --seeds "$SEEDS" --quiet 
 SUM "$WORK/four_optimizers.csv" "$WORK/four_optimizers_summary.csv"
 say "Adam: lr 0.01 fixed, and lr 0.12 fixed / MultiStepLR / MultiplicativeLR (§3.2, §3.3)"
 OS run --optimizer adam --lr 0.01 --seeds "$SEEDS" --quiet -o "$WORK/adam_lr0.01.csv"
-OS run --optimizer adam --lr 0.12 --scheduler constant --scheduler $MS08 --scheduler $MS05 \
+OS run --optimizer adam --lr 0.12 --scheduler none --scheduler $MS08 --scheduler $MS05 \
     --scheduler $MU08 --scheduler $MU05 --seeds "$SEEDS" --quiet -o "$WORK/adam_lr0.12.csv"
 # one table: lr 0.01 rows first (header once)
 { cat "$WORK/adam_lr0.01.csv"; tail -n +2 "$WORK/adam_lr0.12.csv"; } > "$WORK/adam_schedulers.csv"
@@ -179,7 +179,7 @@ OS run --optimizer momentum --lr 'geomspace(1e-4,0.03,41)' --epochs 100,400 \
 plot heatmap "$WORK/grid_momentum_epochs.csv" --metric success --y epochs \
     -o "$OUT/grid_momentum_epochs_heatmap.png"
 say "Adam x logspace(-3,0,49) x the case study's schedulers"
-OS run --optimizer adam --lr 'logspace(-3,0,49)' --scheduler constant --scheduler $MS08 \
+OS run --optimizer adam --lr 'logspace(-3,0,49)' --scheduler none --scheduler $MS08 \
     --scheduler $MS05 --scheduler $MU08 --scheduler $MU05 --seeds "$GRID_SEEDS" --quiet \
     -o "$WORK/grid_adam_schedulers.csv"
 plot heatmap "$WORK/grid_adam_schedulers.csv" --metric success \

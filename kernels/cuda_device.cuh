@@ -31,7 +31,7 @@ template <typename T> struct cu_dev_res {
     cu_config *d_cfg = NULL;
     cu_ref *d_ref = NULL;
     os_sched *d_sched = NULL;
-    std::vector<double *> d_cos;
+    std::vector<double *> d_cos; /* the schedulers' tables, OS_SCHED_MAX_PARTS per scheduler */
     cu_point<double> *d_d64 = NULL;
     cu_point<float> *d_d32 = NULL;
     cu_point<T> *d_table = NULL;
@@ -71,8 +71,8 @@ template <typename T> struct cu_dev_res {
 /* Takes device dev's resources for a run of `chunk` trainings per launch
  * and n_chunks launches into r (which must be fresh), in this order: the
  * device, its SM count (*sms), two streams, four events, the tables every
- * training reads (configurations, references, cosine tables — h_sched's
- * cos_tab pointers are redirected to the device copies —, schedulers, the
+ * training reads (configurations, references, schedulers' tables — h_sched's
+ * parts' tab pointers are redirected to the device copies —, schedulers, the
  * data) uploaded on r.sc, the shared-order table when it fits (then
  * launch_table(), which returns the launch's cudaError_t, fills it on
  * r.sc; when it does not fit, or its allocation fails, r.d_table stays
@@ -88,7 +88,7 @@ static os_status cu_dev_acquire(const cu_plan &pl, int dev, size_t chunk, size_t
     const os_spec *s = pl.sw->spec;
     const size_t np = pl.d64.size();
     size_t free_b = 0, total_b = 0;
-    r.d_cos.assign(h_sched.size(), (double *)NULL); /* host memory first */
+    r.d_cos.assign(h_sched.size() * OS_SCHED_MAX_PARTS, (double *)NULL); /* host memory first */
 
     CU_TRY(cudaSetDevice(dev));
     CU_TRY(cudaDeviceGetAttribute(sms, cudaDevAttrMultiProcessorCount, dev));
@@ -105,13 +105,16 @@ static os_status cu_dev_acquire(const cu_plan &pl, int dev, size_t chunk, size_t
                            r.sc));
     CU_TRY(cudaMalloc(&r.d_ref, pl.refs.size() * sizeof *r.d_ref));
     CU_TRY(cudaMemcpyAsync(r.d_ref, pl.refs.data(), pl.refs.size() * sizeof *r.d_ref, cudaMemcpyHostToDevice, r.sc));
-    for (size_t k = 0; k < h_sched.size(); ++k) { /* cosine tables: the host libm's bits */
-        if (!h_sched[k].cos_tab || h_sched[k].cos_len <= 0) continue;
-        const size_t bytes = (size_t)h_sched[k].cos_len * sizeof(double);
-        CU_TRY(cudaMalloc(&r.d_cos[k], bytes));
-        CU_TRY(cudaMemcpyAsync(r.d_cos[k], h_sched[k].cos_tab, bytes, cudaMemcpyHostToDevice, r.sc));
-        h_sched[k].cos_tab = r.d_cos[k];
-    }
+    for (size_t k = 0; k < h_sched.size(); ++k) /* schedulers' tables: the host libm's bits */
+        for (int j = 0; j < OS_SCHED_MAX_PARTS; ++j) {
+            os_sched_part &p = h_sched[k].part[j];
+            if (!p.tab || p.tab_len <= 0) continue;
+            double *&d = r.d_cos[k * OS_SCHED_MAX_PARTS + j];
+            const size_t bytes = (size_t)p.tab_len * sizeof(double);
+            CU_TRY(cudaMalloc(&d, bytes));
+            CU_TRY(cudaMemcpyAsync(d, p.tab, bytes, cudaMemcpyHostToDevice, r.sc));
+            p.tab = d;
+        }
     CU_TRY(cudaMalloc(&r.d_sched, h_sched.size() * sizeof *r.d_sched));
     CU_TRY(cudaMemcpyAsync(r.d_sched, h_sched.data(), h_sched.size() * sizeof *r.d_sched, cudaMemcpyHostToDevice,
                            r.sc));

@@ -104,6 +104,7 @@ static inline os_status cu_plan_make(const os_sweep *sw, cu_plan *pl, os_error *
             c.init_wb = t->init_wb;
             c.order_stream = t->order_stream;
             c.sched = t->sched;
+            c.sched_cycles = os_sched_cycles(&pl->sw->scheds[t->sched], t->opt.kind) > 0;
             c.batch_size = t->batch_size;
             c.epochs = t->epochs;
             pl->max_ep = std::max(pl->max_ep, t->epochs);

@@ -55,6 +55,7 @@ struct cu_config {
     uint64_t order_stream; /* Philox subsequence of its batch orders */
     uint32_t sched;        /* index into the scheduler array */
     int32_t batch_size, epochs;
+    int32_t sched_cycles;  /* os_train_cfg's */
 };
 
 /* One training: its configuration and replicate (seed = base seed + rep,
@@ -73,7 +74,7 @@ template <typename T> struct cu_args {
     const cu_job *jobs; /* this launch's trainings, in warp-friendly order */
     size_t n_jobs;
     os_result *out;     /* out[i] for jobs[i]: every field but loss_gap, param_error */
-    const os_sched *scheds; /* with device cosine tables */
+    const os_sched *scheds; /* with device tables */
     const cu_ref *refs;     /* per dataset */
     const cu_point<T> *data;  /* n_data x n points, data order */
     const cu_point<T> *table; /* shared orders: (rep, epoch) x n points, or NULL */
@@ -295,6 +296,7 @@ __device__ __forceinline__ void cu_load(const cu_args<T> &a, size_t i, typename 
     cfg->sched = &a.scheds[c->sched];
     cfg->lr = c->lr;
     cfg->sched_per_epoch = a.sched_per_epoch;
+    cfg->sched_cycles = c->sched_cycles;
     cfg->init_wa = c->init_wa;
     cfg->init_wb = c->init_wb;
     cfg->ref_wa = ref.ref_wa;

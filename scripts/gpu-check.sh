@@ -234,7 +234,7 @@ parity_report() {
 }
 
 GRID=(--optimizer sgd,momentum,nesterov,rmsprop,adam,adamw,nadam,radam,adamax,adagrad,adadelta,lion --lr 0.001,0.05,0.5,30
-      --scheduler constant --scheduler multistep:milestones=2/4/4/6,gamma=0.5
+      --scheduler none --scheduler multistep:milestones=2/4/4/6,gamma=0.5
       --scheduler multiplicative:factor=0.8,start=6,end=24,every=2
       --scheduler step:step_size=3,gamma=0.7 --scheduler exponential:gamma=0.97
       --scheduler cosine:t_max=7,eta_min=0.001
@@ -256,7 +256,7 @@ if step "CLI parity" 50; then
   parity_case epoch-n301 "${EPOCH[@]}" -- "--tile 0" "--tile 1" "--tile 8"
   parity_case epoch-n301-f64 "${EPOCH[@]}" --dtype float64 -- "--tile 0" "--tile 2"
   "$OSW" data --n 300 --seed 9 -o "$S/data.csv" --quiet >/dev/null 2>&1
-  DATA=(--data "$S/data.csv" --optimizer momentum,adam --lr 0.01,0.1 --scheduler constant
+  DATA=(--data "$S/data.csv" --optimizer momentum,adam --lr 0.01,0.1 --scheduler none
         --scheduler multistep:milestones=3/6,gamma=0.5 --batch-size 32 --epochs 4 --seeds 3 --quiet)
   for sh in shared trial none; do
     parity_case "datafile-$sh" "${DATA[@]}" --shuffle "$sh" -- "--tile 0" "--tile 4"
@@ -275,7 +275,7 @@ if step "hand-over parity" 40; then
   parity_case handover-f64 "${GRID[@]}" --dtype float64 --shuffle none -- "--max-blocks 2 --tile 1" "--max-blocks 2 --tile 8"
   # 72,800 trainings at tile 1: more than the 67,584 threads an H200 holds
   # at once, so the uncapped grid runs in rounds too
-  BIG=(--optimizer sgd,momentum,nesterov,rmsprop,adam --lr 'logspace(-4,-0.5,139),30' --scheduler constant
+  BIG=(--optimizer sgd,momentum,nesterov,rmsprop,adam --lr 'logspace(-4,-0.5,139),30' --scheduler none
        --scheduler step:step_size=2,gamma=0.7 --init-wa 0.1,0.003 --epochs 2,3 --seeds 13 --n 128
        --batch-size 32 --quiet)
   parity_case handover-72800 "${BIG[@]}" -- "--tile 1" "--tile 1 --max-blocks 100"
@@ -334,7 +334,7 @@ if step speed 60; then
     skip "achieved occupancy (no ncu)"
   fi
   # the default sweep end to end, and its table
-  DEFAULT=(--optimizer sgd,momentum,rmsprop,adam --lr 'logspace(-4,-0.5,64)' --scheduler constant
+  DEFAULT=(--optimizer sgd,momentum,rmsprop,adam --lr 'logspace(-4,-0.5,64)' --scheduler none
            --scheduler multistep:milestones=4/8/10/12/14/16/18/20/22/24,gamma=0.8
            --scheduler multiplicative:factor=0.8,start=6,end=24,every=2 --seeds 8 --epochs 100 --batch-size 64)
   if run default-cpu 120 "$OSW" run --backend cpu "${DEFAULT[@]}" -o "$S/default-cpu.csv"; then
@@ -366,7 +366,7 @@ done
 if step sanitizers 60; then
   # 192 trainings: with --max-blocks 1 (one block of 64 threads) 3 rounds at
   # tile 1 and 24 at tile 8, so lanes hand over under the sanitizers
-  SMALL=(--optimizer sgd,adam --lr 0.01,0.1,30 --scheduler constant --scheduler cosine:t_max=5
+  SMALL=(--optimizer sgd,adam --lr 0.01,0.1,30 --scheduler none --scheduler cosine:t_max=5
          --batch-size 16,48 --epochs 2 --n 100 --seeds 4 --init-wa 0.001,0.1 --quiet)
   # tool|tool options|run flags
   CASES=("memcheck|--leak-check full|--tile 1 --max-blocks 1 --shuffle shared"

@@ -41,6 +41,8 @@ import fractions
 import io
 import math
 import os
+import re
+import shlex
 import sys
 import warnings
 
@@ -171,11 +173,92 @@ def parse_spec(spec):
     return name, kv
 
 
+def split_composite(spec):
+    """'sequential(A;B;milestones=3)' -> ('sequential', ['A', 'B'], [3]); None for a plain spec."""
+    if "(" not in spec.split(":")[0]:
+        return None
+    name, _, inner = spec.partition("(")
+    parts, milestones = [], []
+    for item in inner[:-1].split(";"):
+        if item.startswith("milestones="):
+            milestones = [int(m) for m in item[len("milestones="):].split("/")]
+        else:
+            parts.append(item)
+    return name, parts, milestones
+
+
+class CyclicLR21(torch.optim.lr_scheduler.CyclicLR):
+    """CyclicLR as PyTorch >= 2.1 has it (torch/optim/lr_scheduler.py, v2.1.0,
+    CyclicLR.__init__ and get_lr, `use_beta1`): with cycle_momentum on an
+    optimizer whose defaults have `betas` but no `momentum` (the Adam family),
+    beta1 takes the momentum's values -- betas = (max_momentum, beta2) before
+    the initial step, then (momentum, beta2) at every step -- where 1.13
+    raises ValueError. Every other case is 1.13's CyclicLR unchanged."""
+
+    def __init__(self, optimizer, base_lr, max_lr, cycle_momentum=True, base_momentum=0.8,
+                 max_momentum=0.9, **kw):
+        self.use_beta1 = (cycle_momentum and "momentum" not in optimizer.defaults
+                          and "betas" in optimizer.defaults)
+        if not self.use_beta1:
+            super().__init__(optimizer, base_lr, max_lr, cycle_momentum=cycle_momentum,
+                             base_momentum=base_momentum, max_momentum=max_momentum, **kw)
+            return
+        for group in optimizer.param_groups:
+            group["betas"] = (max_momentum, *group["betas"][1:])
+        self.base_momentums = [base_momentum] * len(optimizer.param_groups)
+        self.max_momentums = [max_momentum] * len(optimizer.param_groups)
+        super().__init__(optimizer, base_lr, max_lr, cycle_momentum=False, **kw)
+        self.cycle_momentum = True
+
+    def get_lr(self):
+        if not self.use_beta1:
+            return super().get_lr()
+        self.cycle_momentum = False  # 1.13's get_lr for the lr alone
+        lrs = super().get_lr()
+        self.cycle_momentum = True
+        cycle = math.floor(1 + self.last_epoch / self.total_size)
+        x = 1. + self.last_epoch / self.total_size - cycle
+        if x <= self.step_ratio:
+            scale_factor = x / self.step_ratio
+        else:
+            scale_factor = (x - 1) / (self.step_ratio - 1)
+        for base_m, max_m, group in zip(self.base_momentums, self.max_momentums, self.optimizer.param_groups):
+            base_height = (max_m - base_m) * scale_factor
+            if self.scale_mode == "cycle":
+                momentum = max_m - base_height * self.scale_fn(cycle)
+            else:
+                momentum = max_m - base_height * self.scale_fn(self.last_epoch)
+            group["betas"] = (momentum, *group["betas"][1:])
+        return lrs
+
+
+def read_factor_table(path):
+    """table:FILE's multipliers (header 'factor', one per line)."""
+    with open(os.path.join(os.path.dirname(HERE), path)) as f:  # relative to the repository root
+        lines = [l.strip() for l in f if l.strip()]
+    assert lines[0] == "factor", path
+    return [float(v) for v in lines[1:]]
+
+
+def cycles(opt, cm):
+    """cycle_momentum=auto|true|false -> PyTorch's bool (auto: the optimizer has momentum or betas)."""
+    if cm == "auto":
+        return "momentum" in opt.defaults or "betas" in opt.defaults
+    return cm == "true"
+
+
 def make_scheduler(spec, opt):
-    """None for 'constant'; otherwise the torch scheduler the spec names."""
-    name, kv = parse_spec(spec)
+    """None for 'none'; otherwise the torch scheduler the spec names."""
+    comp = split_composite(spec)
     sch = torch.optim.lr_scheduler
-    if name == "constant":
+    if comp is not None:
+        name, parts, milestones = comp
+        subs = [make_scheduler(p, opt) for p in parts]  # constructed in order, as a user would
+        if name == "sequential":
+            return sch.SequentialLR(opt, subs, milestones=milestones)
+        return sch.ChainedScheduler(subs)
+    name, kv = parse_spec(spec)
+    if name == "none":
         return None
     if name == "multistep":
         ms = [int(m) for m in kv["milestones"].split("/")]
@@ -196,7 +279,55 @@ def make_scheduler(spec, opt):
         return sch.ExponentialLR(opt, gamma=float(kv["gamma"]))
     if name == "cosine":
         return sch.CosineAnnealingLR(opt, T_max=int(kv["t_max"]), eta_min=float(kv.get("eta_min", "0")))
+    if name == "constant":
+        return sch.ConstantLR(opt, factor=float(kv.get("factor", 1.0 / 3)), total_iters=int(kv.get("total_iters", 5)))
+    if name == "linear":
+        return sch.LinearLR(opt, start_factor=float(kv.get("start_factor", 1.0 / 3)),
+                            end_factor=float(kv.get("end_factor", 1.0)), total_iters=int(kv.get("total_iters", 5)))
+    if name == "polynomial":
+        return sch.PolynomialLR(opt, total_iters=int(kv.get("total_iters", 5)), power=float(kv.get("power", 1.0)))
+    if name == "cosine_warm_restarts":
+        return sch.CosineAnnealingWarmRestarts(opt, T_0=int(kv["t_0"]), T_mult=int(kv.get("t_mult", 1)),
+                                               eta_min=float(kv.get("eta_min", 0)))
+    if name == "cyclic":
+        return CyclicLR21(opt, base_lr=float(kv["base_lr"]), max_lr=opt.param_groups[0]["lr"],
+                          step_size_up=int(kv.get("step_size_up", 2000)),
+                          step_size_down=int(kv["step_size_down"]) if "step_size_down" in kv else None,
+                          mode=kv.get("mode", "triangular"), gamma=float(kv.get("gamma", 1.0)),
+                          cycle_momentum=cycles(opt, kv.get("cycle_momentum", "auto")),
+                          base_momentum=float(kv.get("base_momentum", 0.8)),
+                          max_momentum=float(kv.get("max_momentum", 0.9)))
+    if name == "onecycle":
+        return sch.OneCycleLR(opt, max_lr=opt.param_groups[0]["lr"], total_steps=int(kv["total_steps"]),
+                              pct_start=float(kv.get("pct_start", 0.3)),
+                              anneal_strategy=kv.get("anneal_strategy", "cos"),
+                              div_factor=float(kv.get("div_factor", 25.0)),
+                              final_div_factor=float(kv.get("final_div_factor", 1e4)),
+                              three_phase=kv.get("three_phase", "false") == "true",
+                              cycle_momentum=cycles(opt, kv.get("cycle_momentum", "auto")),
+                              base_momentum=float(kv.get("base_momentum", 0.85)),
+                              max_momentum=float(kv.get("max_momentum", 0.95)))
+    if name == "plateau":
+        return sch.ReduceLROnPlateau(opt, mode=kv.get("mode", "min"), factor=float(kv.get("factor", 0.1)),
+                                     patience=int(kv.get("patience", 10)),
+                                     threshold=float(kv.get("threshold", 1e-4)),
+                                     threshold_mode=kv.get("threshold_mode", "rel"),
+                                     cooldown=int(kv.get("cooldown", 0)), min_lr=float(kv.get("min_lr", 0)),
+                                     eps=float(kv.get("eps", 1e-8)))
+    if spec.startswith("table:"):
+        tab = read_factor_table(spec[len("table:"):])
+        return sch.LambdaLR(opt, lr_lambda=lambda e: tab[min(e, len(tab) - 1)])
     raise ValueError("unknown scheduler spec " + spec)
+
+
+def is_plateau(sched):
+    return isinstance(sched, torch.optim.lr_scheduler.ReduceLROnPlateau)
+
+
+def momentum_of(opt):
+    """The momentum (SGD, RMSprop) or beta1 (Adam family) the next step uses."""
+    g = opt.param_groups[0]
+    return g["momentum"] if "momentum" in g else g["betas"][0]
 
 
 # ---------------------------------------------------------------------------
@@ -205,7 +336,7 @@ def make_scheduler(spec, opt):
 
 # orbitsweep's defaults (docs/design.md §3)
 DEFAULTS = dict(optimizer="adam", lr=0.01, momentum=0.9, dampening=0.0, alpha=0.99, eps=1e-8,
-                beta1=0.9, beta2=0.999, weight_decay=0.0, scheduler="constant", sched_step="update",
+                beta1=0.9, beta2=0.999, weight_decay=0.0, scheduler="none", sched_step="update",
                 batch_size=64, epochs=100, init_wa=0.1, init_wb=1.8, n=512, noise=0.1, seed=0,
                 amsgrad=False, centered=False, momentum_decay=0.004, lr_decay=0.0,
                 initial_accumulator_value=0.0, rho=0.9)
@@ -241,7 +372,7 @@ def args_line(cfg):
         if isinstance(v, bool):
             parts.append("true" if v else "false")
         else:
-            parts.append(fmt(v) if isinstance(v, float) else str(v))
+            parts.append(fmt(v) if isinstance(v, float) else shlex.quote(str(v)))
     parts += ["--dtype", cfg.get("dtype", "float64"), "--shuffle", "none"]
     return " ".join(parts)
 
@@ -371,6 +502,7 @@ def run_trace(cfg):
     rows = []
     k = 0
     for e in range(cfg["epochs"]):
+        epoch_loss, epoch_n = 0.0, 0  # plateau's metric: the mean of the unmasked batches' loss.item()
         for b in range(nb):
             xb, yb = x[b * bs:min((b + 1) * bs, n)], y[b * bs:min((b + 1) * bs, n)]
             opt.zero_grad(set_to_none=False)
@@ -415,10 +547,15 @@ def run_trace(cfg):
             rows.append([str(k), str(e), str(b), fmt(lr), fmt(loss.item()), fmt(wa0), fmt(wb0),
                          fmt(dwa), fmt(dwb), fmt(swa), fmt(swb), fmt(math.sqrt(swa * swa + swb * swb))]
                         + state_cols(cfg, opt, wa, wb) + ([fmt(mom)] if cyc else []))
-            if sched is not None and cfg["sched_step"] == "update":
+            if kk > 0:
+                epoch_loss += loss.item()  # summed left to right, as a Python loop does
+                epoch_n += 1
+            if sched is not None and cfg["sched_step"] == "update" and not is_plateau(sched):
                 sched.step()
             k += 1
-        if sched is not None and cfg["sched_step"] == "epoch":
+        if is_plateau(sched):  # once per epoch, whatever sched_step says
+            sched.step(epoch_loss / epoch_n if epoch_n else float("nan"))
+        elif sched is not None and cfg["sched_step"] == "epoch":
             sched.step()
     rows.append([str(k), "", "", "", "", fmt(wa.item()), fmt(wb.item())] + [""] * 9
                 + ([""] if cfg.get("cycle") else []))
@@ -565,6 +702,50 @@ def configs_f32():
         cfg.update(optimizer=o, epochs=10, dtype="float32", **W1)
         cfg.update(kw)
         out.append(("f32_%s_w1" % name, cfg))
+    return out
+
+
+def configs_sched():
+    """Traces of the scheduler catalogue, where the schedule meets the
+    optimizer: cycled momentum and beta1 (onecycle, cyclic), plateau on the
+    epoch loss (per update and per epoch, and with fully masked epochs),
+    composites and a table file. Their lr sequences are torch's own; the
+    plain-Python cross-check (1.13's recursions of sched_lr only) skips them."""
+    out = []
+
+    def add(name, **kw):
+        cfg = dict(DEFAULTS)
+        cfg.update(kw)
+        cfg["no_cross_check"] = True
+        out.append(("sched_" + name, cfg))
+
+    oc = "onecycle:total_steps=64"
+    add("onecycle_momentum", optimizer="momentum", lr=0.02, scheduler=oc, epochs=8)
+    add("onecycle_sgd", optimizer="sgd", lr=0.05, scheduler=oc, epochs=8)
+    add("onecycle_rmsprop_w1", optimizer="rmsprop", lr=0.01, scheduler=oc + ",anneal_strategy=linear,cycle_momentum=false",
+        epochs=8, **W1)
+    add("onecycle_adam_w1", optimizer="adam", lr=0.1, scheduler=oc + ",three_phase=true", epochs=8, **W1)
+    add("onecycle_adam_epoch", optimizer="adam", lr=0.1, scheduler="onecycle:total_steps=10", sched_step="epoch",
+        epochs=10)
+    add("cyclic_adam", optimizer="adam", lr=0.1, scheduler="cyclic:base_lr=0.01,step_size_up=10", epochs=8)
+    add("cyclic_nesterov_w1", optimizer="nesterov", lr=0.02,
+        scheduler="cyclic:base_lr=0.002,step_size_up=6,mode=triangular2", epochs=8, **W1)
+    add("cyclic_adam_nocycle", optimizer="adam", lr=0.1,
+        scheduler="cyclic:base_lr=0.01,step_size_up=5,mode=exp_range,gamma=0.95,cycle_momentum=false", epochs=8)
+    add("plateau_adam", optimizer="adam", lr=0.05, scheduler="plateau:patience=1,factor=0.5", epochs=12)
+    add("plateau_momentum_epoch_w1", optimizer="momentum", lr=0.01,
+        scheduler="plateau:patience=0,threshold=0.01", sched_step="epoch", epochs=10, **W1)
+    add("plateau_adam_masked", optimizer="adam", lr=0.05, init_wa=0.001,
+        scheduler="plateau:patience=1,factor=0.5", epochs=6)
+    add("warmup_cosine_adam", optimizer="adam", lr=0.1,
+        scheduler="sequential(linear:start_factor=0.1,total_iters=8;cosine:t_max=56;milestones=8)", epochs=8)
+    add("chain_momentum_w1", optimizer="momentum", lr=0.01,
+        scheduler="chain(linear:start_factor=0.2,total_iters=8;exponential:gamma=0.97)", epochs=8, **W1)
+    add("table_rmsprop", optimizer="rmsprop", lr=0.01, scheduler="table:" + TABLE_FILE, epochs=8)
+    add("warm_restarts_sgd", optimizer="sgd", lr=0.02, scheduler="cosine_warm_restarts:t_0=10,t_mult=2", epochs=8)
+    add("constant_momentum", optimizer="momentum", lr=0.01, scheduler="constant:factor=0.5,total_iters=10", epochs=6)
+    add("linear_adam_epoch_w1", optimizer="adam", lr=0.05, scheduler="linear", sched_step="epoch", epochs=8, **W1)
+    add("polynomial_rmsprop", optimizer="rmsprop", lr=0.01, scheduler="polynomial:total_iters=40,power=2", epochs=6)
     return out
 
 
@@ -777,8 +958,22 @@ def header_comments():
                                                      datetime.date.today().isoformat())]
 
 
+def same_but_date(path, text):
+    """The file already holds text but for the date of its header comment (a
+    rerun then leaves it alone, so regenerating touches only what changed)."""
+    def undated(t):
+        return re.sub(r"^(# torch .*), \d{4}-\d{2}-\d{2}$", r"\1", t, flags=re.M)
+    try:
+        with open(path, newline="") as f:
+            return undated(f.read()) == undated(text)
+    except OSError:
+        return False
+
+
 def write(name, text):
     path = os.path.join(OUT_DIR, name)
+    if same_but_date(path, text):
+        return path
     tmp = path + ".tmp"
     with open(tmp, "w", newline="") as f:
         f.write(text)
@@ -830,11 +1025,75 @@ def write_sched_lr():
     write("sched_lr.csv", buf.getvalue())
 
 
+TABLE_FILE = "tests/golden/sched_table.csv"  # table:FILE's golden multipliers (relative to the repository)
+
+# The scheduler catalogue: spec, lr (max_lr for cyclic and onecycle), and
+# for plateau the epoch metrics it steps on.
+PLATEAU_METRICS = [1.0, 0.9, 0.8, 0.8, 0.79995, 0.8, 0.81, 0.7, 0.7, 0.7, 0.7, float("nan"), 0.7, 0.69,
+                   0.69, 0.69, 0.5, 0.5, 0.5, 0.5, 0.5, 0.4999, 0.5, 0.6, 0.6, 0.6, 0.6, 0.6, 0.6, 0.6] * 2 + [0.6]
+CATALOGUE = [
+    "constant", "constant:factor=0.5,total_iters=3", "constant:factor=0.25,total_iters=0",
+    "linear", "linear:start_factor=0.1,end_factor=1,total_iters=10", "linear:start_factor=1,end_factor=0.05,total_iters=20",
+    "polynomial", "polynomial:total_iters=30,power=2", "polynomial:total_iters=25,power=0.9",
+    "cosine_warm_restarts:t_0=5", "cosine_warm_restarts:t_0=3,t_mult=2,eta_min=0.001",
+    "cyclic:base_lr=0.001,step_size_up=5", "cyclic:base_lr=0.002,step_size_up=3,step_size_down=7,mode=triangular2",
+    "cyclic:base_lr=0.001,step_size_up=4,mode=exp_range,gamma=0.97,base_momentum=0.7,max_momentum=0.95",
+    "cyclic:base_lr=0.001,step_size_up=6,cycle_momentum=false",
+    "onecycle:total_steps=60", "onecycle:total_steps=60,anneal_strategy=linear,div_factor=10,final_div_factor=100",
+    "onecycle:total_steps=70,pct_start=0.25,three_phase=true,base_momentum=0.8,max_momentum=0.9",
+    "onecycle:total_steps=60,cycle_momentum=false",
+    "sequential(linear:start_factor=0.1,total_iters=5;cosine:t_max=55;milestones=5)",
+    "sequential(exponential:gamma=0.9;step:step_size=4,gamma=0.5;multiplicative:factor=0.95;milestones=10/20)",
+    "sequential(constant:factor=0.5,total_iters=3;cosine_warm_restarts:t_0=7;table:%s;milestones=8/30)" % TABLE_FILE,
+    "sequential(multistep:milestones=0/2,gamma=0.5;polynomial:total_iters=10,power=2;linear;milestones=6/12)",
+    "chain(linear:start_factor=0.2,total_iters=8;exponential:gamma=0.95)",
+    "chain(cosine:t_max=10,eta_min=0.001;multistep:milestones=5/15,gamma=0.5;polynomial:total_iters=40,power=2)",
+    "table:%s" % TABLE_FILE,
+    "plateau", "plateau:patience=2,factor=0.5", "plateau:mode=max,patience=1,cooldown=2,threshold=0.01",
+    "plateau:patience=0,threshold_mode=abs,threshold=0.05,min_lr=0.004,factor=0.3",
+]
+
+
+def write_sched_table():
+    vals = [(k + 1) / 10 for k in range(10)] + [0.5 ** (k / 10) for k in range(1, 31)]
+    write(os.path.basename(TABLE_FILE), "factor\n" + "".join(repr(v) + "\n" for v in vals))
+
+
+def write_sched_catalogue():
+    """sched_catalogue.csv: the lr (and the cycled momentum) after k steps of
+    every spec of CATALOGUE, from torch; plateau steps on the metric column."""
+    buf = io.StringIO()
+    for line in header_comments():
+        buf.write(line + "\n")
+    buf.write("# lr = optimizer.param_groups[0]['lr'] after `step` scheduler.step() calls (step 0 = right after "
+              "construction) on torch.optim.SGD(momentum=0.9) over one float64 parameter; momentum = "
+              "param_groups[0]['momentum'] when the scheduler cycles it; plateau: step(metric)\n")
+    w = csv.writer(buf, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
+    w.writerow(["scheduler", "base_lr", "step", "lr", "momentum", "metric"])
+    for spec in CATALOGUE:
+        for base in (0.1, 0.003):
+            p = torch.nn.Parameter(torch.tensor(0.0, dtype=torch.float64))
+            opt = torch.optim.SGD([p], lr=base, momentum=0.9)
+            sch = make_scheduler(spec, opt)
+            cyc = getattr(sch, "cycle_momentum", False)
+            for k in range(61):
+                metric = ""
+                if k > 0:
+                    if is_plateau(sch):
+                        metric = fmt(PLATEAU_METRICS[k - 1])
+                        sch.step(PLATEAU_METRICS[k - 1])
+                    else:
+                        sch.step()
+                lr = opt.param_groups[0]["lr"]
+                w.writerow([spec, fmt(base), str(k), fmt(lr), fmt(momentum_of(opt)) if cyc else "", metric])
+    write("sched_catalogue.csv", buf.getvalue())
+
+
 def write_traces():
     names, worst = [], 0.0
-    for name, cfg in configs() + configs_f32():
+    for name, cfg in configs() + configs_f32() + configs_sched():
         rows = run_trace(cfg)
-        if cfg.get("dtype", "float64") == "float64":
+        if cfg.get("dtype", "float64") == "float64" and not cfg.get("no_cross_check"):
             worst = max(worst, cross_check(name, cfg, rows))
         final = rows[-1]
         if not all(math.isfinite(float(v)) for v in final[5:7]):
@@ -904,6 +1163,8 @@ def main():
     write_data("data_seed7_r3_n100.csv", seed=7, replicate=3, n=100)
     write_sched_lr()
     write_sobol()
+    write_sched_table()
+    write_sched_catalogue()
     names = write_traces()
     cycles = write_cycle_traces()
     write_beta_pow()

@@ -18,7 +18,7 @@ mkdir -p "$out"
 build/orbitsweep run \
   --optimizer sgd,momentum,rmsprop,adam \
   --lr 'logspace(-4,-0.5,64)' \
-  --scheduler constant \
+  --scheduler none \
   --scheduler multistep:milestones=4/8/10/12/14/16/18/20/22/24,gamma=0.8 \
   --scheduler multiplicative:factor=0.8,start=6,end=24,every=2 \
   --seeds 8 --epochs 100 --batch-size 64 \

@@ -108,11 +108,13 @@ static void usage(FILE *f)
     os_flags_help(f, flags, run_flags(flags));
     fputs("\noptimizers (--optimizer) [their defaults where the flag is not given]\n", f);
     for (int o = 0; o < OS_OPT_COUNT; ++o) fprintf(f, "  %-20s %s  [%s]\n", os_optimizers[o].name, os_optimizers[o].what, os_optimizers[o].defaults);
-    fputs("\nschedulers (--scheduler NAME[:key=value,...], list values joined by /)\n", f);
+    fputs("\nschedulers (--scheduler NAME[:key=value,...], list values joined by /; PyTorch's keyword names\n"
+          "and defaults; cyclic and onecycle take max_lr from --lr; plateau steps once per epoch on the\n"
+          "epoch's mean training loss, whatever --sched-step says)\n", f);
     for (int k = 0; k < OS_SCHED_COUNT; ++k) {
-        char keys[256];
+        char keys[640];
         os_sched_keys(k, keys, sizeof keys);
-        fprintf(f, "  %-20s %s\n", os_sched_name(k), keys[0] ? keys : "(no keys)");
+        fprintf(f, "  %-20s %s\n", os_sched_name(k), keys[0] ? keys : "(no scheduler: the lr stays --lr)");
     }
     fputs("\nsummarize options\n", f);
     os_flags_help(f, summarize_flags, N_SUMMARIZE_FLAGS);

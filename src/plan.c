@@ -250,7 +250,7 @@ static double count_trials(const os_spec *s)
     return total;
 }
 
-/* Scheduler steps the longest training takes (cosine tables' length): the
+/* Scheduler steps the longest training takes (the schedulers' tables' length): the
  * most epochs with the smallest batch size (every optimizer's grid holds
  * every pair), over datasets that all have the same size. */
 static int64_t max_sched_steps(const os_sweep *sw)
@@ -301,9 +301,84 @@ static os_status plan_datasets(const os_spec *s, os_sweep *sw, os_error *err)
     return first;
 }
 
-/* Each scheduler, the cosine ones with their table of cos(pi*e/t_max) up
- * to the most scheduler steps any training takes (host libm: every backend
- * gets the same bits). */
+/* The host's table of a part, for its steps 0 .. steps (os_sched_part_tabval:
+ * host libm, so every backend gets the same bits); a table file's
+ * multipliers are copied. NULL when out of memory. */
+static double *part_table(const os_sched_part *p, int64_t steps, int64_t *len)
+{
+    if (p->kind == OS_SCHED_TABLE) {
+        double *t = malloc((size_t)p->tab_len * sizeof *t);
+        if (t) memcpy(t, p->tab, (size_t)p->tab_len * sizeof *t);
+        *len = p->tab_len;
+        return t;
+    }
+    *len = steps + 1;
+    double *t = malloc((size_t)(steps + 1) * sizeof *t);
+    if (!t) return NULL;
+    if (p->kind == OS_SCHED_WARM_RESTARTS) { /* Tcur, Ti stepped along (tabval restarts from 0) */
+        int64_t tcur = 0, ti = p->t_max;
+        for (int64_t e = 0; e <= steps; ++e) {
+            if (e > 0 && ++tcur >= ti) {
+                tcur -= ti;
+                ti *= p->t_mult;
+            }
+            t[e] = cos(3.141592653589793 * (double)tcur / (double)ti);
+        }
+        return t;
+    }
+    for (int64_t e = 0; e <= steps; ++e) t[e] = os_sched_part_tabval(p, e);
+    return t;
+}
+
+/* cyclic and onecycle cycle what the optimizer has (os_optimizer_cycles:
+ * PyTorch's 'momentum' or 'betas' in its defaults). */
+int os_sched_cycles(const os_sched *s, int opt)
+{
+    const os_sched_part *p = &s->part[0];
+    if (s->n != 1 || (p->kind != OS_SCHED_CYCLIC && p->kind != OS_SCHED_ONECYCLE) || p->cycle_momentum == OS_CM_FALSE)
+        return 0;
+    if (os_optimizer_cycles(opt) != OS_CYCLE_NONE) return 1; /* PyTorch: 'momentum' or 'betas' in its defaults */
+    return p->cycle_momentum == OS_CM_TRUE ? -1 : 0;
+}
+
+/* The checks that need the sweep: onecycle's total_steps against the
+ * longest training (PyTorch raises past it) and its phases (a phase of
+ * length 0 divides by zero in PyTorch); cycle_momentum=true against every
+ * optimizer of the sweep. */
+static os_status check_scheduler(const os_spec *s, const os_sched_spec *sp, int64_t max_steps, os_error *err)
+{
+    const os_sched_part *p = &sp->s.part[0];
+    if (p->kind == OS_SCHED_ONECYCLE) {
+        if (max_steps > p->total_iters) {
+            os_set_error(err, "--scheduler: '%s': total_steps=%lld, but the longest training takes %lld scheduler "
+                              "steps (PyTorch's OneCycleLR raises past total_steps)",
+                         sp->text, (long long)p->total_iters, (long long)max_steps);
+            return OS_EINPUT;
+        }
+        for (int64_t e = 0; e <= max_steps; ++e) {
+            int a, b, c, d;
+            double pct;
+            if (os_onecycle_phase(p, e, &a, &b, &c, &d, &pct) == 0) {
+                os_set_error(err, "--scheduler: '%s': a phase of zero length at step %lld (PyTorch divides by "
+                                  "zero): change pct_start or total_steps",
+                             sp->text, (long long)e);
+                return OS_EINPUT;
+            }
+        }
+    }
+    const os_list *opts = &s->axis[OS_AX_OPTIMIZER];
+    for (size_t o = 0; o < opts->n; ++o)
+        if (os_sched_cycles(&sp->s, (int)opts->v[o]) < 0) {
+            os_set_error(err, "--scheduler: '%s': cycle_momentum=true, but %s has no momentum or beta1 to cycle "
+                              "(PyTorch raises; use cycle_momentum=auto or false)",
+                         sp->text, os_optimizer_name((int)opts->v[o]));
+            return OS_EINPUT;
+        }
+    return OS_OK;
+}
+
+/* Each scheduler, with its parts' tables (cos, pow, a table file's
+ * multipliers) up to the most scheduler steps any training takes. */
 static os_status plan_schedulers(const os_spec *s, os_sweep *sw, os_error *err)
 {
     sw->scheds = calloc(s->n_scheds, sizeof *sw->scheds);
@@ -313,19 +388,24 @@ static os_status plan_schedulers(const os_spec *s, os_sweep *sw, os_error *err)
     }
     const int64_t max_steps = max_sched_steps(sw);
     for (size_t i = 0; i < s->n_scheds; ++i) {
+        os_status st = check_scheduler(s, &s->scheds[i], max_steps, err);
+        if (st) return st;
         os_sched *sc = &sw->scheds[i];
         *sc = s->scheds[i].s;
-        sc->cos_tab = NULL;
-        sc->cos_len = 0;
-        if (sc->kind != OS_SCHED_COSINE) continue;
-        double *tab = malloc((size_t)(max_steps + 1) * sizeof *tab);
-        if (!tab) {
-            os_set_error(err, "out of memory for a cosine table of %lld steps", (long long)max_steps);
-            return OS_ERUNTIME;
+        for (int j = 0; j < OS_SCHED_MAX_PARTS; ++j) {
+            os_sched_part *p = &sc->part[j];
+            p->tab = NULL;
+            p->tab_len = 0;
+            if (j >= sc->n || !os_sched_part_has_tab(p)) continue;
+            int64_t len;
+            double *tab = part_table(&s->scheds[i].s.part[j], max_steps, &len);
+            if (!tab) {
+                os_set_error(err, "out of memory for a scheduler table of %lld steps", (long long)max_steps);
+                return OS_ERUNTIME;
+            }
+            p->tab = tab;
+            p->tab_len = len;
         }
-        for (int64_t e = 0; e <= max_steps; ++e) tab[e] = cos(3.141592653589793 * (double)e / (double)sc->t_max);
-        sc->cos_tab = tab;
-        sc->cos_len = max_steps + 1;
     }
     return OS_OK;
 }
@@ -386,7 +466,7 @@ static void duplicate_warning(const os_spec *s, os_sweep *sw, int a, const os_li
     if (isnan(dup)) return;
     char text[300];
     if (os_axes[a].type == OS_AXT_SCHED)
-        snprintf(text, sizeof text, "%s", s->scheds[(size_t)dup].name);
+        snprintf(text, sizeof text, "%.200s", s->scheds[(size_t)dup].name);
     else if (os_axes[a].type == OS_AXT_OPT)
         snprintf(text, sizeof text, "%s", os_optimizer_name((int)dup));
     else
@@ -509,6 +589,7 @@ os_train_cfg os_sweep_train_cfg(const os_sweep *sw, size_t i)
     c.sched = &sw->scheds[t->sched];
     c.lr = t->lr;
     c.sched_per_epoch = sw->spec->sched_per_epoch;
+    c.sched_cycles = os_sched_cycles(c.sched, t->opt.kind) > 0;
     c.init_wa = t->init_wa;
     c.init_wb = t->init_wb;
     c.ref_wa = d->ref_wa;
@@ -550,7 +631,7 @@ void os_sweep_free(os_sweep *sw)
         return;
     }
     free(sw->grid);
-    for (size_t i = 0; sw->scheds && i < sw->spec->n_scheds; ++i) free((void *)sw->scheds[i].cos_tab);
+    for (size_t i = 0; sw->scheds && i < sw->spec->n_scheds; ++i) os_sched_free(&sw->scheds[i]);
     free(sw->scheds);
     for (size_t r = 0; r < sw->n_data && sw->data; ++r) os_dataset_free(&sw->data[r]);
     free(sw->data);

@@ -300,6 +300,7 @@ static os_status add_scheduler(os_spec *spec, const char *text, os_error *err)
     if (st) return st;
     os_sched_spec *ns = realloc(spec->scheds, (spec->n_scheds + 1) * sizeof *ns);
     if (!ns) {
+        os_sched_free(&s.s);
         os_set_error(err, "out of memory");
         return OS_ERUNTIME;
     }
@@ -384,7 +385,10 @@ os_status os_spec_set_axis(os_spec *spec, int axis, const char *text, int first,
     if (a->type != OS_AXT_SCHED) text = choice_inner(text, inner, sizeof inner);
     if (first) {
         l->n = 0; /* with blocks, other lists may use the schedulers: os_spec_compact_scheds drops the unused */
-        if (a->type == OS_AXT_SCHED && !spec->n_blocks) spec->n_scheds = 0;
+        if (a->type == OS_AXT_SCHED && !spec->n_blocks) {
+            for (size_t k = 0; k < spec->n_scheds; ++k) os_sched_free(&spec->scheds[k].s);
+            spec->n_scheds = 0;
+        }
     }
     spec->given[axis] = 1;
     switch (a->type) {
@@ -482,6 +486,8 @@ os_status os_spec_compact_scheds(os_spec *spec, os_error *err)
             if (map[k] == SIZE_MAX) keep[kept] = spec->scheds[k], map[k] = kept++;
         }
     }
+    for (size_t k = 0; k < spec->n_scheds; ++k) /* the kept ones moved to keep; the others freed */
+        if (map[k] == SIZE_MAX) os_sched_free(&spec->scheds[k].s);
     free(spec->scheds);
     spec->scheds = keep;
     for (size_t b = 0; b < spec->n_blocks; ++b) {
@@ -680,6 +686,7 @@ void os_spec_free(os_spec *spec)
 {
     for (int a = 0; a < OS_AX_COUNT; ++a) free(spec->axis[a].v);
     os_spec_drop_blocks(spec);
+    for (size_t k = 0; spec->scheds && k < spec->n_scheds; ++k) os_sched_free(&spec->scheds[k].s);
     free(spec->scheds);
     free(spec->data_file);
     memset(spec, 0, sizeof *spec);

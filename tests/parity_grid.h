@@ -11,6 +11,7 @@
 #ifndef OS_TESTS_PARITY_GRID_H
 #define OS_TESTS_PARITY_GRID_H
 
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "orbitsweep/orbitsweep.h"
@@ -20,7 +21,7 @@
 static inline os_status os_parity_grid(os_spec *s, int dtype, int shuffle, int quick, os_error *err)
 {
     static const char *const scheds[] = {
-        "constant",
+        "none",
         "multistep:milestones=2/4/4/6,gamma=0.5",
         "multiplicative:factor=0.8,start=6,end=24,every=2",
         "step:step_size=3,gamma=0.7",
@@ -48,6 +49,65 @@ static inline os_status os_parity_grid(os_spec *s, int dtype, int shuffle, int q
     s->seed = 5;
     s->dtype = dtype;
     s->shuffle = shuffle;
+    return OS_OK;
+}
+
+/* The scheduler catalogue's grid: every scheduler (cycling momentum on and
+ * off, plateau, composites, table:FILE when table_file is given) x every
+ * optimizer x an lr that trains and one that diverges x a nearly masked
+ * start; 128 points, batches of 32 and 48, 4 epochs (at most 16 scheduler
+ * steps), 2 seeds. */
+static inline os_status os_parity_catalogue(os_spec *s, int dtype, int per_epoch, const char *table_file,
+                                            os_error *err)
+{
+    static const char *const scheds[] = {
+        "none",
+        "constant:factor=0.5,total_iters=3",
+        "linear:start_factor=0.2,total_iters=6",
+        "polynomial:total_iters=10,power=0.9",
+        "cosine_warm_restarts:t_0=3,t_mult=2,eta_min=0.001",
+        "cyclic:base_lr=0.001,step_size_up=3,mode=triangular2",
+        "cyclic:base_lr=0.002,step_size_up=2,step_size_down=5,mode=exp_range,gamma=0.9",
+        "cyclic:base_lr=0.001,step_size_up=3,cycle_momentum=false",
+        "onecycle:total_steps=20",
+        "onecycle:total_steps=16,anneal_strategy=linear,three_phase=true",
+        "onecycle:total_steps=18,cycle_momentum=false",
+        "plateau:patience=0,factor=0.5",
+        "plateau:mode=max,patience=1,cooldown=1,threshold_mode=abs,threshold=0.001,min_lr=0.0001",
+        "sequential(linear:start_factor=0.1,total_iters=3;cosine:t_max=12,eta_min=0.0001;milestones=3)",
+        "sequential(exponential:gamma=0.9;multiplicative:factor=0.8;step:step_size=2,gamma=0.5;milestones=2/7)",
+        "chain(linear:start_factor=0.3,total_iters=4;multistep:milestones=2/5,gamma=0.5;polynomial:total_iters=12)",
+    };
+    const struct {
+        int axis;
+        const char *text;
+    } lists[] = {
+        {OS_AX_OPTIMIZER, "sgd,momentum,nesterov,rmsprop,adam"},
+        {OS_AX_LR, "0.02,30"},
+        {OS_AX_BATCH_SIZE, "32,48"},
+        {OS_AX_EPOCHS, "4"},
+        {OS_AX_INIT_WA, "0.003,0.1"},
+    };
+    os_status st;
+    size_t i;
+    if ((st = os_spec_init(s)) != OS_OK) return st;
+    for (i = 0; i < sizeof scheds / sizeof scheds[0]; ++i)
+        if ((st = os_spec_set_axis(s, OS_AX_SCHEDULER, scheds[i], i == 0, err)) != OS_OK) return st;
+    if (table_file) {
+        char spec[600];
+        snprintf(spec, sizeof spec, "table:%s", table_file);
+        if ((st = os_spec_set_axis(s, OS_AX_SCHEDULER, spec, 0, err)) != OS_OK) return st;
+        snprintf(spec, sizeof spec, "sequential(constant:factor=0.5,total_iters=2;table:%s;milestones=4)", table_file);
+        if ((st = os_spec_set_axis(s, OS_AX_SCHEDULER, spec, 0, err)) != OS_OK) return st;
+    }
+    for (i = 0; i < sizeof lists / sizeof lists[0]; ++i)
+        if ((st = os_spec_set_axis(s, lists[i].axis, lists[i].text, 1, err)) != OS_OK) return st;
+    s->n = 128;
+    s->seeds = 2;
+    s->seed = 3;
+    s->dtype = dtype;
+    s->sched_per_epoch = per_epoch;
+    s->shuffle = OS_SHUFFLE_SHARED;
     return OS_OK;
 }
 

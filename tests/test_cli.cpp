@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <map>
 #include <set>
@@ -157,6 +158,60 @@ const std::vector<BadCase> &bad_cases()
         {"scheduler_end_before_start",
          {"run", "--scheduler", "multiplicative:factor=0.5,start=10,end=5"},
          {"--scheduler", "multiplicative:factor=0.5,start=10,end=5"}},
+        // the scheduler catalogue (none, constant, linear, ..., table, sequential, chain)
+        {"scheduler_none_key", {"run", "--scheduler", "none:factor=1"}, {"--scheduler", "none:factor=1", "factor"}},
+        {"constant_factor_0", {"run", "--scheduler", "constant:factor=0"}, {"--scheduler", "constant:factor=0"}},
+        {"constant_factor_above_1", {"run", "--scheduler", "constant:factor=2"}, {"--scheduler", "factor"}},
+        {"linear_start_factor_0", {"run", "--scheduler", "linear:start_factor=0"},
+         {"--scheduler", "linear:start_factor=0"}},
+        {"linear_end_factor_above_1", {"run", "--scheduler", "linear:end_factor=1.5"}, {"--scheduler", "end_factor"}},
+        {"polynomial_total_iters_0", {"run", "--scheduler", "polynomial:total_iters=0"}, {"--scheduler", "0"}},
+        {"warm_restarts_missing_t_0", {"run", "--scheduler", "cosine_warm_restarts:t_mult=2"},
+         {"--scheduler", "t_0", "required"}},
+        {"cyclic_missing_base_lr", {"run", "--scheduler", "cyclic:step_size_up=4"},
+         {"--scheduler", "base_lr", "required"}},
+        {"cyclic_bad_mode", {"run", "--scheduler", "cyclic:base_lr=0.01,mode=sine"}, {"--scheduler", "sine", "mode"}},
+        {"cyclic_cycle_momentum_maybe", {"run", "--scheduler", "cyclic:base_lr=0.01,cycle_momentum=maybe"},
+         {"--scheduler", "maybe", "cycle_momentum"}},
+        {"onecycle_missing_total_steps", {"run", "--scheduler", "onecycle"}, {"--scheduler", "total_steps"}},
+        {"onecycle_three_phase_yes", {"run", "--scheduler", "onecycle:total_steps=1000,three_phase=yes"},
+         {"--scheduler", "three_phase", "yes"}},
+        {"onecycle_pct_start_above_1", {"run", "--scheduler", "onecycle:total_steps=1000,pct_start=1.5"},
+         {"--scheduler", "pct_start"}},
+        {"onecycle_too_few_steps", {"run", "--epochs", "10", "--scheduler", "onecycle:total_steps=50"},
+         {"--scheduler", "onecycle:total_steps=50", "80"}},
+        {"onecycle_zero_length_phase", {"run", "--epochs", "10", "--scheduler", "onecycle:total_steps=100,pct_start=0.01"},
+         {"--scheduler", "pct_start=0.01", "zero"}},
+        {"plateau_factor_1", {"run", "--scheduler", "plateau:factor=1"}, {"--scheduler", "plateau:factor=1"}},
+        {"plateau_bad_mode", {"run", "--scheduler", "plateau:mode=avg"}, {"--scheduler", "avg"}},
+        {"plateau_bad_threshold_mode", {"run", "--scheduler", "plateau:threshold_mode=pct"}, {"--scheduler", "pct"}},
+        {"sequential_without_milestones", {"run", "--scheduler", "sequential(linear;exponential:gamma=0.9)"},
+         {"--scheduler", "milestones"}},
+        {"sequential_milestone_count", {"run", "--scheduler", "sequential(linear;exponential:gamma=0.9;milestones=3/6)"},
+         {"--scheduler", "milestones=3/6"}},
+        {"sequential_milestones_descending",
+         {"run", "--scheduler", "sequential(linear;exponential:gamma=0.9;step:step_size=2;milestones=6/3)"},
+         {"--scheduler", "ascending"}},
+        {"sequential_nested", {"run", "--scheduler", "sequential(chain(linear;linear);linear;milestones=3)"},
+         {"--scheduler", "nest"}},
+        {"chain_with_plateau", {"run", "--scheduler", "chain(plateau;linear)"}, {"--scheduler", "plateau"}},
+        {"chain_with_onecycle", {"run", "--scheduler", "chain(linear;onecycle:total_steps=900)"},
+         {"--scheduler", "onecycle"}},
+        {"chain_of_one", {"run", "--scheduler", "chain(linear)"}, {"--scheduler", "two"}},
+        {"chain_unclosed", {"run", "--scheduler", "chain(linear;exponential:gamma=0.9"}, {"--scheduler", "')'"}},
+        {"chain_bad_part", {"run", "--scheduler", "chain(linear;exponential)"}, {"--scheduler", "gamma"}},
+        {"composite_unknown", {"run", "--scheduler", "parallel(linear;linear)"}, {"--scheduler", "parallel"}},
+        {"table_missing_file", {"run", "--scheduler", "table:missing.csv"}, {"--scheduler", "missing.csv"}},
+        {"table_without_file", {"run", "--scheduler", "table"}, {"--scheduler", "table"}},
+        {"table_bad_header", {"run", "--scheduler", "table:lr.csv"}, {"--scheduler", "lr.csv", "line 1", "factor"},
+         "lr.csv", "lr\n0.5\n"},
+        {"table_bad_value", {"run", "--scheduler", "table:t.csv"}, {"--scheduler", "t.csv", "line 3", "abc"}, "t.csv",
+         "factor\n1\nabc\n"},
+        {"table_negative", {"run", "--scheduler", "table:neg.csv"}, {"--scheduler", "neg.csv", "line 2"}, "neg.csv",
+         "factor\n-1\n"},
+        {"table_two_columns", {"run", "--scheduler", "table:two.csv"}, {"--scheduler", "two.csv", "line 2"},
+         "two.csv", "factor\n1,2\n"},
+        {"table_no_rows", {"run", "--scheduler", "table:hdr.csv"}, {"--scheduler", "hdr.csv"}, "hdr.csv", "factor\n"},
         {"nesterov_dampening",
          {"run", "--optimizer", "nesterov", "--dampening", "0.5"},
          {"--dampening", "0.5"}},
@@ -235,6 +290,32 @@ TEST_P(BadInput, ExitsTwoWithOneLineAndNoFile)
 INSTANTIATE_TEST_SUITE_P(cli, BadInput, ::testing::ValuesIn(bad_cases()),
                          [](const ::testing::TestParamInfo<BadCase> &i) { return i.param.name; });
 
+// cycle_momentum=true with an optimizer that has neither momentum nor beta1
+// is bad input (PyTorch raises); auto leaves it alone, so a sweep of every
+// optimizer x cyclic runs.
+TEST_F(cli, CycleMomentumTrueWhereNothingCycles)
+{
+    int tested = 0;
+    for (int o = 0; o < OS_OPT_COUNT; ++o) {
+        if (os_optimizer_cycles(o) != OS_CYCLE_NONE) continue;
+        const std::string name = os_optimizer_name(o);
+        Proc p = run({"run", "-o", "out.csv", "--optimizer", name, "--epochs", "2", "--scheduler",
+                      "cyclic:base_lr=0.001,step_size_up=4,cycle_momentum=true"});
+        EXPECT_EQ(p.status, 2) << name;
+        EXPECT_NE(p.err.find("--scheduler"), std::string::npos) << p.err;
+        EXPECT_NE(p.err.find("cycle_momentum=true"), std::string::npos) << p.err;
+        EXPECT_NE(p.err.find(name), std::string::npos) << p.err;
+        EXPECT_TRUE(listing().empty()) << "files left behind";
+        p = run({"run", "-o", "out.csv", "--optimizer", name, "--epochs", "2", "--scheduler",
+                 "onecycle:total_steps=16"});
+        EXPECT_EQ(p.status, 0) << name << ": cycle_momentum=auto: " << p.err;
+        std::remove(path("out.csv").c_str()); /* and its sidecar: the next optimizer starts clean */
+        std::remove(path("out.csv.json").c_str());
+        ++tested;
+    }
+    if (!tested) GTEST_SKIP() << "every optimizer has a momentum or beta1 to cycle";
+}
+
 // -o into a missing directory: an error naming -o, and nothing left behind.
 TEST_F(cli, OutputIntoMissingDirectory)
 {
@@ -275,7 +356,7 @@ TEST_F(cli, OutputIntoMissingDirectoryNotQuiet)
 TEST_F(cli, RunSmallGrid)
 {
     const std::vector<std::string> args = {
-        "run", "--optimizer", "sgd,adam", "--lr", "0.01,0.1", "--scheduler", "constant",
+        "run", "--optimizer", "sgd,adam", "--lr", "0.01,0.1", "--scheduler", "none",
         "--scheduler", "step:step_size=3,gamma=0.5", "--seeds", "3", "--epochs", "3",
         "--n", "128", "--quiet", "-o", "out.csv"};
     Proc p = run(args);
@@ -301,7 +382,7 @@ TEST_F(cli, RunSmallGrid)
         EXPECT_EQ(t.at(i, "seed"), std::to_string(i % 3));
         const std::string opt = t.at(i, "optimizer"), sched = t.at(i, "scheduler");
         EXPECT_TRUE(opt == "sgd" || opt == "adam") << opt;
-        EXPECT_TRUE(sched == "constant" || sched == "step:step_size=3,gamma=0.5") << sched;
+        EXPECT_TRUE(sched == "none" || sched == "step:step_size=3,gamma=0.5") << sched;
         EXPECT_TRUE(t.at(i, "lr") == "0.01" || t.at(i, "lr") == "0.1") << t.at(i, "lr");
         ++configs[opt + "|" + sched + "|" + t.at(i, "lr")];
         // the replicates of one configuration are adjacent
@@ -370,7 +451,7 @@ TEST_F(cli, DeterministicAcrossThreadsAndRuns)
         for (const char *dtype : {"float32", "float64"}) {
             const std::vector<std::string> spec = {
                 "run", "--optimizer", "sgd,momentum,nesterov,rmsprop,adam", "--lr", "0.01,0.1",
-                "--scheduler", "constant", "--scheduler", "multistep:milestones=2/4,gamma=0.5",
+                "--scheduler", "none", "--scheduler", "multistep:milestones=2/4,gamma=0.5",
                 "--seeds", "3", "--shuffle", shuffle, "--dtype", dtype, "--epochs", "5",
                 "--n", "128", "--batch-size", "32", "--quiet"};
             SCOPED_TRACE(std::string("--shuffle ") + shuffle + " --dtype " + dtype);
@@ -400,7 +481,7 @@ TEST_F(cli, SimdMatchesScalar)
         for (const char *dtype : {"float32", "float64"}) {
             const std::vector<std::string> spec = {
                 "run", "--optimizer", "sgd,momentum,nesterov,rmsprop,adam",
-                "--lr", "0.001,0.02,0.3,30", "--scheduler", "constant",
+                "--lr", "0.001,0.02,0.3,30", "--scheduler", "none",
                 "--scheduler", "multistep:milestones=2/4,gamma=0.5",
                 "--scheduler", "multiplicative:factor=0.8,start=3,end=12,every=3",
                 "--scheduler", "step:step_size=5,gamma=0.7", "--scheduler", "exponential:gamma=0.97",

@@ -366,7 +366,7 @@ TEST(ColumnsRoundTrip, EveryFloatReadsBackToTheLibrarysValue)
         ASSERT_EQ(os_spec_init(&s), OS_OK);
         set_list(&s, OS_AX_OPTIMIZER, "sgd,momentum,nesterov,rmsprop,adam");
         set_list(&s, OS_AX_LR, "0.001,0.03,0.3,40");
-        set_list(&s, OS_AX_SCHEDULER, "constant");
+        set_list(&s, OS_AX_SCHEDULER, "none");
         os_error err;
         ASSERT_EQ(os_spec_set_axis(&s, OS_AX_SCHEDULER, "cosine:t_max=30,eta_min=0.0001", 0, &err), OS_OK);
         set_list(&s, OS_AX_INIT_WA, "0.001,-0.7,0.1");

@@ -92,7 +92,7 @@ template <typename T> cudaError_t emu_table_launch(const cu_plan &pl, const cu_a
 
 // cu_device_run on the emulator: plan, the device's resources as
 // cu_dev_acquire takes them from the emulated runtime (the uploads, the
-// device cosine tables, the shared-order table), chunks of a training
+// device scheduler tables, the shared-order table), chunks of a training
 // launch and a final-loss launch through the job and result buffers,
 // result rows; then every resource released.
 template <typename T, int TL>
@@ -273,6 +273,30 @@ TEST(CudaEmuMore, CatalogueOptions)
         expect_same<4>(&s, EmuShape{1, 64, 1u << 22, true});
         os_spec_free(&s);
     }
+}
+
+// The scheduler catalogue (tests/parity_grid.h): every scheduler, cycled
+// momentum and beta1, plateau on the epoch loss, composites and a table
+// file, in both dtypes, stepped per update and per epoch: the emulated
+// kernels' table is the CPU's, byte for byte (tile 1 and tile 4).
+TEST(CudaEmuCatalogue, EverySchedulerBothDtypesBothSteppings)
+{
+    const std::string table = ::testing::TempDir() + "emu_sched_table.csv";
+    FILE *f = fopen(table.c_str(), "w");
+    ASSERT_TRUE(f);
+    fputs("factor\n0.1\n0.4\n0.7\n1\n0.9\n0.81\n0.729\n", f);
+    fclose(f);
+    for (int dtype : {OS_DTYPE_F32, OS_DTYPE_F64})
+        for (int per_epoch : {0, 1}) {
+            SCOPED_TRACE(std::string(dtype == OS_DTYPE_F32 ? "float32" : "float64") +
+                         (per_epoch ? ", per epoch" : ", per update"));
+            os_spec s;
+            os_error err;
+            ASSERT_EQ(os_parity_catalogue(&s, dtype, per_epoch, table.c_str(), &err), OS_OK) << err.msg;
+            expect_same<1>(&s, EmuShape{8, 32, 1u << 22, true});
+            if (!per_epoch) expect_same<4>(&s, EmuShape{2, 64, 1u << 22, true});
+            os_spec_free(&s);
+        }
 }
 
 // ---- the split across GPUs (cu_split, cu_plan_split) -----------------------

@@ -25,6 +25,8 @@
 #include <string>
 #include <vector>
 
+#include <unistd.h>
+
 extern "C" {
 #include "csv.h"
 #include "orbitsweep/orbitsweep.h"
@@ -110,7 +112,8 @@ TEST_P(GoldenTrace, MatchesPyTorch)
     std::string args = text.substr(at + 7, text.find('\n', at) - at - 7);
 
     int status = -1;
-    std::string out = slurp_cmd(std::string(OS_BIN) + " trace" + args, &status);
+    // from the repository root: a table:FILE in the args is relative to it
+    std::string out = slurp_cmd("cd " OS_GOLDEN_DIR "/../.. && " + std::string(OS_BIN) + " trace" + args, &status);
     ASSERT_EQ(status, 0) << "orbitsweep trace" << args;
     auto want = read_csv_text(text), got = read_csv_text(out);
     ASSERT_EQ(got.size(), want.size()) << "rows differ for" << args;
@@ -171,7 +174,7 @@ TEST(GoldenSchedules, LrSequencesExact)
             cur_base = base;
             os_error err;
             ASSERT_EQ(os_sched_parse(r.fields[0], &spec, &err), OS_OK) << err.msg;
-            os_sched_init(&spec.s, &st, base);
+            os_sched_init(&spec.s, &st, base, 0);
             ASSERT_EQ(step, 0);
         } else {
             os_sched_step(&spec.s, &st);
@@ -182,6 +185,63 @@ TEST(GoldenSchedules, LrSequencesExact)
     }
     os_csv_close(&r);
     EXPECT_GT(rows, 1000);
+}
+
+// The scheduler catalogue (none's successors: constant, linear, polynomial,
+// cosine_warm_restarts, cyclic, onecycle, plateau, table, sequential, chain):
+// the lr after k steps, and the momentum it cycles, equal PyTorch's bit for
+// bit (tests/golden/sched_catalogue.csv; plateau steps on its metric column).
+TEST(GoldenSchedules, CatalogueExact)
+{
+    os_csv r;
+    ASSERT_TRUE(os_csv_open(&r, OS_GOLDEN_DIR "/sched_catalogue.csv", OS_CSV_MAX_BYTES));
+    ASSERT_EQ(chdir(OS_GOLDEN_DIR "/../.."), 0);  // table:FILE is relative to the repository
+    int rows = 0, header = 0, cycled = 0, plateau_cuts = 0;
+    std::string cur_spec;
+    double cur_base = NAN;
+    os_sched_spec spec;
+    bool have = false;
+    os_sched_state st;
+    while (os_csv_next(&r) == 1) {
+        if (r.fields[0][0] == '#') continue;
+        if (!header) {
+            header = 1;
+            ASSERT_STREQ(r.fields[5], "metric");
+            continue;
+        }
+        ASSERT_EQ(r.n_fields, 6);
+        const double base = std::strtod(r.fields[1], nullptr), want = std::strtod(r.fields[3], nullptr);
+        const long step = std::strtol(r.fields[2], nullptr, 10);
+        const bool mom = r.fields[4][0] != 0;
+        if (step == 0) {
+            if (have) os_sched_free(&spec.s);
+            cur_spec = r.fields[0];
+            cur_base = base;
+            os_error err;
+            ASSERT_EQ(os_sched_parse(r.fields[0], &spec, &err), OS_OK) << err.msg;
+            have = true;
+            os_sched_init(&spec.s, &st, base, mom);
+        } else if (r.fields[5][0]) {
+            const double before = st.lr;
+            os_sched_epoch(&spec.s, &st, std::strtod(r.fields[5], nullptr));
+            plateau_cuts += st.lr != before;
+        } else {
+            os_sched_step(&spec.s, &st);
+        }
+        ASSERT_EQ(cur_spec, r.fields[0]);
+        ASSERT_EQ(cur_base, base);
+        EXPECT_EQ(st.lr, want) << cur_spec << " base " << base << " step " << step;
+        if (mom) {
+            EXPECT_EQ(st.mom, std::strtod(r.fields[4], nullptr)) << cur_spec << " momentum, step " << step;
+            ++cycled;
+        }
+        ++rows;
+    }
+    if (have) os_sched_free(&spec.s);
+    os_csv_close(&r);
+    EXPECT_GT(rows, 3000);
+    EXPECT_GT(cycled, 300);
+    EXPECT_GT(plateau_cuts, 8);
 }
 
 // The generated dataset equals the independent Python port, byte for byte.

@@ -318,7 +318,7 @@ TEST(Sched, RecursiveMatchesClosedForms)
         os_error err;
         ASSERT_EQ(os_sched_parse(c.spec, &s, &err), OS_OK) << err.msg;
         os_sched_state st;
-        os_sched_init(&s.s, &st, 0.12);
+        os_sched_init(&s.s, &st, 0.12, 0);
         for (long e = 0; e <= 60; ++e) {
             if (e) os_sched_step(&s.s, &st);
             double want = c.closed(0.12, e);
@@ -338,7 +338,7 @@ TEST(Sched, MultistepMilestoneAtZeroAppliesAtConstruction)
     os_error err;
     ASSERT_EQ(os_sched_parse("multistep:milestones=0/0/2,gamma=0.5", &spec, &err), OS_OK) << err.msg;
     os_sched_state st;
-    os_sched_init(&spec.s, &st, 0.1);
+    os_sched_init(&spec.s, &st, 0.1, 0);
     EXPECT_EQ(st.lr, 0.1 * 0.5 * 0.5);
     const double want[] = {0.025, 0.0125, 0.0125, 0.0125};
     for (double w : want) {
@@ -350,7 +350,8 @@ TEST(Sched, MultistepMilestoneAtZeroAppliesAtConstruction)
 TEST(Sched, CanonicalNames)
 {
     const char *io[][2] = {
-        {"constant", "constant"},
+        {"none", "none"},
+        {"constant", "constant:factor=0.3333333333333333,total_iters=5"},
         {"multistep:gamma=0.5,milestones=20/5/10", "multistep:milestones=5/10/20,gamma=0.5"},
         {"multistep:milestones=3", "multistep:milestones=3,gamma=0.1"},
         {"multiplicative:factor=0.8,start=6,end=24,every=2",

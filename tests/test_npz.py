@@ -30,7 +30,7 @@ except ImportError:  # the separate python3 on PATH has no numpy
     np = None
 
 SWEEP = ["--optimizer", "sgd,momentum,nesterov,rmsprop,adam", "--lr", "logspace(-3,0.5,12)",
-         "--scheduler", "constant", "--scheduler", "multistep:milestones=2/4,gamma=0.5",
+         "--scheduler", "none", "--scheduler", "multistep:milestones=2/4,gamma=0.5",
          "--momentum", "0.5,0.9", "--epochs", "2,40", "--seeds", "2", "--n", "96", "--init-wa", "0.1,0.002",
          "--amsgrad", "false,true"]
 

@@ -63,7 +63,7 @@ TEST(Plan, GridOrderIsTheDocumentedNesting)
     Spec sp;
     os_spec *s = &sp.s;
     set_list(s, OS_AX_OPTIMIZER, "sgd,momentum,adam");
-    set_list(s, OS_AX_SCHEDULER, "constant");
+    set_list(s, OS_AX_SCHEDULER, "none");
     os_error err;
     ASSERT_EQ(os_spec_set_axis(s, OS_AX_SCHEDULER, "exponential:gamma=0.9", 0, &err), OS_OK);
     const char *lr = "0.01,0.1", *mom = "0.5,0.9", *damp = "0,0.2", *b1 = "0.8,0.9", *bs = "16,32";
@@ -207,7 +207,7 @@ struct HashGrid : ::testing::Test {
     {
         os_spec *s = &sp.s;
         set_list(s, OS_AX_OPTIMIZER, "sgd,momentum,nesterov,rmsprop,adam");
-        set_list(s, OS_AX_SCHEDULER, "constant");
+        set_list(s, OS_AX_SCHEDULER, "none");
         os_error err;
         ASSERT_EQ(os_spec_set_axis(s, OS_AX_SCHEDULER, "cosine:t_max=7", 0, &err), OS_OK);
         set_list(s, OS_AX_LR, "0.01,0.3");
@@ -462,7 +462,7 @@ TEST(Tables, DefaultsAreValidAndPlanOneTraining)
     const os_trial &t = p.sw.trials[0];
     EXPECT_EQ(t.opt.kind, OS_OPT_ADAM);
     EXPECT_EQ(t.lr, 0.01);
-    EXPECT_STREQ(sp.s.scheds[t.sched].name, "constant");
+    EXPECT_STREQ(sp.s.scheds[t.sched].name, "none");
     EXPECT_EQ(t.batch_size, 64);
     EXPECT_EQ(t.epochs, 100);
 }

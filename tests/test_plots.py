@@ -58,7 +58,7 @@ class PlotTest(unittest.TestCase):
         d = cls.dir = cls.tmp.name
         small = ["--epochs", "20", "--quiet"]
         cls.orbitsweep("run", "--optimizer", "sgd,momentum,rmsprop,adam",
-                       "--lr", "logspace(-3,-0.5,6)", "--scheduler", "constant",
+                       "--lr", "logspace(-3,-0.5,6)", "--scheduler", "none",
                        "--scheduler", "multistep:milestones=5/10/15/20,gamma=0.5",
                        "--seeds", "3", "-o", "r.csv", *small)
         cls.orbitsweep("trace", "--optimizer", "momentum", "--lr", "0.005", "-o", "mom.csv",
@@ -71,7 +71,7 @@ class PlotTest(unittest.TestCase):
         # an even number of seeds (the median between two trainings) and a
         # diverging lr, for the summary-vs-results figures
         cls.orbitsweep("run", "--optimizer", "sgd,adam", "--lr", "logspace(-3,0.3,7)",
-                       "--scheduler", "constant", "--scheduler", "step:step_size=5,gamma=0.5",
+                       "--scheduler", "none", "--scheduler", "step:step_size=5,gamma=0.5",
                        "--seeds", "4", "-o", "r4.csv", *small)
         cls.orbitsweep("summarize", "r4.csv", "-o", "s4.csv", "--quiet")
         with open(os.path.join(d, "r.csv"), newline="") as f:

@@ -37,7 +37,7 @@ void mixed_spec(os_spec *s)
     set_list(s, OS_AX_BETA2, "0.99,0.999");
     set_list(s, OS_AX_BATCH_SIZE, "16,50");
     set_list(s, OS_AX_EPOCHS, "2,3");
-    set_list(s, OS_AX_SCHEDULER, "constant");
+    set_list(s, OS_AX_SCHEDULER, "none");
     os_error err;
     ASSERT_EQ(os_spec_set_axis(s, OS_AX_SCHEDULER, "step:step_size=3,gamma=0.5", 0, &err), OS_OK) << err.msg;
     s->seeds = 3;

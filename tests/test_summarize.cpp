@@ -49,12 +49,12 @@ const char *const kHeaderNow =
     "loss_gap,param_error,steps_to_target,oscillation\n";
 
 // The 14 configuration fields (optimizer ... init_wb) of each group, as CSV.
-const char *const G1 = "sgd,0.1,constant,,,,,,,0,64,100,0.1,1.8";
-const char *const G2 = "adam,3,constant,,,,0.9,0.999,1e-08,0,64,100,0.1,1.8";
-const char *const G3 = "momentum,0.01,constant,0.9,0,,,,,0,64,100,0.1,1.8";
-const char *const G4 = "rmsprop,0.001,constant,,,0.99,,,1e-08,0,32,50,0.1,1.8";
+const char *const G1 = "sgd,0.1,none,,,,,,,0,64,100,0.1,1.8";
+const char *const G2 = "adam,3,none,,,,0.9,0.999,1e-08,0,64,100,0.1,1.8";
+const char *const G3 = "momentum,0.01,none,0.9,0,,,,,0,64,100,0.1,1.8";
+const char *const G4 = "rmsprop,0.001,none,,,0.99,,,1e-08,0,32,50,0.1,1.8";
 const char *const G5 = "adam,0.01,\"multistep:milestones=4/8,gamma=0.8\",,,,0.9,0.999,1e-08,0,64,100,0.1,1.8";
-const char *const G6 = "sgd,0.10,constant,,,,,,,0,64,100,0.1,1.8";  // G1 but "0.10": its own group
+const char *const G6 = "sgd,0.10,none,,,,,,,0,64,100,0.1,1.8";  // G1 but "0.10": its own group
 
 // One training; the extra columns hold plausible filler.
 std::string row(int trial, const char *cfg, int seed, int diverged, const char *gap,
@@ -154,13 +154,13 @@ Expected group(const char *opt, const char *lr, const char *sched, size_t n_succ
 const std::vector<Expected> &expected()
 {
     static const std::vector<Expected> e = {
-        group("sgd", "0.1", "constant", 3, 0, {0.004, 0.008, 0.001, 0.3}, {0.1, 0.3, 0.2, 0.4}, {40, 12, 20, kInf}),
-        group("adam", "3", "constant", 0, 3, {kInf, kInf, kInf}, {kInf, kInf, kInf}, {kInf, kInf, kInf}),
-        group("rmsprop", "0.001", "constant", 2, 1, {0.5, 0.009, 0.2, kInf, 0.002}, {kInf, 0.001, 0.1, kInf, 0.0005},
+        group("sgd", "0.1", "none", 3, 0, {0.004, 0.008, 0.001, 0.3}, {0.1, 0.3, 0.2, 0.4}, {40, 12, 20, kInf}),
+        group("adam", "3", "none", 0, 3, {kInf, kInf, kInf}, {kInf, kInf, kInf}, {kInf, kInf, kInf}),
+        group("rmsprop", "0.001", "none", 2, 1, {0.5, 0.009, 0.2, kInf, 0.002}, {kInf, 0.001, 0.1, kInf, 0.0005},
               {kInf, 15, kInf, kInf, 9}),
-        group("momentum", "0.01", "constant", 1, 0, {0.005}, {0.002}, {77}),
+        group("momentum", "0.01", "none", 1, 0, {0.005}, {0.002}, {77}),
         group("adam", "0.01", "multistep:milestones=4/8,gamma=0.8", 1, 0, {0.01, 0.03}, {0.02, 0.04}, {30, kInf}),
-        group("sgd", "0.10", "constant", 0, 0, {0.05}, {0.01}, {kInf}),
+        group("sgd", "0.10", "none", 0, 0, {0.05}, {0.01}, {kInf}),
     };
     // the hand values of the comment above, to the decimal
     EXPECT_NEAR(e[0].pe[2], 0.081, 1e-15);
@@ -703,7 +703,7 @@ std::vector<std::string> gen_config(std::mt19937_64 &rng, int i)
     char lr[40];
     std::snprintf(lr, sizeof lr, "%.17g", std::pow(10.0, -4.0 + 3.5 * (double)(rng() % 1000) / 999));
     std::vector<std::string> f = {kOptimizers[rng() % 5], lr,
-                                  i % 3 == 0 ? "multistep:milestones=4/8,gamma=0.8" : "constant"};
+                                  i % 3 == 0 ? "multistep:milestones=4/8,gamma=0.8" : "none"};
     for (int k = 0; k < 7; ++k) f.push_back(rng() % 2 ? "" : std::to_string(rng() % 3));
     for (int k = 0; k < 6; ++k) /* amsgrad, centered (booleans), then four reals */
         f.push_back(rng() % 2 ? "" : k < 2 ? (rng() % 2 ? "true" : "false") : std::to_string(rng() % 3));
@@ -1052,7 +1052,7 @@ TEST_F(summarize, LargeTableInBoundedMemory)
         for (int s = 0; s < seeds; ++s, ++trial) {
             const double pe = std::ldexp((double)(rng() >> 11), -53);
             std::snprintf(buf, sizeof buf,
-                          "%d,0.25,adam,%.17g,constant,,,,0.9,0.999,1e-08,0,64,100,0.1,1.8,%d,1.25,1.23,0.0105,0,"
+                          "%d,0.25,adam,%.17g,none,,,,0.9,0.999,1e-08,0,64,100,0.1,1.8,%d,1.25,1.23,0.0105,0,"
                           "%.17g,%.17g,%s,0.5\n",
                           trial, 1e-4 * (1 + c), s, pe / 3, pe, s % 2 ? "" : "17");
             t += buf;

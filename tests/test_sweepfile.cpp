@@ -157,7 +157,7 @@ TEST_F(sweepfile, BlocksAreTheUnionOfTheirProductsInOrder)
     const std::vector<std::string> common = {"--seeds", "2", "--n", "64", "--quiet"};
     std::vector<std::vector<std::string>> blocks = {
         {"--optimizer", "sgd,momentum", "--lr", "logspace(-3,-1,3)", "--epochs", "3"},
-        {"--optimizer", "adam", "--lr", "0.01,0.1", "--beta2", "0.99,0.999", "--scheduler", "constant", "--scheduler",
+        {"--optimizer", "adam", "--lr", "0.01,0.1", "--beta2", "0.99,0.999", "--scheduler", "none", "--scheduler",
          "multistep:milestones=2/4,gamma=0.5", "--epochs", "3"},
         {"--optimizer", "rmsprop", "--lr", "0.01", "--batch-size", "32,64", "--epochs", "3"},
     };
@@ -192,7 +192,7 @@ TEST_F(sweepfile, BlocksAreTheUnionOfTheirProductsInOrder)
                          "  - optimizer: adam\n"
                          "    lr: [0.01, 0.1]\n"
                          "    beta2: [0.99, 0.999]\n"
-                         "    scheduler: [constant, {name: multistep, milestones: [2, 4], gamma: 0.5}]\n"
+                         "    scheduler: [none, {name: multistep, milestones: [2, 4], gamma: 0.5}]\n"
                          "  - {optimizer: rmsprop, lr: 0.01, batch_size: [32, 64]}\n");
     run_table({"run", "s.yaml", "--quiet", "-o", "file.csv"}, "file.csv");
     EXPECT_EQ(slurp(path("file.csv")), slurp(path("and.csv")));
@@ -206,7 +206,7 @@ TEST_F(sweepfile, BlocksAreTheUnionOfTheirProductsInOrder)
 // One block is today's table, byte for byte (CSV and .npz).
 TEST_F(sweepfile, OneBlockIsThePlainGrid)
 {
-    const std::vector<std::string> flags = {"--optimizer", "sgd,adam", "--lr", "0.01,0.1", "--scheduler", "constant",
+    const std::vector<std::string> flags = {"--optimizer", "sgd,adam", "--lr", "0.01,0.1", "--scheduler", "none",
                                             "--scheduler", "cosine:t_max=5", "--epochs", "2", "--seeds", "2",
                                             "--shuffle", "trial", "--n", "64", "--quiet"};
     for (const char *ext : {".csv", ".npz"}) {
@@ -214,11 +214,11 @@ TEST_F(sweepfile, OneBlockIsThePlainGrid)
         a.insert(a.end(), flags.begin(), flags.end());
         a.insert(a.end(), {"-o", std::string("plain") + ext});
         run_table(a, std::string("plain") + ext);
-        spit(path("s.yaml"), "optimizer: sgd,adam\nlr: [0.01, 0.1]\nscheduler: [constant, \"cosine:t_max=5\"]\n"
+        spit(path("s.yaml"), "optimizer: sgd,adam\nlr: [0.01, 0.1]\nscheduler: [none, \"cosine:t_max=5\"]\n"
                              "epochs: 2\nseeds: 2\nshuffle: trial\nn: 64\n");
         run_table({"run", "s.yaml", "--quiet", "-o", std::string("file") + ext}, std::string("file") + ext);
         EXPECT_EQ(slurp(path(std::string("plain") + ext)), slurp(path(std::string("file") + ext))) << ext;
-        spit(path("l.yaml"), "- {optimizer: [sgd, adam], lr: [0.01, 0.1], scheduler: [constant, \"cosine:t_max=5\"],"
+        spit(path("l.yaml"), "- {optimizer: [sgd, adam], lr: [0.01, 0.1], scheduler: [none, \"cosine:t_max=5\"],"
                              " epochs: 2}\n");
         run_table({"run", "l.yaml", "--seeds", "2", "--shuffle", "trial", "--n", "64", "--quiet", "-o",
                    std::string("list") + ext},
@@ -259,7 +259,7 @@ TEST_F(sweepfile, DryRun)
     EXPECT_NE(p.out.find("total: 21 trainings"), std::string::npos) << p.out;
     EXPECT_NE(p.out.find("memory: about"), std::string::npos) << p.out;
     EXPECT_NE(p.out.find("time: about"), std::string::npos) << p.out;
-    EXPECT_NE(p.out.find("  6,adam,0.001,constant,"), std::string::npos) << p.out;
+    EXPECT_NE(p.out.find("  6,adam,0.001,none,"), std::string::npos) << p.out;
     EXPECT_TRUE(listing().empty()) << join(listing(), " ");
 }
 

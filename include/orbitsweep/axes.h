@@ -44,7 +44,7 @@ enum { OS_AXT_OPT, OS_AXT_SCHED, OS_AXT_REAL, OS_AXT_INT, OS_AXT_BOOL };
 /*  ID            column          flag              type          member            dflt        lo    hi       lo_open hi_open integer range                                nest hash hp help */ \
   X(OPTIMIZER,    "optimizer",    "--optimizer",    OS_AXT_OPT,   opt.kind,         "adam",     0,    0,       0, 0, 0, "",                                      0,  12, 0, "the optimizers (below)") \
   X(LR,           "lr",           "--lr",           OS_AXT_REAL,  lr,               "0.01",     0,    INFINITY, 1, 1, 0, "must be > 0",                           2,   0, 0, "initial learning rate") \
-  X(SCHEDULER,    "scheduler",    "--scheduler",    OS_AXT_SCHED, sched,            "constant", 0,    0,       0, 0, 0, "",                                      1,  13, 0, "lr schedulers, one per flag (below)") \
+  X(SCHEDULER,    "scheduler",    "--scheduler",    OS_AXT_SCHED, sched,            "none",     0,    0,       0, 0, 0, "",                                      1,  13, 0, "lr schedulers, one per flag (below)") \
   X(MOMENTUM,     "momentum",     "--momentum",     OS_AXT_REAL,  opt.momentum,     "0.9",      0,    1,       0, 1, 0, "must be in [0, 1)",                     3,   1, 1, "momentum factor") \
   X(DAMPENING,    "dampening",    "--dampening",    OS_AXT_REAL,  opt.dampening,    "0",        0,    1,       0, 0, 0, "must be in [0, 1]",                     4,   2, 1, "dampening of the momentum buffer") \
   X(ALPHA,        "alpha",        "--alpha",        OS_AXT_REAL,  opt.alpha,        "0.99",     0,    1,       0, 1, 0, "must be in [0, 1)",                     5,   3, 1, "smoothing constant") \

@@ -115,7 +115,8 @@ typedef struct os_list {
 /* A named scheduler: its parameters and canonical spec string. */
 typedef struct os_sched_spec {
     os_sched s;
-    char name[256];
+    char name[1024];  /* canonical */
+    char text[1024];  /* as the user typed it (messages) */
 } os_sched_spec;
 
 /* How an axis's list is read: its values (a grid's axis, or a sample's
@@ -231,6 +232,9 @@ os_status os_list_push(os_list *l, double v, os_error *err);
 
 /* Parse "NAME[:key=value,...]" into a scheduler with its canonical name. */
 os_status os_sched_parse(const char *text, os_sched_spec *out, os_error *err);
+/* Frees what a parsed scheduler owns (a table file's multipliers); the
+ * plan's copies own their tables too. */
+void os_sched_free(os_sched *s);
 /* A scheduler's name, and its keys with their defaults (for --help). */
 const char *os_sched_name(int kind);
 void os_sched_keys(int kind, char *buf, size_t size);
@@ -380,7 +384,7 @@ typedef struct os_grid os_grid; /* the grid's layout (src/plan.c) */
  * are the grid's trials first .. first+n_trials-1. */
 typedef struct os_sweep {
     const os_spec *spec;
-    os_sched *scheds; /* the spec's schedulers, with their cosine tables */
+    os_sched *scheds; /* the spec's schedulers, with their parts' host tables (cos, pow, table files) */
     os_trial *trials; /* NULL in a prepared sweep: its blocks hold them */
     size_t n_trials;
     size_t first;
@@ -443,6 +447,11 @@ uint64_t os_config_hash(const os_axis_def *table, size_t n, const os_trial *t, c
 
 /* The per-training config of trial i (pointers into the sweep). */
 os_train_cfg os_sweep_train_cfg(const os_sweep *sw, size_t i);
+/* Does scheduler s cycle the momentum of optimizer kind opt (src/plan.c)?
+ * 1: it does (cycle_momentum true, or auto where the optimizer has a
+ * momentum or beta1), 0: it does not, -1: cycle_momentum=true where it
+ * cannot (bad input). */
+int os_sched_cycles(const os_sched *s, int opt);
 
 /* The dataset trial i trains on. */
 const os_dataset *os_sweep_dataset(const os_sweep *sw, size_t i);

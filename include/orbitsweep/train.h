@@ -49,6 +49,7 @@ typedef struct os_train_cfg {
     const os_sched *sched;
     double lr;            /* initial learning rate */
     int sched_per_epoch;  /* 0: scheduler.step() after each update, 1: after each epoch */
+    int sched_cycles;     /* 1: the scheduler cycles the optimizer's momentum / beta1 (os_sched_cycles) */
     double init_wa, init_wb;
     double ref_wa, ref_wb; /* the reference parameters of param_error */
     double tol_wa, tol_wb; /* param_error <= target exactly when both deviations are
@@ -109,13 +110,17 @@ OS_HD static inline void os_metrics_update(os_metrics *m, double eff, double wa,
 }
 
 /* At the end of an epoch: its training loss (the mean of its minibatch
- * losses, as a PyTorch loop logs it) and its parameter spread relative to
- * the reference ("dancing around the target"). */
-OS_HD static inline void os_metrics_end_epoch(os_metrics *m, double wa, double wb, double ref_wa,
-                                              double ref_wb)
+ * losses, as a PyTorch loop logs it: each loss.item() as a double, summed
+ * left to right from 0.0 in update order, fully masked batches left out,
+ * divided by their count) and its parameter spread relative to the
+ * reference ("dancing around the target"). Returns the epoch loss (NaN when
+ * every batch was masked): the metric of the plateau scheduler. */
+OS_HD static inline double os_metrics_end_epoch(os_metrics *m, double wa, double wb, double ref_wa,
+                                                double ref_wb)
 {
+    double l = NAN;
     if (m->ep_loss_n > 0) {
-        double l = m->ep_loss_sum / (double)m->ep_loss_n;
+        l = m->ep_loss_sum / (double)m->ep_loss_n;
         if (!(m->best_loss <= l)) m->best_loss = l; /* also replaces NaN */
     }
     m->ep_loss_sum = 0;
@@ -124,6 +129,7 @@ OS_HD static inline void os_metrics_end_epoch(os_metrics *m, double wa, double w
     m->oscillation = sa > sb ? sa : sb;
     m->lo_wa = m->hi_wa = wa;
     m->lo_wb = m->hi_wb = wb;
+    return l;
 }
 
 /* The largest deviation u (a double) with fl(u / |ref|) <= target. Division

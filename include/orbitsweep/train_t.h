@@ -27,7 +27,7 @@ OS_HD static inline void OS_FN(os_train_init)(OS_FN(os_train) *tr, const os_trai
     tr->wa = (OS_T)c->init_wa;
     tr->wb = (OS_T)c->init_wb;
     OS_FN(os_opt_init)(&tr->opt);
-    os_sched_init(c->sched, &tr->sched, c->lr);
+    os_sched_init(c->sched, &tr->sched, c->lr, c->sched_cycles);
     tr->last_bad = -1;
     tr->diverged = 0;
     os_metrics_init(&tr->m, (double)tr->wa, (double)tr->wb);
@@ -44,7 +44,10 @@ OS_HD static OS_FORCEINLINE void OS_FN(os_train_apply)(OS_FN(os_train) *tr, cons
     OS_T p[2] = {tr->wa, tr->wb};
     const OS_T grad[2] = {g->gwa, g->gwb};
     double lr = tr->sched.lr;
-    OS_FN(os_opt_step)(&c->opt, &tr->opt, p, grad, lr, NAN);
+    if (c->sched_cycles) /* the scheduler's momentum / beta1 */
+        OS_FN(os_opt_step)(&c->opt, &tr->opt, p, grad, lr, tr->sched.mom);
+    else /* the optimizer's own: a constant NaN, so the cycling code folds away */
+        OS_FN(os_opt_step)(&c->opt, &tr->opt, p, grad, lr, NAN);
     /* the step and its length (the case study's effective step size) */
     const OS_T step_wa = p[0] - tr->wa, step_wb = p[1] - tr->wb;
     const OS_T eff = OS_SQRT(step_wa * step_wa + step_wb * step_wb);
@@ -80,11 +83,13 @@ OS_HD static inline void OS_FN(os_train_update)(OS_FN(os_train) *tr, const os_tr
     OS_FN(os_train_apply)(tr, c, &g, info);
 }
 
-/* End of an epoch: the per-epoch scheduler step. */
+/* End of an epoch: the per-epoch scheduler step; plateau's step on the
+ * epoch's training loss (once per epoch whatever --sched-step says). */
 OS_HD static inline void OS_FN(os_train_end_epoch)(OS_FN(os_train) *tr, const os_train_cfg *c)
 {
     if (tr->diverged) return;
-    os_metrics_end_epoch(&tr->m, (double)tr->wa, (double)tr->wb, c->ref_wa, c->ref_wb);
+    const double loss = os_metrics_end_epoch(&tr->m, (double)tr->wa, (double)tr->wb, c->ref_wa, c->ref_wb);
+    os_sched_epoch(c->sched, &tr->sched, loss);
     if (c->sched_per_epoch) os_sched_step(c->sched, &tr->sched);
 }
 

@@ -6,7 +6,7 @@
  *    the known-answer words of docs/gpu-notes.md and the host port's.
  * 2. Batch orders: os_perm_at on the device equals the host's.
  * 3. Parity: over a grid with every optimizer, scheduler, shuffle mode and
- *    dtype, diverging and fully masked trainings, os_cuda_run's results
+ *    dtype (and the scheduler catalogue's grid, per update and per epoch), diverging and fully masked trainings, os_cuda_run's results
  *    table is byte-identical to os_cpu_run's for every tile size (1, 2, 4,
  *    8, auto), in chunks, with the shared orders derived on the fly, with
  *    the grid capped (--max-blocks: lanes hand over between trainings), on
@@ -249,6 +249,29 @@ int main(int argc, char **argv)
         s.dtype = OS_DTYPE_F64;
         parity(&s, "float64 shuffle trial, per-epoch schedulers, weight decay, n 301", 0);
         os_spec_free(&s);
+    }
+
+    /* the scheduler catalogue (parity_grid.h): every scheduler, cycled
+     * momentum, plateau, composites, a table file; both dtypes, per update
+     * and per epoch */
+    {
+        char path[] = "/tmp/os_gpu_selftest_table_XXXXXX";
+        int fd = mkstemp(path);
+        FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+        if (f) fputs("factor\n0.1\n0.4\n0.7\n1\n0.9\n0.81\n0.729\n", f), fclose(f);
+        for (int d = 0; d < 2; ++d)
+            for (int pe = 0; pe < 2; ++pe) {
+                os_spec s;
+                os_error err;
+                char label[96];
+                if (os_parity_catalogue(&s, d, pe, f ? path : NULL, &err))
+                    fprintf(stderr, "gpu_selftest: %s\n", err.msg), exit(1);
+                snprintf(label, sizeof label, "%s scheduler catalogue, stepped per %s", dtypes[d],
+                         pe ? "epoch" : "update");
+                parity(&s, label, !quick);
+                os_spec_free(&s);
+            }
+        if (f) unlink(path);
     }
 
     /* the knobs of the launcher: small chunks, shared orders on the fly */

@@ -16,7 +16,7 @@ import orbitsweep.plot as op
 from conftest import ROOT
 
 SPEC = dict(optimizer="sgd,momentum,adam", lr="logspace(-4,-0.5,6)",
-            scheduler=["constant", "multistep:milestones=4/8,gamma=0.8"], seeds=2, epochs=12,
+            scheduler=["none", "multistep:milestones=4/8,gamma=0.8"], seeds=2, epochs=12,
             n=128)
 TRACES = {"adam": dict(optimizer="adam", lr=0.12, epochs=6, n=128),
           "sgd": dict(optimizer="sgd", lr=0.05, epochs=6, n=128)}

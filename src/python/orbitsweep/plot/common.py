@@ -210,8 +210,10 @@ def trace_title(traces, seed, what):
         seed, what)
 
 
-def short_label(text, keep=3):
-    """Shorten long '/'-separated lists in a label: 4/8/10/12/14/16 -> 4/8/…/16."""
+def short_label(text, keep=3, width=None):
+    """Shorten long '/'-separated lists in a label: 4/8/10/12/14/16 -> 4/8/…/16;
+    then, given a width, cut what is still longer (a canonical scheduler
+    spec lists every key) to its start and an ellipsis."""
     out = []
     for part in text.split(","):
         key, eq, val = part.rpartition("=")
@@ -219,7 +221,8 @@ def short_label(text, keep=3):
         if eq and len(items) > keep + 1:
             val = "/".join(items[:keep - 1]) + "/…/" + items[-1]
         out.append(key + eq + val)
-    return ",".join(out)
+    text = ",".join(out)
+    return text if width is None or len(text) <= width else text[:width - 1] + "…"
 
 
 def group_styles(keys, columns):

@@ -390,9 +390,9 @@ def table_models(path, rows, wanted, seed):
         chosen = [by_trial[str(t)] for t in wanted]
     out = []
     for r in chosen:
-        sched = r.get("scheduler", "constant").split(":")[0]
+        sched = r.get("scheduler", "none").split(":")[0]
         label = "trial %s (%s, lr %.4g%s)" % (r["trial"], r["optimizer"], num(r["lr"]),
-                                             "" if sched == "constant" else ", " + sched)
+                                             "" if sched == "none" else ", " + sched)
         err = num(r.get("param_error"))
         out.append(Model(label, num(r["final_wa"]), num(r["final_wb"]),
                          seed or r.get("seed", "0"), r.get("diverged") == "1",

@@ -173,7 +173,8 @@ def heatmap(args):
                    else np.arange(len(xs)), np.arange(len(ylabels)) + 0.5, z,
                    levels=[math.log10(target)], colors="white", linewidths=1.0)
     ax.set_yticks(np.arange(len(ylabels)) + 0.5)
-    ax.set_yticklabels(ylabels, fontsize=7)
+    shown = [" / ".join(short_label(v, width=48) for v in lab.split(" / ")) for lab in ylabels]
+    ax.set_yticklabels(shown if len(set(shown)) == len(shown) else ylabels, fontsize=7)
     ax.invert_yaxis()
     ax.set_xlabel(args.x + (" (log scale)" if ax.get_xscale() == "log" else ""))
     ax.set_ylabel(" / ".join(ykeys))
