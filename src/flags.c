@@ -111,3 +111,38 @@ void os_flags_help(FILE *out, const os_flag *flags, size_t n_flags)
         fputc('\n', out);
     }
 }
+
+/* Replace axis a of every block by the spec's own list (a flag overrides a
+ * sweep file's blocks). */
+static os_status override_blocks(os_spec *s, int a, os_error *err)
+{
+    for (size_t b = 0; b < s->n_blocks; ++b) {
+        os_list *l = &s->blocks[b].axis[a];
+        l->n = 0;
+        for (size_t i = 0; i < s->axis[a].n; ++i)
+            if (os_list_push(l, s->axis[a].v[i], err)) return OS_ERUNTIME;
+        s->blocks[b].given[a] = 1;
+        s->blocks[b].dist[a] = s->dist[a];
+    }
+    return OS_OK;
+}
+
+os_status os_flags_parse_over(const os_flag *flags, size_t n_flags, void *opts, os_spec *spec, int argc,
+                              char **argv, const char **pos, int max_pos, int *n_pos, os_error *err)
+{
+    int file_given[OS_AX_COUNT];
+    const uint64_t file_settings = spec->settings_given;
+    memcpy(file_given, spec->given, sizeof file_given);
+    memset(spec->given, 0, sizeof spec->given);
+    spec->settings_given = 0;
+    os_status st = os_flags_parse(flags, n_flags, opts, argc, argv, pos, max_pos, n_pos, err);
+    for (int a = 0; a < OS_AX_COUNT && !st; ++a) {
+        if (spec->given[a]) st = override_blocks(spec, a, err);
+        spec->given[a] |= file_given[a];
+    }
+    if (os_spec_given(spec, "random") || os_spec_given(spec, "sobol")) /* in every block too */
+        for (size_t b = 0; b < spec->n_blocks; ++b)
+            spec->blocks[b].sample = spec->sample, spec->blocks[b].n_samples = spec->n_samples;
+    spec->settings_given |= file_settings;
+    return st;
+}

@@ -43,6 +43,13 @@ size_t os_flags_for_spec(os_flag *out, size_t spec_off);
 os_status os_flags_parse(const os_flag *flags, size_t n_flags, void *opts, int argc, char **argv,
                          const char **pos, int max_pos, int *n_pos, os_error *err);
 
+/* os_flags_parse over a spec that a sweep file may have filled (spec is
+ * the os_spec inside opts): a flag's axis replaces that axis in every block
+ * of the file, a sampling flag reaches every block, settings apply to the
+ * whole sweep, and what the file gave stays given. */
+os_status os_flags_parse_over(const os_flag *flags, size_t n_flags, void *opts, os_spec *spec, int argc,
+                              char **argv, const char **pos, int max_pos, int *n_pos, os_error *err);
+
 /* The flags as --help lists them, grouped by section. */
 void os_flags_help(FILE *f, const os_flag *flags, size_t n_flags);
 

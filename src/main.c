@@ -154,21 +154,6 @@ static os_status find_sweep_file(const os_flag *flags, size_t n_flags, int argc,
     return st;
 }
 
-/* Replace axis a of every block by the spec's own list (a flag overrides a
- * sweep file's blocks). */
-static os_status override_blocks(os_spec *s, int a, os_error *err)
-{
-    for (size_t b = 0; b < s->n_blocks; ++b) {
-        os_list *l = &s->blocks[b].axis[a];
-        l->n = 0;
-        for (size_t i = 0; i < s->axis[a].n; ++i)
-            if (os_list_push(l, s->axis[a].v[i], err)) return OS_ERUNTIME;
-        s->blocks[b].given[a] = 1;
-        s->blocks[b].dist[a] = s->dist[a];
-    }
-    return OS_OK;
-}
-
 /* The spec from the sweep file (if any), then the flags over it. Flags
  * separated by --and are blocks of the grid, each over the file's top
  * level (replacing the file's blocks); without --and, a flag's axis
@@ -188,20 +173,7 @@ static int parse_args(cli *c, int argc, char **argv)
     if ((st = find_sweep_file(flags, n_flags, end0, argv, &c->config, &err))) return fail(&err, st);
     if (c->config && (st = os_sweep_file_load(&c->spec, c->config, &c->out, &err))) return fail(&err, st);
     if (n_seg == 1) {
-        int file_given[OS_AX_COUNT];
-        const uint64_t file_settings = c->spec.settings_given;
-        memcpy(file_given, c->spec.given, sizeof file_given);
-        memset(c->spec.given, 0, sizeof c->spec.given);
-        c->spec.settings_given = 0;
-        st = os_flags_parse(flags, n_flags, c, argc, argv, &pos, 1, &n_pos, &err);
-        for (int a = 0; a < OS_AX_COUNT && !st; ++a) {
-            if (c->spec.given[a]) st = override_blocks(&c->spec, a, &err);
-            c->spec.given[a] |= file_given[a];
-        }
-        if (os_spec_given(&c->spec, "random") || os_spec_given(&c->spec, "sobol")) /* in every block too */
-            for (size_t b = 0; b < c->spec.n_blocks; ++b)
-                c->spec.blocks[b].sample = c->spec.sample, c->spec.blocks[b].n_samples = c->spec.n_samples;
-        c->spec.settings_given |= file_settings;
+        st = os_flags_parse_over(flags, n_flags, c, &c->spec, argc, argv, &pos, 1, &n_pos, &err);
     } else {
         os_spec_drop_blocks(&c->spec);
         for (int k = 0, from = 0; k < n_seg && !st; ++k) {

@@ -85,13 +85,24 @@ std::string flag_of(const std::string &key, bool *axis)
     return f;
 }
 
-// The spec of the keyword arguments: an axis's values each as a repeat of
-// its flag (a list extends the axis, and a scheduler spec may hold
-// commas), a setting's values joined by commas, as typed on a command line.
+// The spec of the keyword arguments: the sweep file of `config` first (as
+// the CLI's FILE or --config FILE), then the others over it as the CLI's
+// flags go over a file: an axis's values each as a repeat of its flag (a
+// list extends the axis, and a scheduler spec may hold commas), a
+// setting's values joined by commas, as typed on a command line.
 void parse_spec(os_spec *spec, const Items &items)
 {
     std::vector<std::string> args;
+    os_error err;
     for (const auto &[key, texts] : items) {
+        if (key == "config") { /* a sweep file (its output key is the CLI's: ignored here) */
+            if (texts.size() != 1) throw nb::value_error("orbitsweep: config: give one sweep file");
+            char *output = nullptr;
+            const os_status st = os_sweep_file_load(spec, texts[0].c_str(), &output, &err);
+            free(output);
+            if (st) raise(st, err);
+            continue;
+        }
         bool axis;
         const std::string flag = flag_of(key, &axis);
         if (texts.empty()) {
@@ -108,10 +119,10 @@ void parse_spec(os_spec *spec, const Items &items)
     for (std::string &a : args) argv.push_back(a.data());
     std::vector<os_flag> flags(OS_AX_COUNT + (size_t)os_n_settings);
     const size_t n_flags = os_flags_for_spec(flags.data(), 0);
-    os_error err;
     int n_pos = 0;
-    const os_status st = os_flags_parse(flags.data(), n_flags, spec, (int)argv.size(), argv.data(), nullptr, 0,
-                                        &n_pos, &err);
+    os_status st = os_flags_parse_over(flags.data(), n_flags, spec, spec, (int)argv.size(), argv.data(), nullptr,
+                                       0, &n_pos, &err);
+    if (!st) st = os_spec_compact_scheds(spec, &err);
     if (st) raise(st, err);
 }
 

@@ -106,8 +106,8 @@ def test_bad_input_raises_the_cli_message(cli, tmp_path, monkeypatch, name, args
 
 
 def test_python_only_bad_input():
-    with pytest.raises(ValueError, match="sweep files are not supported"):
-        orbitsweep.run("sweep.toml")
+    with pytest.raises(ValueError, match=r"^sweep file 'no-such-sweep.yaml': No such file"):
+        orbitsweep.run("no-such-sweep.yaml")
     with pytest.raises(TypeError):
         orbitsweep.run(lr=object())
     with pytest.raises(ValueError, match=r"^--lr: empty value$"):

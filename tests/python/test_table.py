@@ -234,3 +234,16 @@ def test_boolean_axes():
     assert [None if pd.isna(v) else bool(v) for v in df["amsgrad"]] == [None, False, True]
     s = orbitsweep.summarize(df)
     assert [None if pd.isna(v) else bool(v) for v in s["amsgrad"]] == [None, False, True]
+
+
+def test_sweep_file_equals_cli(cli, tmp_path):
+    """A sweep file (blocks of per-optimizer grids) as run's first argument,
+    with a keyword over it, is `orbitsweep run FILE --epochs 3`'s table."""
+    path = os.path.join(os.path.dirname(__file__), "..", "..", "examples", "sweeps", "lr_grids.yaml")
+    out = tmp_path / "results.csv"
+    cli(["run", path, "--epochs", "3", "--seeds", "2", "--quiet", "-o", str(out)])
+    with open(out, newline="") as f:
+        rows = list(csv.reader(f))
+    for sweep in (path, {"config": path}):
+        df = orbitsweep.run(sweep, epochs=3, seeds=2, progress=False)
+        check_frame(df, rows[0], rows[1:], df["final_wa"].dtype == np.float32)

@@ -80,9 +80,8 @@ def _items(sweep, options):
 
     merged = {}
     if sweep is not None:
-        if isinstance(sweep, (str, os.PathLike)):
-            raise ValueError("orbitsweep: sweep files are not supported yet ('%s'); pass a dict "
-                             "or keyword arguments" % os.fspath(sweep))
+        if isinstance(sweep, (str, os.PathLike)):  # a sweep file, as the CLI's FILE
+            sweep = {"config": os.fspath(sweep)}
         if not isinstance(sweep, dict):
             raise TypeError("orbitsweep: the sweep must be a dict, not %s" % type(sweep).__name__)
         merged.update(sweep)
@@ -205,7 +204,10 @@ def run(sweep: dict | None = None, /, *,
       (``backend`` "auto"/"cpu"/"cuda", ``threads``, ``devices``, ``block``,
       ``simd`` True/False, ...).
 
-    sweep: a dict of the same keywords (keywords override it).
+    sweep: a dict of the same keywords, or the path of a YAML sweep file
+      (examples/sweeps/; as ``orbitsweep run FILE``, also ``config=PATH``),
+      blocks and sampling included; keywords override it as flags override
+      a file on the command line.
     progress: None (a tqdm bar, notebook-aware, when tqdm is installed and
       the run lasts over half a second), False (none), True (tqdm, required)
       or a callable ``progress(done, total)``.
