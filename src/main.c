@@ -1104,5 +1104,7 @@ int main(int argc, char **argv)
     os_mpi_finalize();
     os_spec_free(&c.spec);
     free(c.out);
+    free(c.config);
+    free(c.shard);
     return rc;
 }

@@ -61,10 +61,12 @@ void expect_plateau(const std::string &spec, const V &metrics, const V &want)
     os_sched_spec s = parse(spec);
     os_sched_state st;
     os_sched_init(&s.s, &st, 0.5, 0);
-    for (size_t e = 0; e < want.size(); ++e) {
+    /* PyTorch's targets may run past its epochs (one per metric): checked up to the shorter */
+    for (size_t e = 0; e < want.size() && e < metrics.size(); ++e) {
         os_sched_epoch(&s.s, &st, metrics[e]);
         EXPECT_NEAR(st.lr, want[e], 1e-5) << spec << " epoch " << e;
     }
+    os_sched_free(&s.s);
 }
 
 double cos_target(double eta_min, double base, double x, double t)
