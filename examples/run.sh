@@ -84,11 +84,10 @@ OS run --optimizer sgd,momentum,rmsprop,adam --lr 0.01 --seeds "$SEEDS" --quiet 
     -o "$WORK/four_optimizers.csv"
 SUM "$WORK/four_optimizers.csv" "$WORK/four_optimizers_summary.csv"
 say "Adam: lr 0.01 fixed, and lr 0.12 fixed / MultiStepLR / MultiplicativeLR (§3.2, §3.3)"
-OS run --optimizer adam --lr 0.01 --seeds "$SEEDS" --quiet -o "$WORK/adam_lr0.01.csv"
-OS run --optimizer adam --lr 0.12 --scheduler none --scheduler $MS08 --scheduler $MS05 \
-    --scheduler $MU08 --scheduler $MU05 --seeds "$SEEDS" --quiet -o "$WORK/adam_lr0.12.csv"
-# one table: lr 0.01 rows first (header once)
-{ cat "$WORK/adam_lr0.01.csv"; tail -n +2 "$WORK/adam_lr0.12.csv"; } > "$WORK/adam_schedulers.csv"
+# one table, two blocks: lr 0.01 without a scheduler, then lr 0.12 with each
+OS run --optimizer adam --seeds "$SEEDS" --quiet --lr 0.01 --scheduler none \
+    --and --lr 0.12 --scheduler none --scheduler $MS08 --scheduler $MS05 \
+    --scheduler $MU08 --scheduler $MU05 -o "$WORK/adam_schedulers.csv"
 SUM "$WORK/adam_schedulers.csv" "$WORK/adam_schedulers_summary.csv"
 
 if [ -z "${SEED:-}" ]; then
