@@ -197,35 +197,31 @@ inline cudaError_t cudaMemGetInfo(size_t *free_b, size_t *total_b)
     if (e == cudaSuccess) *free_b = emu_rt.free_bytes, *total_b = emu_rt.total_bytes;
     return e;
 }
+/* Streams and events: counted handles (emu_rt.take / give_back). */
+template <class H>
+inline cudaError_t emu_handle_create(const char *api, H **h, int flags, int kind)
+{
+    const cudaError_t e = emu_rt.enter(api);
+    if (e != cudaSuccess) return e;
+    *h = new H{flags};
+    emu_rt.take(*h, kind);
+    return e;
+}
+template <class H>
+inline cudaError_t emu_handle_destroy(H *h, int kind)
+{
+    emu_rt.give_back(h, kind);
+    delete h;
+    return cudaSuccess;
+}
 inline cudaError_t cudaStreamCreateWithFlags(cudaStream_t *s, unsigned flags)
 {
-    const cudaError_t e = emu_rt.enter("cudaStreamCreateWithFlags");
-    if (e != cudaSuccess) return e;
-    *s = new CUstream_st{(int)flags};
-    emu_rt.take(*s, emu_runtime::STREAM);
-    return e;
+    return emu_handle_create("cudaStreamCreateWithFlags", s, (int)flags, emu_runtime::STREAM);
 }
-inline cudaError_t cudaStreamDestroy(cudaStream_t s)
-{
-    emu_rt.give_back(s, emu_runtime::STREAM);
-    delete s;
-    return cudaSuccess;
-}
+inline cudaError_t cudaStreamDestroy(cudaStream_t s) { return emu_handle_destroy(s, emu_runtime::STREAM); }
 inline cudaError_t cudaStreamSynchronize(cudaStream_t) { return cudaSuccess; } /* copies are synchronous */
-inline cudaError_t cudaEventCreate(cudaEvent_t *ev)
-{
-    const cudaError_t e = emu_rt.enter("cudaEventCreate");
-    if (e != cudaSuccess) return e;
-    *ev = new CUevent_st{0};
-    emu_rt.take(*ev, emu_runtime::EVENT);
-    return e;
-}
-inline cudaError_t cudaEventDestroy(cudaEvent_t ev)
-{
-    emu_rt.give_back(ev, emu_runtime::EVENT);
-    delete ev;
-    return cudaSuccess;
-}
+inline cudaError_t cudaEventCreate(cudaEvent_t *ev) { return emu_handle_create("cudaEventCreate", ev, 0, emu_runtime::EVENT); }
+inline cudaError_t cudaEventDestroy(cudaEvent_t ev) { return emu_handle_destroy(ev, emu_runtime::EVENT); }
 /* Device and pinned memory: aligned host memory (the device's 256 bytes). */
 inline void *emu_alloc(size_t bytes) { return std::aligned_alloc(256, (bytes + 255) / 256 * 256 + 256 * (bytes == 0)); }
 /* An allocation of one kind (device or pinned memory), counted; its free. */
