@@ -593,6 +593,10 @@ void os_atomic_abort(os_atomic_file *af);
 /* The file path names, through its symlinks (malloc'd): where a resumable
  * table's partial file and a table's sidecar go. */
 char *os_output_target(const char *path);
+/* Starts writing fd's bytes [off, off+len) to the disk and returns
+ * without waiting (Linux: sync_file_range; elsewhere nothing), so that a
+ * later fdatasync finds them written. */
+void os_file_writeback(int fd, long long off, long long len);
 
 #ifdef __cplusplus
 }
