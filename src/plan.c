@@ -575,6 +575,24 @@ os_status os_sweep_block(const os_sweep *sw, size_t first, size_t n, os_sweep *b
     return OS_OK;
 }
 
+os_status os_sweep_block_next(const os_sweep *sw, size_t first, size_t n, os_sweep *block, os_error *err)
+{
+    if (block->parent != sw || !block->owns_trials || block->n_trials < n) {
+        os_sweep_free(block);
+        return os_sweep_block(sw, first, n, block, err);
+    }
+    os_trial *keep = block->trials;
+    *block = *sw;
+    block->parent = sw;
+    block->first = sw->first + first;
+    block->n_trials = n;
+    block->owns_trials = 1;
+    block->n_warnings = 0;
+    block->trials = keep;
+    grid_trials(sw, block->first, n, block->trials);
+    return OS_OK;
+}
+
 const os_dataset *os_sweep_dataset(const os_sweep *sw, size_t i)
 {
     return &sw->data[sw->n_data == 1 ? 0 : sw->trials[i].replicate];

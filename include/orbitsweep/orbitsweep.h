@@ -417,6 +417,11 @@ os_status os_sweep_prepare(const os_spec *spec, os_sweep *out, os_error *err);
 /* Trials first .. first+n-1 of sw as a sweep of their own, sharing sw's
  * datasets and schedulers (os_sweep_free frees only what is the block's). */
 os_status os_sweep_block(const os_sweep *sw, size_t first, size_t n, os_sweep *block, os_error *err);
+/* The same into a block of sw that holds at least n trials (the one
+ * before it, not freed): its memory reused (a fresh block's pages cost
+ * more to fault in than its trials to decode); any other block is freed
+ * and made anew. */
+os_status os_sweep_block_next(const os_sweep *sw, size_t first, size_t n, os_sweep *block, os_error *err);
 
 /* Trainings block b of spec's grid has (os_spec_n_blocks; a double: it
  * may be beyond any limit). */
