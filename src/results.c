@@ -77,7 +77,10 @@ static char *put_cached(char *o, text_cache *c, int a, double v)
         c->bits[a] = bits;
         c->len[a] = (unsigned char)os_fmt_double(c->text[a], sizeof c->text[a], v);
     }
-    return put_text(o, c->text[a], c->len[a]);
+    /* all 40 bytes (the field's room in the row: ROW_BYTES), a copy of
+     * fixed length, not a call (the next field overwrites the rest) */
+    memcpy(o, c->text[a], sizeof c->text[a]);
+    return o + c->len[a];
 }
 
 /* The measured columns, after the sweep axes and the seed: name and kind.
