@@ -489,7 +489,8 @@ static int dry_run(const os_sweep *sw, const char *where, const char *out)
     const size_t shown = 3; /* configurations shown per block */
     const double evals = os_sweep_evaluations(sw), block = (double)os_spec_block(s);
     const double n_data = s->data_file ? 1 : s->seeds, n = s->data_file ? sw->data[0].n : s->n;
-    const double mem = os_sweep_memory(sw->n_trials < block ? (double)sw->n_trials : block, n_data, n);
+    const int two = (double)sw->n_trials > block && s->overlap != OS_OVERLAP_OFF; /* one written, one training */
+    const double mem = os_sweep_memory(two ? 2 * block : sw->n_trials < block ? (double)sw->n_trials : block, n_data, n);
     const double rate = 5e8 * os_spec_threads(s); /* evaluations/s a CPU thread trains (README: Performance) */
     printf("orbitsweep: dry run of %zu trainings on %s, %s; nothing is trained, %s is not written\n", sw->n_trials,
            where, s->dtype == OS_DTYPE_F32 ? "float32" : "float64", out);
@@ -500,8 +501,9 @@ static int dry_run(const os_sweep *sw, const char *where, const char *out)
         first += count;
     }
     printf("total: %zu trainings, %.3g sample evaluations\n", sw->n_trials, evals);
-    printf("memory: about %.3g MB (one --block of %.0f trainings at a time, %.0f datasets of %.0f points)\n", mem / 1e6,
-           sw->n_trials < block ? (double)sw->n_trials : block, n_data, n);
+    printf("memory: about %.3g MB (%s of %.0f trainings%s, %.0f datasets of %.0f points)\n", mem / 1e6,
+           two ? "two --blocks" : "one --block", sw->n_trials < block ? (double)sw->n_trials : block,
+           two ? ": one trains while the other is written" : " at a time", n_data, n);
     if (os_spec_threads(s) && strstr(where, "CPU"))
         printf("time: about %.2g s of training at ~%.2g evaluations/s (%d CPU threads; orbitsweep bench measures this "
                "machine)\n", evals / rate, rate, os_spec_threads(s));

@@ -525,7 +525,9 @@ static os_status prepare(const os_spec *s, os_sweep *sw, int whole, os_error *er
         return OS_EINPUT;
     }
     const double block = (double)os_spec_block(s);
-    if ((st = check_memory(s, whole || total < block ? total : block, err))) return st;
+    /* a streamed run holds one block, two while one is written as the next trains (--overlap) */
+    const double held = whole || total <= block ? total : s->overlap == OS_OVERLAP_OFF ? block : 2 * block;
+    if ((st = check_memory(s, held, err))) return st;
     sw->n_trials = (size_t)total;
     if (!(sw->grid = grid_make(s))) {
         os_set_error(err, "out of memory");

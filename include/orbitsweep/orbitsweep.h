@@ -171,7 +171,7 @@ typedef struct os_spec {
     double cuda_table_bytes; /* CUDA: bytes of shared batch orders precomputed per GPU
                                 (0: always derive them on the fly) */
     int block;               /* trainings trained and written at a time (0: os_spec_block's choice) */
-    int overlap;             /* OS_OVERLAP_*: hand a block on while the next one trains (auto: on a GPU) */
+    int overlap;             /* OS_OVERLAP_*: hand a block on while the next one trains (auto: on) */
     int max_blocks;          /* CUDA: at most this many blocks per launch (0: as many as are resident);
                                 a small grid makes lanes hand over from training to training */
     /* Conditional grids (sweep files' `blocks:`, the command line's --and):
@@ -508,7 +508,7 @@ typedef os_status (*os_block_fn)(void *ctx, const os_sweep *block, const os_resu
 /* Train sw (prepared or planned) block by block, block_size trainings at
  * a time (0: os_spec_block), and hand each finished block to done, in grid
  * order: memory stays that of one block (two with overlap). With
- * spec->overlap (auto: on a GPU), done runs on a thread of its own while
+ * spec->overlap (not off), done runs on a thread of its own while
  * the next block trains. progress counts the whole sweep; *train_s (when
  * not NULL) gets the seconds the backend spent training. */
 os_status os_sweep_stream(const os_sweep *sw, size_t block_size, os_block_fn done, void *done_ctx,
