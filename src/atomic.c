@@ -210,7 +210,7 @@ void os_atomic_abort(os_atomic_file *af)
 void os_file_writeback(int fd, long long off, long long len)
 {
 #ifdef __linux__
-    if (len > 0) (void)sync_file_range(fd, (off_t)off, (off_t)len, SYNC_FILE_RANGE_WRITE);
+    if (len >= 0) (void)sync_file_range(fd, (off_t)off, (off_t)len, SYNC_FILE_RANGE_WRITE); /* 0: to the end */
 #else
     (void)fd, (void)off, (void)len;
 #endif

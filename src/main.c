@@ -450,6 +450,7 @@ static os_status write_block(void *ctx, const os_sweep *blk, const os_result *re
     const double t0 = now_s();
     tally_block(&ro->y, blk, res);
     const int bad = ro->npz ? os_results_npz_rows(ro->npz, blk, res) : os_write_rows(ro->f, blk, res);
+    if (!bad && ro->npz) os_file_writeback(fileno(ro->f), 0, 0); /* so the commit's fsync finds it written */
     ro->write_s += now_s() - t0;
     if (!bad) return OS_OK;
     if (ferror(ro->f) || ro->npz) os_set_error(err, "cannot write the results table: %s", strerror(errno));
@@ -489,7 +490,7 @@ static int dry_run(const os_sweep *sw, const char *where, const char *out)
     const size_t shown = 3; /* configurations shown per block */
     const double evals = os_sweep_evaluations(sw), block = (double)os_spec_block(s);
     const double n_data = s->data_file ? 1 : s->seeds, n = s->data_file ? sw->data[0].n : s->n;
-    const int two = (double)sw->n_trials > block && s->overlap != OS_OVERLAP_OFF; /* one written, one training */
+    const int two = (double)sw->n_trials > block && os_spec_overlaps(s); /* one written, one training */
     const double mem = os_sweep_memory(two ? 2 * block : sw->n_trials < block ? (double)sw->n_trials : block, n_data, n);
     const double rate = 5e8 * os_spec_threads(s); /* evaluations/s a CPU thread trains (README: Performance) */
     printf("orbitsweep: dry run of %zu trainings on %s, %s; nothing is trained, %s is not written\n", sw->n_trials,
@@ -782,6 +783,8 @@ static int cmd_run(cli *c, int argc, char **argv)
     os_backend_choice bc;
     if ((st = os_backend_choose(&c->spec, &bc, &err))) return fail(&err, st);
     c->spec.backend = bc.backend; /* resolved once: the run does not probe again */
+    if (c->spec.overlap == OS_OVERLAP_AUTO && !npz) /* text: its formatting overlaps the training on any backend */
+        c->spec.overlap = OS_OVERLAP_ON;
     os_sweep sw;
     if ((st = os_sweep_prepare(&c->spec, &sw, &err))) return fail(&err, st);
     for (int i = 0; i < sw.n_warnings; ++i) fprintf(stderr, "orbitsweep: warning: %s\n", sw.warnings[i]);

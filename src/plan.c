@@ -526,7 +526,7 @@ static os_status prepare(const os_spec *s, os_sweep *sw, int whole, os_error *er
     }
     const double block = (double)os_spec_block(s);
     /* a streamed run holds one block, two while one is written as the next trains (--overlap) */
-    const double held = whole || total <= block ? total : s->overlap == OS_OVERLAP_OFF ? block : 2 * block;
+    const double held = whole || total <= block ? total : os_spec_overlaps(s) ? 2 * block : block;
     if ((st = check_memory(s, held, err))) return st;
     sw->n_trials = (size_t)total;
     if (!(sw->grid = grid_make(s))) {

@@ -283,7 +283,7 @@ os_status os_sweep_stream_range(const os_sweep *sw, size_t lo, size_t hi, size_t
     if (hi > sw->n_trials) hi = sw->n_trials;
     const size_t n = hi > lo ? hi - lo : 0, cap = block_size < n ? block_size : n;
     if (!cap) return OS_OK;
-    if (sw->spec->overlap != OS_OVERLAP_OFF && cap < n) /* auto: on (the CPU too: the writing fills the training's idle moments) */
+    if (os_spec_overlaps(&resolved) && cap < n)
         return stream_overlapped(sw, b, lo, hi, cap, done, done_ctx, progress, ctx, train_s, err);
     return stream_serial(sw, b, lo, hi, cap, done, done_ctx, progress, ctx, train_s, NULL, err);
 }
