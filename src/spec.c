@@ -704,11 +704,11 @@ int os_spec_threads(const os_spec *spec)
 
 size_t os_spec_block(const os_spec *spec)
 {
-    const size_t cpu = (size_t)1 << 18; /* ~70 MB of trials, results and the CPU's plan */
+    const size_t cpu = (size_t)1 << 18; /* ~75 MB of trials, results and the CPU's plan */
     if (spec->block > 0) return (size_t)spec->block;
     if (spec->backend == OS_BACKEND_CUDA) /* whole launches */
         return (size_t)spec->cuda_chunk > cpu ? (size_t)spec->cuda_chunk : cpu;
-    return cpu;
+    return os_spec_overlaps(spec) ? cpu / 2 : cpu; /* two blocks in flight: the memory of one, a shorter last write */
 }
 
 int os_spec_overlaps(const os_spec *spec)
