@@ -12,4 +12,4 @@ cmake -S . -B build-asan "${gen[@]}" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DOS_SANI
 cmake --build build-asan >/dev/null
 # the figures and the peer benchmark are Python: nothing of ours to sanitize there
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
-  ctest --test-dir build-asan --output-on-failure -j "$(nproc)" -E '^(test_plots|bench_quick)$'
+  ctest --test-dir build-asan --output-on-failure -j "$(nproc)" -E '^(test_plots|bench_quick|bench_host_quick)$'

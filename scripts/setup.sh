@@ -2,7 +2,8 @@
 # setup.sh — install what building, testing and plotting orbitsweep need,
 # from Debian's packages, when it is missing: a C/C++ compiler, CMake,
 # Ninja, GoogleTest, zlib (.npz tables), libyaml (sweep files), cJSON (the
-# tables' sidecars), OpenSSL's libcrypto (SHA-256 in them), matplotlib, and
+# tables' sidecars), OpenSSL's libcrypto (SHA-256 in them), {fmt} (its
+# Dragonbox writes the tables' numbers; header-only), matplotlib, and
 # venv and headers for the Python package. Open MPI is optional (OS_WITH_MPI=1
 # installs it: `mpirun -np N orbitsweep run`; CI does). Safe to run again
 # (installs nothing then).
@@ -18,6 +19,7 @@ command -v ninja >/dev/null 2>&1 || need+=(ninja-build)
 [ -f /usr/include/yaml.h ] || need+=(libyaml-dev)
 [ -f /usr/include/cjson/cJSON.h ] || need+=(libcjson-dev)
 [ -f /usr/include/openssl/evp.h ] || need+=(libssl-dev)
+[ -f /usr/include/fmt/format.h ] || need+=(libfmt-dev)
 if [ "${OS_WITH_MPI:-0}" = 1 ]; then
   command -v mpirun >/dev/null 2>&1 || need+=(openmpi-bin)
   [ -f /usr/lib/x86_64-linux-gnu/openmpi/include/mpi.h ] || [ -f /usr/include/mpi.h ] || need+=(libopenmpi-dev)

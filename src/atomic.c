@@ -10,6 +10,7 @@
  * replaced. A directory is refused.
  */
 #define _XOPEN_SOURCE 700 /* realpath */
+#define _GNU_SOURCE       /* sync_file_range */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -204,4 +205,13 @@ void os_atomic_abort(os_atomic_file *af)
     free(af->target);
     free(af->path);
     memset(af, 0, sizeof *af);
+}
+
+void os_file_writeback(int fd, long long off, long long len)
+{
+#ifdef __linux__
+    if (len >= 0) (void)sync_file_range(fd, (off_t)off, (off_t)len, SYNC_FILE_RANGE_WRITE); /* 0: to the end */
+#else
+    (void)fd, (void)off, (void)len;
+#endif
 }

@@ -222,7 +222,9 @@ static int cpu_plan_make(const os_sweep *sw, cpu_plan *pl)
         const os_trial *t = &sw->trials[i];
         keys[i] = (cpu_key){t->replicate, t->batch_size, t->epochs, i};
     }
-    qsort(keys, n, sizeof *keys, cmp_key);
+    size_t sorted = 1; /* one seed, batch size and epoch count (an lr grid): in order already */
+    while (sorted < n && cmp_key(&keys[sorted - 1], &keys[sorted]) < 0) ++sorted;
+    if (sorted < n) qsort(keys, n, sizeof *keys, cmp_key);
     pl->n_blocks = 0;
     for (size_t i = 0; i < n; ++i) {
         pl->idx[i] = keys[i].idx;

@@ -441,7 +441,7 @@ typedef struct run_out {
     tally y;
     double write_s; /* formatting and writing the table */
     partial *part;  /* a resumable table: its part file */
-    int unused;
+    long long sent; /* its bytes handed to the disk so far (sync_block) */
 } run_out;
 
 static os_status write_block(void *ctx, const os_sweep *blk, const os_result *res, os_error *err)
@@ -450,6 +450,7 @@ static os_status write_block(void *ctx, const os_sweep *blk, const os_result *re
     const double t0 = now_s();
     tally_block(&ro->y, blk, res);
     const int bad = ro->npz ? os_results_npz_rows(ro->npz, blk, res) : os_write_rows(ro->f, blk, res);
+    if (!bad && ro->npz) os_file_writeback(fileno(ro->f), 0, 0); /* so the commit's fsync finds it written */
     ro->write_s += now_s() - t0;
     if (!bad) return OS_OK;
     if (ferror(ro->f) || ro->npz) os_set_error(err, "cannot write the results table: %s", strerror(errno));
@@ -489,7 +490,8 @@ static int dry_run(const os_sweep *sw, const char *where, const char *out)
     const size_t shown = 3; /* configurations shown per block */
     const double evals = os_sweep_evaluations(sw), block = (double)os_spec_block(s);
     const double n_data = s->data_file ? 1 : s->seeds, n = s->data_file ? sw->data[0].n : s->n;
-    const double mem = os_sweep_memory(sw->n_trials < block ? (double)sw->n_trials : block, n_data, n);
+    const int two = (double)sw->n_trials > block && os_spec_overlaps(s); /* one written, one training */
+    const double mem = os_sweep_memory(two ? 2 * block : sw->n_trials < block ? (double)sw->n_trials : block, n_data, n);
     const double rate = 5e8 * os_spec_threads(s); /* evaluations/s a CPU thread trains (README: Performance) */
     printf("orbitsweep: dry run of %zu trainings on %s, %s; nothing is trained, %s is not written\n", sw->n_trials,
            where, s->dtype == OS_DTYPE_F32 ? "float32" : "float64", out);
@@ -500,8 +502,9 @@ static int dry_run(const os_sweep *sw, const char *where, const char *out)
         first += count;
     }
     printf("total: %zu trainings, %.3g sample evaluations\n", sw->n_trials, evals);
-    printf("memory: about %.3g MB (one --block of %.0f trainings at a time, %.0f datasets of %.0f points)\n", mem / 1e6,
-           sw->n_trials < block ? (double)sw->n_trials : block, n_data, n);
+    printf("memory: about %.3g MB (%s of %.0f trainings%s, %.0f datasets of %.0f points)\n", mem / 1e6,
+           two ? "two --blocks" : "one --block", sw->n_trials < block ? (double)sw->n_trials : block,
+           two ? ": one trains while the other is written" : " at a time", n_data, n);
     if (os_spec_threads(s) && strstr(where, "CPU"))
         printf("time: about %.2g s of training at ~%.2g evaluations/s (%d CPU threads; orbitsweep bench measures this "
                "machine)\n", evals / rate, rate, os_spec_threads(s));
@@ -580,8 +583,8 @@ static int parse_shard(const char *text, int *k, int *n)
     return 0;
 }
 
-/* A resumable CSV table: rows go to TARGET.part, in place, flushed and
- * fsync'd after every block; the sidecar to TARGET.part.json before the
+/* A resumable CSV table: rows go to TARGET.part, in place, written and
+ * handed to the disk after every block (sync_block); the sidecar to TARGET.part.json before the
  * first row; both renamed to TARGET and TARGET.json when complete. */
 struct partial {
     char *target, *part, *part_side, *side;
@@ -709,16 +712,27 @@ static int partial_commit(partial *q, FILE *f)
     return 0;
 }
 
-/* After each block of a partial table: its rows on disk, then counted. */
+/* Each block of a partial table: the blocks before it made durable
+ * (fdatasync: they were handed to the disk a block ago, so this rarely
+ * waits), its rows written and handed to the disk without waiting, then
+ * counted. A process that dies keeps every row written (the kernel has
+ * them); a power cut takes at most the block in progress and the one
+ * before it. The commit's fsync waits for the last. */
 static os_status sync_block(void *ctx, const os_sweep *blk, const os_result *res, os_error *err)
 {
     run_out *ro = ctx;
-    os_status st = write_block(ctx, blk, res, err);
-    if (!st && (fflush(ro->f) != 0 || fdatasync(fileno(ro->f)) != 0)) {
+    os_status st = ro->sent && fdatasync(fileno(ro->f)) != 0 ? OS_ERUNTIME : OS_OK;
+    if (!st) st = write_block(ctx, blk, res, err);
+    else os_set_error(err, "cannot write the results table: %s", strerror(errno));
+    if (!st && fflush(ro->f) != 0) {
         os_set_error(err, "cannot write the results table: %s", strerror(errno));
         st = OS_ERUNTIME;
     }
-    if (!st) ro->part->rows += blk->n_trials, g_kept = (sig_atomic_t)ro->part->rows;
+    if (st) return st;
+    const long long end = (long long)ftello(ro->f);
+    os_file_writeback(fileno(ro->f), ro->sent, end - ro->sent);
+    ro->sent = end;
+    ro->part->rows += blk->n_trials, g_kept = (sig_atomic_t)ro->part->rows;
     return st;
 }
 
@@ -769,6 +783,8 @@ static int cmd_run(cli *c, int argc, char **argv)
     os_backend_choice bc;
     if ((st = os_backend_choose(&c->spec, &bc, &err))) return fail(&err, st);
     c->spec.backend = bc.backend; /* resolved once: the run does not probe again */
+    if (c->spec.overlap == OS_OVERLAP_AUTO && !npz) /* text: its formatting overlaps the training on any backend */
+        c->spec.overlap = OS_OVERLAP_ON;
     os_sweep sw;
     if ((st = os_sweep_prepare(&c->spec, &sw, &err))) return fail(&err, st);
     for (int i = 0; i < sw.n_warnings; ++i) fprintf(stderr, "orbitsweep: warning: %s\n", sw.warnings[i]);

@@ -176,6 +176,7 @@ static void grid_trial(const os_sweep *sw, size_t i, os_trial *t)
     const size_t point = c; /* a sample's point number */
     for (int k = OS_AX_COUNT - 1; k > 0 && !go->sample; --k) { /* order[0] is the optimizer */
         const int a = g->order[k];
+        if (go->count[a] < 2) continue; /* index 0: most axes hold one value, and a division costs ~40 cycles */
         idx[a] = c % go->count[a];
         c /= go->count[a];
     }
@@ -524,7 +525,9 @@ static os_status prepare(const os_spec *s, os_sweep *sw, int whole, os_error *er
         return OS_EINPUT;
     }
     const double block = (double)os_spec_block(s);
-    if ((st = check_memory(s, whole || total < block ? total : block, err))) return st;
+    /* a streamed run holds one block, two while one is written as the next trains (--overlap) */
+    const double held = whole || total <= block ? total : os_spec_overlaps(s) ? 2 * block : block;
+    if ((st = check_memory(s, held, err))) return st;
     sw->n_trials = (size_t)total;
     if (!(sw->grid = grid_make(s))) {
         os_set_error(err, "out of memory");
@@ -571,6 +574,24 @@ os_status os_sweep_block(const os_sweep *sw, size_t first, size_t n, os_sweep *b
         return OS_ERUNTIME;
     }
     block->owns_trials = 1;
+    grid_trials(sw, block->first, n, block->trials);
+    return OS_OK;
+}
+
+os_status os_sweep_block_next(const os_sweep *sw, size_t first, size_t n, os_sweep *block, os_error *err)
+{
+    if (block->parent != sw || !block->owns_trials || block->n_trials < n) {
+        os_sweep_free(block);
+        return os_sweep_block(sw, first, n, block, err);
+    }
+    os_trial *keep = block->trials;
+    *block = *sw;
+    block->parent = sw;
+    block->first = sw->first + first;
+    block->n_trials = n;
+    block->owns_trials = 1;
+    block->n_warnings = 0;
+    block->trials = keep;
     grid_trials(sw, block->first, n, block->trials);
     return OS_OK;
 }

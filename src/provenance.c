@@ -88,17 +88,52 @@ static cJSON *setting_item(const os_spec *s, const os_setting_def *d)
     return cJSON_CreateString(b);
 }
 
+/* The SHA-256 of a numeric axis's values as the sidecar would list them:
+ * the unformatted JSON array of their texts, ["0.0001","0.001",...],
+ * hashed as it is formatted (never held whole). 0 when it failed. */
+static int values_sha256(const os_list *l, char out[65])
+{
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    int ok = ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) && EVP_DigestUpdate(ctx, "[", 1);
+    for (size_t i = 0; ok && i < l->n; ++i) {
+        char b[48];
+        size_t n = 0;
+        if (i) b[n++] = ',';
+        b[n++] = '"';
+        n += (size_t)os_fmt_double(b + n, sizeof b - n - 1, l->v[i]);
+        b[n++] = '"';
+        ok = EVP_DigestUpdate(ctx, b, n);
+    }
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned n = 0;
+    ok = ok && EVP_DigestUpdate(ctx, "]", 1) && EVP_DigestFinal_ex(ctx, md, &n);
+    EVP_MD_CTX_free(ctx);
+    if (ok) hex(md, n, out);
+    return ok;
+}
+
 /* The axes object of a spec or of one of its blocks: each axis, whether
- * it was given, its values, and its distribution when it has one. 0 when
- * out of memory. */
+ * it was given, its values, and its distribution when it has one. A
+ * numeric axis of more than OS_SIDECAR_LISTED values (logspace(-4,0,10^6))
+ * has its count and the SHA-256 of its values' list instead, so a sidecar
+ * stays small and is built in bounded memory; the spec's hash still
+ * depends on every value and on nothing else. 0 when out of memory. */
 static int add_axes(cJSON *parent, const os_spec *s, const os_list *axis, const int *given, const int *dist)
 {
     static const char *const dist_names[] = {"list", "uniform", "log_uniform", "int_uniform"};
     cJSON *axes = cJSON_AddObjectToObject(parent, "axes");
     for (int a = 0; a < OS_AX_COUNT && axes; ++a) {
         cJSON *ax = cJSON_AddObjectToObject(axes, os_axes[a].column), *vals;
-        if (!ax || !cJSON_AddBoolToObject(ax, "given", given[a]) || !(vals = cJSON_AddArrayToObject(ax, "values")))
-            return 0;
+        if (!ax || !cJSON_AddBoolToObject(ax, "given", given[a])) return 0;
+        if (axis[a].n > OS_SIDECAR_LISTED && os_axes[a].type != OS_AXT_OPT && os_axes[a].type != OS_AXT_SCHED) {
+            char sha[65];
+            if (!cJSON_AddNumberToObject(ax, "count", (double)axis[a].n) || !values_sha256(&axis[a], sha) ||
+                !cJSON_AddStringToObject(ax, "values_sha256", sha))
+                return 0;
+            if (dist[a] != OS_DIST_LIST && !cJSON_AddStringToObject(ax, "distribution", dist_names[dist[a]])) return 0;
+            continue;
+        }
+        if (!(vals = cJSON_AddArrayToObject(ax, "values"))) return 0;
         for (size_t i = 0; i < axis[a].n; ++i) {
             const double v = axis[a].v[i];
             cJSON *it = os_axes[a].type == OS_AXT_OPT     ? cJSON_CreateString(os_optimizer_name((int)v))

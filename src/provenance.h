@@ -17,6 +17,10 @@
 
 #define OS_SIDECAR_FORMAT 1
 
+/* A numeric axis of more values than this is held in the canonical spec
+ * by its count and the SHA-256 of its values' list (provenance.c). */
+#define OS_SIDECAR_LISTED 1000
+
 typedef struct os_provenance {
     char *spec_json;      /* the canonical spec: everything the table's bytes depend on */
     char spec_hash[65];   /* its SHA-256, hex */

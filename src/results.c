@@ -77,7 +77,10 @@ static char *put_cached(char *o, text_cache *c, int a, double v)
         c->bits[a] = bits;
         c->len[a] = (unsigned char)os_fmt_double(c->text[a], sizeof c->text[a], v);
     }
-    return put_text(o, c->text[a], c->len[a]);
+    /* all 40 bytes (the field's room in the row: ROW_BYTES), a copy of
+     * fixed length, not a call (the next field overwrites the rest) */
+    memcpy(o, c->text[a], sizeof c->text[a]);
+    return o + c->len[a];
 }
 
 /* The measured columns, after the sweep axes and the seed: name and kind.
@@ -221,54 +224,49 @@ static char **sched_fields(const os_spec *s, size_t *longest)
 }
 
 /* Rows are formatted in parallel (shortest round-trip digits are not
- * free), each thread a contiguous range into its own buffer, and written
- * in row order: the same bytes for any thread count. */
+ * free), a chunk of CHUNK_ROWS at a time cut into PIECES pieces that the
+ * threads take as they come, each piece into its own buffer; one thread
+ * first writes the previous chunk's pieces, in order, so the writing
+ * overlaps the formatting. The same bytes for any thread count. */
+#define CHUNK_ROWS 16384
+#define PIECES 32
+
 int os_write_rows(FILE *f, const os_sweep *sw, const os_result *res)
 {
     size_t longest;
     char **fields = sched_fields(sw->spec, &longest);
     if (!fields) return -1;
-    const size_t n = sw->n_trials, chunk = 8192, row_max = ROW_BYTES + longest;
+    const size_t n = sw->n_trials, row_max = ROW_BYTES + longest, piece_rows = CHUNK_ROWS / PIECES;
+    const size_t n_chunks = (n + CHUNK_ROWS - 1) / CHUNK_ROWS, cap = piece_rows * row_max;
     int want = os_spec_threads(sw->spec), failed = 0;
     want = want < OS_MAX_WRITERS ? want : OS_MAX_WRITERS;
-    char *bufs[OS_MAX_WRITERS] = {0};
-    size_t caps[OS_MAX_WRITERS] = {0};
-    for (size_t c0 = 0; c0 < n && !failed; c0 += chunk) {
-        const size_t c1 = c0 + chunk < n ? c0 + chunk : n;
-        size_t lens[OS_MAX_WRITERS] = {0};
-        int used = 1;
+    char *bufs[2][PIECES] = {{0}}; /* a chunk being formatted, the one before it being written */
+    size_t lens[2][PIECES] = {{0}};
+    for (int s = 0; s < 2 && n_chunks > (size_t)s; ++s)
+        for (int k = 0; k < PIECES && !failed; ++k)
+            if (!(bufs[s][k] = malloc(cap))) failed = 1;
+    for (size_t c = 0; c <= n_chunks && !failed; ++c) {
+        char *const *put = bufs[c % 2], *const *out = bufs[(c + 1) % 2];
+        size_t *put_len = lens[c % 2], *out_len = lens[(c + 1) % 2];
+        const size_t c0 = c * CHUNK_ROWS;
 #pragma omp parallel num_threads(want)
         {
-            int tid = 0, nth = 1;
-#ifdef _OPENMP
-            tid = omp_get_thread_num();
-            nth = omp_get_num_threads();
-#endif
-#pragma omp single
-            used = nth;
-            const size_t lo = c0 + (c1 - c0) * (size_t)tid / (size_t)nth;
-            const size_t hi = c0 + (c1 - c0) * (size_t)(tid + 1) / (size_t)nth;
-            const size_t need = (hi - lo) * row_max;
-            if (need > caps[tid]) {
-                free(bufs[tid]);
-                bufs[tid] = malloc(need);
-                caps[tid] = bufs[tid] ? need : 0;
-            }
-            if (need && !bufs[tid]) {
-#pragma omp atomic write
-                failed = 1;
-            } else {
-                char *o = bufs[tid];
-                text_cache cache;
-                memset(cache.len, 0, sizeof cache.len);
+#pragma omp master
+            for (int k = 0; c > 0 && k < PIECES; ++k) /* the chunk before, in order */
+                if (out_len[k] && fwrite(out[k], 1, out_len[k], f) != out_len[k]) failed = 1;
+            text_cache cache;
+            memset(cache.len, 0, sizeof cache.len);
+#pragma omp for schedule(dynamic, 1)
+            for (int k = 0; k < PIECES; ++k) {
+                const size_t lo = c0 + (size_t)k * piece_rows, hi = lo + piece_rows < n ? lo + piece_rows : n;
+                char *o = put[k];
                 for (size_t i = lo; i < hi; ++i) o = put_row(o, sw, &res[i], i, fields, &cache);
-                lens[tid] = (size_t)(o - bufs[tid]);
+                put_len[k] = lo < hi ? (size_t)(o - put[k]) : 0;
             }
         }
-        for (int t = 0; t < used && !failed; ++t)
-            if (lens[t]) fwrite(bufs[t], 1, lens[t], f);
     }
-    for (int t = 0; t < OS_MAX_WRITERS; ++t) free(bufs[t]);
+    for (int s = 0; s < 2; ++s)
+        for (int k = 0; k < PIECES; ++k) free(bufs[s][k]);
     for (size_t k = 0; k < sw->spec->n_scheds; ++k) free(fields[k]);
     free(fields);
     return failed || ferror(f) ? -1 : 0;
@@ -389,9 +387,22 @@ static void npz_fill(const os_sweep *blk, const os_result *res, size_t c, void *
     int32_t *i4 = buf;
     if (c == 0) {
         for (size_t i = 0; i < n; ++i) i8[i] = (int64_t)(blk->first + i);
-    } else if (c <= OS_AX_COUNT) {
-        for (size_t i = 0; i < n; ++i) {
-            const double v = os_trial_axis(&blk->trials[i], (int)c - 1);
+    } else if (c <= OS_AX_COUNT) { /* os_trial_axis, inline: the field's kind is the loop's, not each value's */
+        const int kind = os_axes[c - 1].type;
+        const char *at = (const char *)blk->trials + os_axes[c - 1].offset;
+        for (size_t i = 0; i < n; ++i, at += sizeof(os_trial)) {
+            double v;
+            if (kind == OS_AXT_OPT || kind == OS_AXT_INT) {
+                int x;
+                memcpy(&x, at, sizeof x);
+                v = (double)x;
+            } else if (kind == OS_AXT_SCHED) {
+                uint32_t x;
+                memcpy(&x, at, sizeof x);
+                v = (double)x;
+            } else {
+                memcpy(&v, at, sizeof v);
+            }
             if (type == NPZ_F8) f8[i] = v;
             else if (type == NPZ_I8) i8[i] = (int64_t)v;
             else i4[i] = (int32_t)v;

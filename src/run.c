@@ -160,7 +160,6 @@ static void *writer_main(void *arg)
         pthread_mutex_unlock(&p->mu);
         os_error e;
         const os_status st = p->st ? p->st : p->done ? p->done(p->done_ctx, &s->blk, s->res, &e) : OS_OK;
-        os_sweep_free(&s->blk);
         pthread_mutex_lock(&p->mu);
         if (st && !p->st) p->st = st, p->err = e;
         s->full = 0;
@@ -184,19 +183,20 @@ static os_status stream_serial(const os_sweep *sw, const backend_def *b, size_t 
         return OS_ERUNTIME;
     }
     os_status st = OS_OK;
+    os_sweep blk; /* one block's trials, reused */
+    memset(&blk, 0, sizeof blk);
     for (size_t first = lo; first < hi && !st; first += cap) {
         const size_t cnt = hi - first < cap ? hi - first : cap;
         os_result *res = into ? into + first : own;
-        os_sweep blk;
-        if ((st = os_sweep_block(sw, first, cnt, &blk, err))) break;
+        if ((st = os_sweep_block_next(sw, first, cnt, &blk, err))) break;
         memset(res, 0, cnt * sizeof *res);
         block_progress bp = {progress, ctx, first, sw->n_trials};
         const double t0 = run_now();
         st = b->run(&blk, res, progress ? report_block : NULL, &bp, err);
         *train_s += run_now() - t0;
         if (!st && done) st = done(done_ctx, &blk, res, err);
-        os_sweep_free(&blk);
     }
+    os_sweep_free(&blk);
     free(own);
     return st;
 }
@@ -235,16 +235,13 @@ static os_status stream_overlapped(const os_sweep *sw, const backend_def *b, siz
         pthread_mutex_unlock(&p.mu);
         if (wst) break;
         const size_t cnt = hi - first < cap ? hi - first : cap;
-        if ((st = os_sweep_block(sw, first, cnt, &s->blk, err))) break;
+        if ((st = os_sweep_block_next(sw, first, cnt, &s->blk, err))) break; /* the slot's trials reused */
         memset(s->res, 0, cnt * sizeof *s->res);
         block_progress bp = {progress, ctx, first, sw->n_trials};
         const double t0 = run_now();
         st = b->run(&s->blk, s->res, progress ? report_block : NULL, &bp, err);
         *train_s += run_now() - t0;
-        if (st) {
-            os_sweep_free(&s->blk);
-            break;
-        }
+        if (st) break;
         pthread_mutex_lock(&p.mu);
         s->full = 1;
         pthread_cond_broadcast(&p.cv);
@@ -258,6 +255,8 @@ static os_status stream_overlapped(const os_sweep *sw, const backend_def *b, siz
     if (!st && p.st) st = p.st, *err = p.err;
     pthread_cond_destroy(&p.cv);
     pthread_mutex_destroy(&p.mu);
+    os_sweep_free(&p.slots[0].blk);
+    os_sweep_free(&p.slots[1].blk);
     free(p.slots[0].res);
     free(p.slots[1].res);
     return st;
@@ -284,9 +283,7 @@ os_status os_sweep_stream_range(const os_sweep *sw, size_t lo, size_t hi, size_t
     if (hi > sw->n_trials) hi = sw->n_trials;
     const size_t n = hi > lo ? hi - lo : 0, cap = block_size < n ? block_size : n;
     if (!cap) return OS_OK;
-    const int overlap = sw->spec->overlap == OS_OVERLAP_ON ||
-                        (sw->spec->overlap == OS_OVERLAP_AUTO && b->id == OS_BACKEND_CUDA);
-    if (overlap && cap < n)
+    if (os_spec_overlaps(&resolved) && cap < n)
         return stream_overlapped(sw, b, lo, hi, cap, done, done_ctx, progress, ctx, train_s, err);
     return stream_serial(sw, b, lo, hi, cap, done, done_ctx, progress, ctx, train_s, NULL, err);
 }

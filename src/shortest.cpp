@@ -22,6 +22,14 @@
  * to_chars(general, p) (printf's %.pg, exactly) and from_chars, both
  * correctly rounded. tests/test_format.cpp checks every byte against
  * snprintf + strtod on millions of values.
+ *
+ * Where {fmt} is installed (Debian libfmt-dev, header-only here: nothing
+ * to link), the shortest digits come from its Dragonbox (the digits and
+ * exponent as integers, fmt::detail::dragonbox::to_decimal, ~25 ns a
+ * double) instead of from to_chars' text (~50 ns, then parsed back): the
+ * same digits (both give the shortest, and of several the closest,
+ * ties to even), so the same bytes; test_format holds either build to
+ * printf + strtod.
  */
 #include <cfloat>
 #include <charconv>
@@ -31,13 +39,49 @@
 #include <cstring>
 #include <system_error>
 
+#ifdef OS_HAVE_FMT
+#include <fmt/format.h>
+#endif
+
 #include "orbitsweep/orbitsweep.h"
 
 namespace {
 
+#ifdef OS_HAVE_FMT
+const char pairs[] = "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+                     "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+                     "8081828384858687888990919293949596979899";
+
+/* n's decimal digits, k of them, ending at end. */
+inline void put_digits(char *end, uint64_t n, int k)
+{
+    for (; k >= 2; k -= 2, n /= 100) std::memcpy(end -= 2, pairs + 2 * (n % 100), 2);
+    if (k) *--end = (char)('0' + n);
+}
+
 /* The digits (no sign, no trailing zeros) and decimal exponent of the
  * shortest round-trip form: value = d[0].d[1..k) x 10^x. Returns k. */
-template <class T> int shortest_digits(T v, char d[32], int *x)
+template <class T> int shortest_digits(T v, char d[48], int *x)
+{
+    if (v == 0) return d[0] = '0', *x = 0, 1;
+    const auto dec = fmt::detail::dragonbox::to_decimal(std::fabs(v));
+    uint64_t sig = dec.significand; /* at most 17 digits */
+    int e = dec.exponent;
+    while (sig % 10 == 0) sig /= 10, ++e;
+    const int k = fmt::detail::count_digits(sig);
+    if (k > 8) { /* the low eight in 32 bits */
+        put_digits(d + k, sig % 100000000, 8);
+        put_digits(d + k - 8, sig / 100000000, k - 8);
+    } else {
+        put_digits(d + k, sig, k);
+    }
+    *x = e + k - 1;
+    return k;
+}
+#else
+/* The digits (no sign, no trailing zeros) and decimal exponent of the
+ * shortest round-trip form: value = d[0].d[1..k) x 10^x. Returns k. */
+template <class T> int shortest_digits(T v, char d[48], int *x)
 {
     char buf[64];
     const auto r = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::scientific);
@@ -53,9 +97,12 @@ template <class T> int shortest_digits(T v, char d[32], int *x)
     *x = p[1] == '-' ? -e : e;
     return k;
 }
+#endif
 
-/* printf's %.Pg layout of the digits d[0..k) (k <= P, no trailing zeros)
- * with exponent x, and its length. */
+/* printf's %.Pg layout of the digits d[0..k) (k <= P <= 17, no trailing
+ * zeros; d holds 48 bytes) with exponent x, and its length. out holds 40
+ * bytes: the copies are of fixed length (no call to memcpy), each past
+ * the end of what it keeps, and the next write or the end moves on. */
 int layout_g(char *out, bool neg, const char *d, int k, int x, int precision)
 {
     char *o = out;
@@ -64,7 +111,7 @@ int layout_g(char *out, bool neg, const char *d, int k, int x, int precision)
         *o++ = d[0];
         if (k > 1) {
             *o++ = '.';
-            std::memcpy(o, d + 1, (size_t)(k - 1));
+            std::memcpy(o, d + 1, 16);
             o += k - 1;
         }
         *o++ = 'e';
@@ -75,22 +122,20 @@ int layout_g(char *out, bool neg, const char *d, int k, int x, int precision)
         *o++ = (char)('0' + ax % 10);
     } else if (x >= 0) {
         const int whole = x + 1; /* digits before the point */
+        std::memcpy(o, d, 17);
         if (k <= whole) {
-            std::memcpy(o, d, (size_t)k);
-            o += k;
-            for (int i = k; i < whole; ++i) *o++ = '0';
+            std::memset(o + k, '0', 17);
+            o += whole;
         } else {
-            std::memcpy(o, d, (size_t)whole);
             o += whole;
             *o++ = '.';
-            std::memcpy(o, d + whole, (size_t)(k - whole));
+            std::memcpy(o, d + whole, 16);
             o += k - whole;
         }
     } else {
-        *o++ = '0';
-        *o++ = '.';
-        for (int i = 0; i < -x - 1; ++i) *o++ = '0';
-        std::memcpy(o, d, (size_t)k);
+        std::memcpy(o, "0.000000", 8); /* "0." and up to 3 zeros */
+        o += 2 + (-x - 1);
+        std::memcpy(o, d, 17);
         o += k;
     }
     *o = 0;
@@ -143,7 +188,7 @@ template <class T> int format(char *buf, size_t size, T v, int first, int last, 
     if (!std::isfinite(v)) {
         len = special(out, (double)v);
     } else {
-        char d[32];
+        char d[48];
         int x;
         const int k = shortest_digits(v, d, &x);
         if ((k <= first && (v == 0 || std::fabs(v) >= min_normal)) || symmetric(v))

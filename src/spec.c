@@ -546,7 +546,7 @@ const os_setting_def os_settings[] = {
     {"block", "--block", OS_V_INT, F(block), NULL, -1, "0", "auto", "execution", "N",
      "trainings trained and written at a time; bounds memory (0: auto)"},
     {"overlap", "--overlap", OS_V_CHOICE, F(overlap), overlap_names, -1, "auto", NULL, "execution", "WHEN",
-     "write a block's rows while the next block trains: auto (on a GPU), on, off"},
+     "write a block's rows while the next block trains: auto (on; a CPU run's .npz: off), on, off (one block in memory, not two)"},
     {"threads", "--threads", OS_V_INT, F(threads), NULL, -1, "0", NULL, "execution", "N", "CPU threads (0: all cores)"},
     {"max_memory", "--max-memory", OS_V_DOUBLE, F(max_memory), NULL, -1, "0", NULL, "execution", "BYTES",
      "refuse a sweep that needs more memory (0: what the machine has available)"},
@@ -704,11 +704,16 @@ int os_spec_threads(const os_spec *spec)
 
 size_t os_spec_block(const os_spec *spec)
 {
-    const size_t cpu = (size_t)1 << 18; /* ~70 MB of trials, results and the CPU's plan */
+    const size_t cpu = (size_t)1 << 18; /* ~75 MB of trials, results and the CPU's plan */
     if (spec->block > 0) return (size_t)spec->block;
     if (spec->backend == OS_BACKEND_CUDA) /* whole launches */
         return (size_t)spec->cuda_chunk > cpu ? (size_t)spec->cuda_chunk : cpu;
-    return cpu;
+    return os_spec_overlaps(spec) ? cpu / 2 : cpu; /* two blocks in flight: the memory of one, a shorter last write */
+}
+
+int os_spec_overlaps(const os_spec *spec)
+{
+    return spec->overlap == OS_OVERLAP_ON || (spec->overlap == OS_OVERLAP_AUTO && spec->backend == OS_BACKEND_CUDA);
 }
 
 double os_spec_offset(const os_spec *spec)

@@ -361,6 +361,72 @@ TEST_F(resume, SummarizeTakesTheTablesOwnTargetAndNoticesAnUnfinishedTable)
     EXPECT_TRUE(has(p.err, "holds 23 trainings but its sidecar says 24")) << p.err;
 }
 
+// An axis of more than 1000 values is held in the canonical spec by its
+// count and the SHA-256 of its values' list (the texts the table's lr
+// column holds, as a JSON array): the sidecar stays small whatever the
+// axis's length (700,000 listed values made a 17 MB sidecar, built in
+// ~200 MB, that the reader then refused as too large: the next run to the
+// same -o and --resume failed), it is read back, and the same values typed
+// another way have the same hash.
+TEST_F(resume, ALongAxisIsHeldByItsHashAndTheSidecarReadsBack)
+{
+    const std::string n_lr = "5000";
+    const std::vector<std::string> big = {"run", "--optimizer", "sgd", "--lr", "logspace(-4,0," + n_lr + ")",
+                                          "--epochs", "1", "--n", "32", "--batch-size", "32", "--block", "65536",
+                                          "--quiet", "-o", "big.csv"};
+    Proc p = run(big);
+    ASSERT_EQ(p.status, 0) << p.err;
+    const std::string side = slurp(path("big.csv.json"));
+    EXPECT_LT(side.size(), 16384u);
+    const Table t = read_table(slurp(path("big.csv")), false);
+    ASSERT_TRUE(t.ok);
+    ASSERT_EQ(t.rows.size(), (size_t)std::stol(n_lr));
+    std::string list = "[";
+    for (size_t r = 0; r < t.rows.size(); ++r) list += (r ? ",\"" : "\"") + t.at(r, "lr") + "\"";
+    list += "]";
+    cJSON *j = cJSON_Parse(side.c_str());
+    const cJSON *lr = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, "spec"), "axes"), "lr");
+    ASSERT_NE(lr, nullptr) << side;
+    EXPECT_EQ(cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(lr, "count")), std::stod(n_lr));
+    EXPECT_EQ(cJSON_GetObjectItemCaseSensitive(lr, "values"), nullptr);
+    const char *sha = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(lr, "values_sha256"));
+    EXPECT_EQ(sha ? sha : "", sha256_hex(list));
+    char *spec = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(j, "spec"));
+    EXPECT_EQ(sha256_hex(spec ? spec : ""), json_string(side, "spec_sha256"));
+    cJSON_free(spec);
+    cJSON_Delete(j);
+    // the sidecar is ours: --resume finds the table complete, a rerun replaces it
+    struct stat before, after;
+    ASSERT_EQ(stat(path("big.csv").c_str(), &before), 0);
+    p = run(with(big, {"--resume"}));
+    EXPECT_EQ(p.status, 0) << p.err;
+    ASSERT_EQ(stat(path("big.csv").c_str(), &after), 0);
+    EXPECT_EQ(before.st_ino, after.st_ino) << "--resume retrained a complete table";
+    p = run(big);
+    EXPECT_EQ(p.status, 0) << p.err;
+    // 1,200 values as logspace and as their texts listed: one hash; one value changed: another
+    ASSERT_EQ(run({"run", "--optimizer", "sgd", "--lr", "logspace(-4,0,1200)", "--epochs", "1", "--n", "32",
+                   "--quiet", "-o", "a.csv"})
+                  .status,
+              0);
+    const Table a = read_table(slurp(path("a.csv")), false);
+    ASSERT_EQ(a.rows.size(), 1200u);
+    std::string typed, changed;
+    for (size_t r = 0; r < a.rows.size(); ++r) {
+        typed += (r ? "," : "") + a.at(r, "lr");
+        changed += (r ? "," : "") + (r == 600 ? std::string("0.5") : a.at(r, "lr"));
+    }
+    for (const auto &[lrs, out] : {std::pair{typed, "b.csv"}, std::pair{changed, "c.csv"}})
+        ASSERT_EQ(run({"run", "--optimizer", "sgd", "--lr", lrs, "--epochs", "1", "--n", "32", "--quiet", "-o", out})
+                      .status,
+                  0);
+    const std::string ha = json_string(slurp(path("a.csv.json")), "spec_sha256");
+    EXPECT_EQ(ha, json_string(slurp(path("b.csv.json")), "spec_sha256"));
+    EXPECT_NE(ha, json_string(slurp(path("c.csv.json")), "spec_sha256"));
+    EXPECT_TRUE(has(slurp(path("a.csv.json")), "\"count\":\t1200")) << slurp(path("a.csv.json"));
+}
+
 // Sum over a table's rows of epochs x batches per epoch (n points).
 double table_cost(const std::string &text, int n)
 {

@@ -171,7 +171,7 @@ typedef struct os_spec {
     double cuda_table_bytes; /* CUDA: bytes of shared batch orders precomputed per GPU
                                 (0: always derive them on the fly) */
     int block;               /* trainings trained and written at a time (0: os_spec_block's choice) */
-    int overlap;             /* OS_OVERLAP_*: hand a block on while the next one trains (auto: on a GPU) */
+    int overlap;             /* OS_OVERLAP_*: hand a block on while the next one trains (os_spec_overlaps) */
     int max_blocks;          /* CUDA: at most this many blocks per launch (0: as many as are resident);
                                 a small grid makes lanes hand over from training to training */
     /* Conditional grids (sweep files' `blocks:`, the command line's --and):
@@ -283,6 +283,12 @@ int os_spec_threads(const os_spec *spec);
 /* Trainings a run trains and writes at a time (--block, or chosen for the
  * backend): what bounds a run's memory. */
 size_t os_spec_block(const os_spec *spec);
+
+/* Whether a streamed run hands a block on while the next one trains
+ * (two blocks in memory): --overlap on, or auto on a GPU (a CLI run of a
+ * CSV table sets it on for the CPU too: formatting fills the training's
+ * idle moments; copying columns, .npz or Python's, does not gain). */
+int os_spec_overlaps(const os_spec *spec);
 
 /* The offset c of the model: --offset, or sqrt(a^2 - b^2). */
 double os_spec_offset(const os_spec *spec);
@@ -417,6 +423,11 @@ os_status os_sweep_prepare(const os_spec *spec, os_sweep *out, os_error *err);
 /* Trials first .. first+n-1 of sw as a sweep of their own, sharing sw's
  * datasets and schedulers (os_sweep_free frees only what is the block's). */
 os_status os_sweep_block(const os_sweep *sw, size_t first, size_t n, os_sweep *block, os_error *err);
+/* The same into a block of sw that holds at least n trials (the one
+ * before it, not freed): its memory reused (a fresh block's pages cost
+ * more to fault in than its trials to decode); any other block is freed
+ * and made anew. */
+os_status os_sweep_block_next(const os_sweep *sw, size_t first, size_t n, os_sweep *block, os_error *err);
 
 /* Trainings block b of spec's grid has (os_spec_n_blocks; a double: it
  * may be beyond any limit). */
@@ -503,7 +514,7 @@ typedef os_status (*os_block_fn)(void *ctx, const os_sweep *block, const os_resu
 /* Train sw (prepared or planned) block by block, block_size trainings at
  * a time (0: os_spec_block), and hand each finished block to done, in grid
  * order: memory stays that of one block (two with overlap). With
- * spec->overlap (auto: on a GPU), done runs on a thread of its own while
+ * os_spec_overlaps, done runs on a thread of its own while
  * the next block trains. progress counts the whole sweep; *train_s (when
  * not NULL) gets the seconds the backend spent training. */
 os_status os_sweep_stream(const os_sweep *sw, size_t block_size, os_block_fn done, void *done_ctx,
@@ -593,6 +604,10 @@ void os_atomic_abort(os_atomic_file *af);
 /* The file path names, through its symlinks (malloc'd): where a resumable
  * table's partial file and a table's sidecar go. */
 char *os_output_target(const char *path);
+/* Starts writing fd's bytes [off, off+len) (len 0: to the end) to the
+ * disk and returns without waiting (Linux: sync_file_range; elsewhere
+ * nothing), so that a later fsync finds them written. */
+void os_file_writeback(int fd, long long off, long long len);
 
 #ifdef __cplusplus
 }
