@@ -152,7 +152,7 @@ void grid_spec(os_spec *s, int dtype, int shuffle, bool small)
     os_error err;
     ASSERT_EQ(os_parity_grid(s, dtype, shuffle, small, &err), OS_OK) << err.msg;
     if (!small) set_list(s, OS_AX_BATCH_SIZE, "32,48,512");
-    s->n = small ? 128 : 512;
+    os_spec_set_one(s, OS_AX_N, small ? 128 : 512, NULL);
 }
 
 struct EmuCase {
@@ -174,7 +174,7 @@ template <int TL> void expect_same(os_spec *s, const EmuShape &sh)
     ASSERT_EQ(os_sweep_plan(s, &sw, &err), OS_OK) << err.msg;
     std::vector<os_result> cpu(sw.n_trials), emu;
     ASSERT_EQ(os_cpu_run(&sw, cpu.data(), nullptr, nullptr, &err), OS_OK) << err.msg;
-    if (s->dtype == OS_DTYPE_F32)
+    if (s->axis[OS_AX_DTYPE].v[0] == OS_DTYPE_F32)
         emu_run<float, TL>(&sw, emu, sh);
     else
         emu_run<double, TL>(&sw, emu, sh);
@@ -210,7 +210,7 @@ TEST_P(CudaEmu, WideTilesMatchTheCpu)
     grid_spec(&s, GetParam().dtype, GetParam().shuffle, true);
     set_list(&s, OS_AX_BATCH_SIZE, "24,40");
     set_list(&s, OS_AX_EPOCHS, "2");
-    s.n = 64;
+    os_spec_set_one(&s, OS_AX_N, 64, NULL);
     const int which = (GetParam().dtype * 3 + GetParam().shuffle) % 3;
     if (which == 0) expect_same<2>(&s, EmuShape{2, 64, 1u << 22, true});
     if (which == 1) expect_same<4>(&s, EmuShape{1, 64, 101, true});
@@ -231,17 +231,17 @@ TEST(CudaEmuMore, PerEpochSchedulersWeightDecayOddSize)
     os_spec s;
     grid_spec(&s, OS_DTYPE_F32, OS_SHUFFLE_TRIAL, true);
     set_list(&s, OS_AX_OPTIMIZER, "sgd,momentum,rmsprop,adam");  // every optimizer but nesterov, which takes no dampening
-    s.sched_per_epoch = 1;
+    os_spec_set_one(&s, OS_AX_SCHED_STEP, 1, NULL);
     set_list(&s, OS_AX_WEIGHT_DECAY, "0,0.01");
     set_list(&s, OS_AX_DAMPENING, "0,0.1");
     set_list(&s, OS_AX_BATCH_SIZE, "7,48,200");
-    s.n = 101;
+    os_spec_set_one(&s, OS_AX_N, 101, NULL);
     expect_same<1>(&s, EmuShape{4, 32, 1u << 22, true});
     set_list(&s, OS_AX_LR, "0.05");
     set_list(&s, OS_AX_BATCH_SIZE, "48,200");
     expect_same<8>(&s, EmuShape{1, 32, 1u << 22, true});
-    s.shuffle = OS_SHUFFLE_SHARED;
-    s.dtype = OS_DTYPE_F64;
+    os_spec_set_one(&s, OS_AX_SHUFFLE, OS_SHUFFLE_SHARED, NULL);
+    os_spec_set_one(&s, OS_AX_DTYPE, OS_DTYPE_F64, NULL);
     expect_same<2>(&s, EmuShape{1, 64, 1u << 22, true});
     os_spec_free(&s);
 }
@@ -267,7 +267,7 @@ TEST(CudaEmuMore, CatalogueOptions)
         set_list(&s, OS_AX_RHO, "0.5");
         set_list(&s, OS_AX_INIT_WA, "0.1,1");
         set_list(&s, OS_AX_EPOCHS, "3");
-        s.n = 101;
+        os_spec_set_one(&s, OS_AX_N, 101, NULL);
         expect_same<1>(&s, EmuShape{4, 32, 1u << 22, true});
         set_list(&s, OS_AX_BATCH_SIZE, "48");
         expect_same<4>(&s, EmuShape{1, 64, 1u << 22, true});
@@ -373,7 +373,7 @@ TEST(CudaSplit, ThePlansSplit)
     os_spec s;
     ASSERT_EQ(os_spec_init(&s), OS_OK);
     set_list(&s, OS_AX_EPOCHS, "1,100");
-    s.n = 64;
+    os_spec_set_one(&s, OS_AX_N, 64, NULL);
     os_sweep sw;
     os_error err;
     ASSERT_EQ(os_sweep_plan(&s, &sw, &err), OS_OK) << err.msg;
@@ -421,7 +421,7 @@ TEST(CudaEmuHandOver, CappedGridAtEveryTile)
             set_list(&s, OS_AX_OPTIMIZER, "sgd,momentum,nesterov,rmsprop,adam");
             set_list(&s, OS_AX_BATCH_SIZE, "24,40");
             set_list(&s, OS_AX_EPOCHS, "1,3");
-            s.n = 64;
+            os_spec_set_one(&s, OS_AX_N, 64, NULL);
             s.max_blocks = 1;
             os_sweep sw;
             os_error err;
