@@ -944,6 +944,11 @@ static int cmd_data(cli *c, int argc, char **argv)
     int rc = check_output(c->out, c->spec.data_file);
     if (rc || (rc = sidecar_check(c->out))) return rc;
     if (os_spec_validate(&c->spec, &err)) return fprintf(stderr, "orbitsweep: %s\n", err.msg), 2;
+    static const int one[] = {OS_AX_N, OS_AX_NOISE};
+    for (int k = 0, a; k < 2 && (a = one[k], 1); ++k)
+        if (c->spec.axis[a].n != 1 || c->spec.dist[a] != OS_DIST_LIST)
+            return fprintf(stderr, "orbitsweep: data: %s: takes one value (data writes one dataset)\n",
+                           os_axes[a].flag), 2;
     os_dataset d;
     os_status st = os_dataset_make(&c->spec, 0, &d, &err);
     if (st) return fprintf(stderr, "orbitsweep: %s\n", err.msg), (int)st;
@@ -971,7 +976,8 @@ static int cmd_data(cli *c, int argc, char **argv)
  * table is read and checked whole before the output is opened. */
 static int cmd_summarize(int argc, char **argv)
 {
-    summarize_opts o = {NULL, -1, 0}; /* --target: given, the table's own (its sidecar's), or 0.01 */
+    summarize_opts o = {NULL, -1, 0}; /* --target: given, else each row's own (its target column; an older
+                                         table's sidecar's, or 0.01) */
     const char *in = NULL;
     int n_pos = 0, rc = 0;
     os_error err;
@@ -986,8 +992,9 @@ static int cmd_summarize(int argc, char **argv)
     int target_given = 0;
     for (int i = 0; i < argc; ++i) target_given |= strncmp(argv[i], "--target", 8) == 0;
     if (!st && !target_given)
-        o.target = have_pv && !os_provenance_setting(&pv, "target", text, sizeof text) ? strtod(text, NULL) : 0.01;
-    if (!st && !(o.target > 0)) os_set_error(&err, "--target: '%g' is out of range (a number > 0)", o.target), st = OS_EINPUT;
+        o.target = have_pv && !os_provenance_setting(&pv, "target", text, sizeof text) ? strtod(text, NULL) : NAN;
+    if (!st && !(o.target > 0) && !(isnan(o.target) && !target_given))
+        os_set_error(&err, "--target: '%g' is out of range (a number > 0)", o.target), st = OS_EINPUT;
     if (st) return (have_pv ? os_provenance_free(&pv) : (void)0), free(o.out), fail(&err, st);
     const char *out = o.out;
     const int quiet = o.quiet;

@@ -888,7 +888,8 @@ os_status os_spec_validate(const os_spec *s, os_error *err)
             int64_t n_samples;
             const os_list *axis = os_spec_block_axes(s, b, &given);
             os_spec_block_sampling(s, b, &dist, &n_samples);
-            for (int a = OS_AX_N; a <= OS_AX_NOISE; ++a)
+            static const int swept[] = {OS_AX_N, OS_AX_NOISE};
+            for (int k = 0, a; k < 2 && (a = swept[k], 1); ++k)
                 if (axis[a].n > 1 || dist[a] != OS_DIST_LIST) {
                     os_set_error(err, "%s: swept with --data '%s': the file's points are the data (one n, no "
                                       "noise); sweep %s over generated data, or run each file separately",

@@ -273,11 +273,26 @@ TEST(Tables, AxisTablePositionsArePermutationsAndNamesUnique)
     EXPECT_EQ(nest.size(), (size_t)OS_AX_COUNT);
     EXPECT_EQ(*nest.begin(), 0);
     EXPECT_EQ(*nest.rbegin(), OS_AX_COUNT - 1);
-    EXPECT_EQ(hash.size(), (size_t)OS_AX_COUNT);
-    EXPECT_EQ(*hash.rbegin(), OS_AX_COUNT - 1);
+    // the hashed axes' positions are 0, 1, ...; the axes outside the
+    // optimizer (the settings that became axes) are not hashed, and are no
+    // hyperparameter: the optimizer decides which of the axes inside it count
+    int outer = 0;
+    for (int a = 0; a < OS_AX_COUNT; ++a) {
+        const os_axis_def &d = os_axes[a];
+        const bool out = d.nest < os_axes[OS_AX_OPTIMIZER].nest;
+        outer += out;
+        EXPECT_EQ(out, d.hash < 0) << d.column;
+        if (out) {
+            EXPECT_FALSE(d.hp) << d.column;
+        }
+    }
+    hash.erase(-1);
+    EXPECT_EQ(hash.size(), (size_t)(OS_AX_COUNT - outer));
+    EXPECT_EQ(*hash.begin(), 0);
+    EXPECT_EQ(*hash.rbegin(), OS_AX_COUNT - outer - 1);
+    EXPECT_EQ(os_axes[OS_AX_OPTIMIZER].nest, outer) << "the outer axes, then the optimizer";
     EXPECT_EQ(flags.size(), (size_t)OS_AX_COUNT);
     EXPECT_EQ(columns.size(), (size_t)OS_AX_COUNT);
-    EXPECT_EQ(os_axes[OS_AX_OPTIMIZER].nest, 0) << "the optimizer decides which axes count: outermost";
 }
 
 TEST(Tables, OptimizerRowsNameOnlyHyperparameters)

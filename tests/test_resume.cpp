@@ -349,10 +349,24 @@ TEST_F(resume, SummarizeTakesTheTablesOwnTargetAndNoticesAnUnfinishedTable)
     ASSERT_EQ(run({"summarize", "r.csv", "--target", "0.01", "-o", "other.csv"}).status, 0);
     EXPECT_EQ(slurp(path("own.csv")), slurp(path("given.csv")));
     EXPECT_NE(slurp(path("own.csv")), slurp(path("other.csv"))) << "the two targets should differ somewhere";
-    // without a sidecar: 0.01, as before
+    // without a sidecar: the table's own target column still
     spit(path("bare.csv"), slurp(path("r.csv")));
     ASSERT_EQ(run({"summarize", "bare.csv", "-o", "bare-s.csv"}).status, 0);
-    EXPECT_EQ(slurp(path("bare-s.csv")), slurp(path("other.csv")));
+    EXPECT_EQ(slurp(path("bare-s.csv")), slurp(path("own.csv")));
+    // a table without the column (written before target was an axis), no sidecar: 0.01
+    Table rt = read_table(slurp(path("r.csv")), false);
+    std::string old_text;
+    for (size_t r = 0; r <= rt.rows.size(); ++r) {
+        const std::vector<std::string> &f = r ? rt.rows[r - 1] : rt.header;
+        std::string line;
+        for (size_t c = 0; c < f.size(); ++c)
+            if (rt.header[c] != "target") line += (line.empty() ? "" : ",") + f[c];
+        old_text += line + "\n";
+    }
+    spit(path("old.csv"), old_text);
+    ASSERT_EQ(run({"summarize", "old.csv", "-o", "old-s.csv"}).status, 0);
+    Table os_ = read_table(slurp(path("old-s.csv")), false), other = read_table(slurp(path("other.csv")), false);
+    EXPECT_EQ(os_.column("success_rate"), other.column("success_rate"));
     // a table shorter than its sidecar says: a warning
     const std::string t = slurp(path("r.csv"));
     spit(path("r.csv"), t.substr(0, t.rfind('\n', t.size() - 2) + 1));

@@ -348,7 +348,7 @@ def data(sweep: dict | None = None, /, *, as_frame: bool | None = None,
     return df
 
 
-_SUMMARY_INTS = ("n", "steps_to_target_reached")
+_SUMMARY_INTS = ("trainings", "steps_to_target_reached")
 
 
 def _categorical(col):
