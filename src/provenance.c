@@ -103,6 +103,7 @@ static int add_axes(cJSON *parent, const os_spec *s, const os_list *axis, const 
             const double v = axis[a].v[i];
             cJSON *it = os_axes[a].type == OS_AXT_OPT     ? cJSON_CreateString(os_optimizer_name((int)v))
                         : os_axes[a].type == OS_AXT_SCHED ? cJSON_CreateString(s->scheds[(size_t)v].name)
+                        : os_axes[a].type == OS_AXT_CHOICE ? cJSON_CreateString(os_axis_choices(a)[(int)v])
                                                           : text_item(v);
             if (!cJSON_AddItemToArray(vals, it)) return 0;
         }
