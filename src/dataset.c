@@ -168,6 +168,12 @@ os_status os_dataset_load(const char *path, double offset, os_dataset *d, os_err
 os_status os_dataset_make(const os_spec *spec, uint32_t replicate, os_dataset *out, os_error *err)
 {
     if (spec->data_file) return os_dataset_load(spec->data_file, os_spec_offset(spec), out, err);
+    static const int one[] = {OS_AX_N, OS_AX_NOISE};
+    for (int k = 0; k < 2; ++k)
+        if (spec->axis[one[k]].n != 1 || spec->dist[one[k]] != OS_DIST_LIST || spec->n_blocks > 1) {
+            os_set_error(err, "%s: takes one value here (one dataset; a sweep takes several)", os_axes[one[k]].flag);
+            return OS_EINPUT;
+        }
     return os_dataset_generate(spec, (int)spec->axis[OS_AX_N].v[0], spec->axis[OS_AX_NOISE].v[0], replicate, out, err);
 }
 

@@ -944,11 +944,6 @@ static int cmd_data(cli *c, int argc, char **argv)
     int rc = check_output(c->out, c->spec.data_file);
     if (rc || (rc = sidecar_check(c->out))) return rc;
     if (os_spec_validate(&c->spec, &err)) return fprintf(stderr, "orbitsweep: %s\n", err.msg), 2;
-    static const int one[] = {OS_AX_N, OS_AX_NOISE};
-    for (int k = 0, a; k < 2 && (a = one[k], 1); ++k)
-        if (c->spec.axis[a].n != 1 || c->spec.dist[a] != OS_DIST_LIST)
-            return fprintf(stderr, "orbitsweep: data: %s: takes one value (data writes one dataset)\n",
-                           os_axes[a].flag), 2;
     os_dataset d;
     os_status st = os_dataset_make(&c->spec, 0, &d, &err);
     if (st) return fprintf(stderr, "orbitsweep: %s\n", err.msg), (int)st;

@@ -342,8 +342,8 @@ typedef struct os_dataset {
 } os_dataset;
 
 /* The dataset of one replicate: the generated Earth->Mars data
- * (docs/design.md §1) of the spec's n and noise (the first value of each
- * axis), or the --data file. */
+ * (docs/design.md §1) of the spec's n and noise (one value each, else
+ * OS_EINPUT), or the --data file. */
 os_status os_dataset_make(const os_spec *spec, uint32_t replicate, os_dataset *out, os_error *err);
 /* The generated dataset of n points and this noise of one replicate. */
 os_status os_dataset_generate(const os_spec *spec, int n, double noise, uint32_t replicate, os_dataset *out,
