@@ -94,14 +94,16 @@ template <typename T> cudaError_t emu_table_launch(const cu_plan &pl, const cu_a
 // cu_dev_acquire takes them from the emulated runtime (the uploads, the
 // device scheduler tables, the shared-order table), chunks of a training
 // launch and a final-loss launch through the job and result buffers,
-// result rows; then every resource released.
+// result rows; then every resource released. back: sw is a launch group
+// (cu_groups) whose trial t is row back[t] of res (sized by the caller).
 template <typename T, int TL>
-void emu_run(const os_sweep *sw, std::vector<os_result> &res, const EmuShape &sh)
+void emu_run(const os_sweep *sw, std::vector<os_result> &res, const EmuShape &sh, const size_t *back = nullptr)
 {
     cu_plan pl;
     os_error err;
     ASSERT_EQ(cu_plan_make(sw, &pl, &err), OS_OK) << err.msg;
-    res.assign(sw->n_trials, os_result());
+    pl.back = back;
+    if (!back) res.assign(sw->n_trials, os_result());
     const size_t chunk = std::min(sh.chunk, std::max<size_t>(sw->n_trials, 1)),
                  n_chunks = (sw->n_trials + chunk - 1) / chunk;
     emu_rt.reset();
@@ -140,6 +142,21 @@ void emu_run(const os_sweep *sw, std::vector<os_result> &res, const EmuShape &sh
     }
     EXPECT_TRUE(emu_rt.live.empty()) << emu_rt.live.size() << " resources left after the run";
     emu_rt.live.clear();  // reported once (ASan sees its memory)
+}
+
+// os_cuda_run on the emulator: the sweep's launch groups (cu_groups), each
+// run as emu_run runs a sweep, in its dtype, into its rows of res.
+template <int TL> void emu_run_groups(const os_sweep *sw, std::vector<os_result> &res, const EmuShape &sh)
+{
+    std::vector<cu_group> groups;
+    cu_groups(sw, groups);
+    res.assign(sw->n_trials, os_result());
+    for (const cu_group &g : groups) {
+        if (g.trials[0].dtype == OS_DTYPE_F32)
+            emu_run<float, TL>(&g.sw, res, sh, g.index.data());
+        else
+            emu_run<double, TL>(&g.sw, res, sh, g.index.data());
+    }
 }
 
 // The parity grid (tests/parity_grid.h, shared with kernels/gpu_selftest.c):
@@ -450,6 +467,50 @@ TEST(CudaEmuHandOver, CappedGridAtEveryTile)
 }
 
 // A --data file: one dataset for every seed, each seed its own orders.
+// A grid over the settings that are axes: float32 and float64, shuffle
+// modes, scheduler stepping, two dataset sizes and noise levels, two
+// targets (launch groups, each its datasets), in prepared sweeps' blocks
+// that start mid-group: the CPU's table, at tiles 1 and 4.
+TEST(CudaEmuMore, MixedDtypeNoiseSizeStepping)
+{
+    os_spec s;
+    os_error err;
+    grid_spec(&s, OS_DTYPE_F32, OS_SHUFFLE_SHARED, true);
+    set_list(&s, OS_AX_OPTIMIZER, "sgd,adam,rmsprop");
+    set_list(&s, OS_AX_SCHEDULER, "cosine:t_max=7,eta_min=0.001");
+    ASSERT_EQ(os_spec_set_axis(&s, OS_AX_SCHEDULER, "step:step_size=2,gamma=0.5", 0, &err), OS_OK) << err.msg;
+    set_list(&s, OS_AX_LR, "0.01,0.2");
+    set_list(&s, OS_AX_INIT_WA, "0.1");
+    set_list(&s, OS_AX_BATCH_SIZE, "24,40");
+    set_list(&s, OS_AX_EPOCHS, "2");
+    set_list(&s, OS_AX_DTYPE, "float32,float64");
+    set_list(&s, OS_AX_SHUFFLE, "shared,trial,none");
+    set_list(&s, OS_AX_SCHED_STEP, "update,epoch");
+    set_list(&s, OS_AX_N, "48,64");
+    set_list(&s, OS_AX_NOISE, "0,0.05");
+    set_list(&s, OS_AX_TARGET, "0.01,0.3");
+    os_sweep sw;
+    ASSERT_EQ(os_sweep_prepare(&s, &sw, &err), OS_OK) << err.msg;
+    EXPECT_EQ(sw.n_data, 4u * (size_t)s.seeds) << "one dataset per (n, noise) and seed";
+    for (size_t first = 0; first < sw.n_trials; first += 700) {  // blocks of 700 straddle the groups
+        os_sweep blk;
+        ASSERT_EQ(os_sweep_block(&sw, first, std::min<size_t>(700, sw.n_trials - first), &blk, &err), OS_OK);
+        std::vector<os_result> cpu(blk.n_trials), emu1, emu4;
+        ASSERT_EQ(os_cpu_run(&blk, cpu.data(), nullptr, nullptr, &err), OS_OK) << err.msg;
+        emu_run_groups<1>(&blk, emu1, EmuShape{2, 64, 1u << 22, true});
+        const std::string a = table_of(&blk, cpu), b = table_of(&blk, emu1);
+        EXPECT_TRUE(a == b) << "block at " << first << ": first difference at " << first_difference(a, b, "cpu", "emu");
+        if (first == 0) {
+            emu_run_groups<4>(&blk, emu4, EmuShape{1, 64, 97, false});
+            const std::string c = table_of(&blk, emu4);
+            EXPECT_TRUE(a == c) << "tile 4: first difference at " << first_difference(a, c, "cpu", "emu");
+        }
+        os_sweep_free(&blk);
+    }
+    os_sweep_free(&sw);
+    os_spec_free(&s);
+}
+
 TEST(CudaEmuMore, DataFile)
 {
     char path[] = "/tmp/os_test_cuda_emu_XXXXXX";
