@@ -102,6 +102,9 @@ static void usage(FILE *f)
           "(weight_decay, sched_step, output, blocks), flags given on the command line\n"
           "override them. --and separates blocks: the grid is the union of their products\n"
           "(e.g. --optimizer sgd --lr logspace(-4,-1,8) --and --optimizer adam --lr 0.1).\n"
+          "--dtype, --shuffle, --sched-step, --n, --noise and --target are axes too, outside\n"
+          "the optimizer: the table is each combination of their values' grid in turn\n"
+          "(e.g. --dtype float32,float64 --noise 0,0.05: four grids, one table).\n"
           "\n"
           "run, trace and data options\n", f);
     os_flag flags[N_RUN_FLAGS_MAX];

@@ -305,13 +305,16 @@ static os_status parse_bools(const char *flag, const char *text, os_list *l, os_
     }
 }
 
-/* A choice axis (--dtype, --shuffle, --sched-step): its names, comma-separated. */
+/* A choice axis (--dtype, --shuffle, --sched-step): its names, comma-separated
+ * (blanks around a name are dropped, as around a number). */
 static os_status parse_choices(const char *flag, const char *const *names, const char *text, os_list *l,
                                os_error *err)
 {
     for (const char *tok = text;;) {
         const char *end = strchr(tok, ',');
-        const size_t len = end ? (size_t)(end - tok) : strlen(tok);
+        size_t len = end ? (size_t)(end - tok) : strlen(tok);
+        while (len && (*tok == ' ' || *tok == '\t')) ++tok, --len;
+        while (len && (tok[len - 1] == ' ' || tok[len - 1] == '\t')) --len;
         int k = -1;
         for (int i = 0; names[i]; ++i)
             if (strlen(names[i]) == len && strncmp(tok, names[i], len) == 0) k = i;
