@@ -168,13 +168,22 @@ os_status os_dataset_load(const char *path, double offset, os_dataset *d, os_err
 os_status os_dataset_make(const os_spec *spec, uint32_t replicate, os_dataset *out, os_error *err)
 {
     if (spec->data_file) return os_dataset_load(spec->data_file, os_spec_offset(spec), out, err);
+    /* one n and one noise, the same in every block */
     static const int one[] = {OS_AX_N, OS_AX_NOISE};
+    double v[2];
     for (int k = 0; k < 2; ++k)
-        if (spec->axis[one[k]].n != 1 || spec->dist[one[k]] != OS_DIST_LIST || spec->n_blocks > 1) {
-            os_set_error(err, "%s: takes one value here (one dataset; a sweep takes several)", os_axes[one[k]].flag);
-            return OS_EINPUT;
+        for (size_t b = 0; b < os_spec_n_blocks(spec); ++b) {
+            const int *given, *dist;
+            int64_t n_samples;
+            const os_list *l = &os_spec_block_axes(spec, b, &given)[one[k]];
+            os_spec_block_sampling(spec, b, &dist, &n_samples);
+            if (l->n != 1 || dist[one[k]] != OS_DIST_LIST || (b && l->v[0] != v[k])) {
+                os_set_error(err, "%s: takes one value here (one dataset; a sweep takes several)", os_axes[one[k]].flag);
+                return OS_EINPUT;
+            }
+            v[k] = l->v[0];
         }
-    return os_dataset_generate(spec, (int)spec->axis[OS_AX_N].v[0], spec->axis[OS_AX_NOISE].v[0], replicate, out, err);
+    return os_dataset_generate(spec, (int)v[0], v[1], replicate, out, err);
 }
 
 double os_dataset_loss(const os_dataset *d, double wa, double wb)
