@@ -222,14 +222,26 @@ static double grid_value(const os_spec *s, const grid_opt *go, size_t point, siz
     return os_optimizers[go->kind].pinned & (1u << a) ? 0.0 : NAN;
 }
 
+/* The layout entry that holds trial i (the last whose trials start at or
+ * before i: entries hold at least one trial, in order). */
+static size_t grid_find(const os_grid *g, size_t i)
+{
+    size_t lo = 0, hi = g->n_opt;
+    while (hi - lo > 1) {
+        const size_t mid = lo + (hi - lo) / 2;
+        if (g->opt[mid].first <= i) lo = mid;
+        else hi = mid;
+    }
+    return lo;
+}
+
 /* Trial i of the grid: the odometer's position decoded from the index
  * (the innermost axis, last in grid order, turns fastest; seeds inside). */
 static void grid_trial(const os_sweep *sw, size_t i, os_trial *t)
 {
     const os_spec *s = sw->spec;
     const os_grid *g = sw->grid;
-    size_t o = 0;
-    while (i >= g->opt[o].first + g->opt[o].n) ++o;
+    const size_t o = grid_find(g, i);
     const grid_opt *go = &g->opt[o];
     const size_t j = i - go->first;
     size_t c = j / (size_t)s->seeds, idx[OS_AX_COUNT] = {0};
@@ -268,8 +280,7 @@ static void grid_trials(const os_sweep *sw, size_t first, size_t n, os_trial *ou
         for (size_t k = lo; k < hi; ++k) {
             const size_t i = first + k;
             const os_grid *g = sw->grid;
-            size_t o = 0;
-            while (i >= g->opt[o].first + g->opt[o].n) ++o;
+            const size_t o = grid_find(g, i);
             const uint32_t r = (uint32_t)((i - g->opt[o].first) % seeds);
             if (k == lo || r == 0) {
                 grid_trial(sw, i, &out[k]);
