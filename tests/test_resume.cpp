@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -338,6 +339,34 @@ TEST_F(resume, SidecarHoldsTheSpecItsHashTheDataAndTheCommand)
     // traces have one too
     ASSERT_EQ(run({"trace", "--seed", "7", "--epochs", "2", "-o", "t.csv"}).status, 0);
     EXPECT_EQ(json_string(slurp(path("t.csv.json")), "kind"), "trace");
+}
+
+// The settings that became axes are part of the spec's hash, one value or
+// several: specs that differ in any of them never resume or merge into one
+// another; the same spec typed as a list of one value is the same spec.
+TEST_F(resume, SpecHashTellsTheNewAxesApart)
+{
+    const std::vector<std::string> base = {"--lr", "0.01", "--epochs", "1", "--n", "64", "--quiet"};
+    const std::vector<std::vector<std::string>> specs = {
+        {},
+        {"--dtype", "float64"},
+        {"--dtype", "float32,float64"},
+        {"--shuffle", "shared,trial"},
+        {"--sched-step", "epoch"},
+        {"--n", "65"},
+        {"--noise", "0,0.1"},
+        {"--target", "0.02"},
+    };
+    std::set<std::string> hashes;
+    for (size_t k = 0; k < specs.size(); ++k) {
+        const std::string out = "h" + std::to_string(k) + ".csv";
+        ASSERT_EQ(run(with(with({"run", "-o", out}, base), specs[k])).status, 0) << k;
+        hashes.insert(json_string(slurp(path(out + ".json")), "spec_sha256"));
+    }
+    EXPECT_EQ(hashes.size(), specs.size());
+    ASSERT_EQ(run(with({"run", "-o", "same.csv", "--dtype", "float32", "--noise", "0.1"}, base)).status, 0);
+    EXPECT_EQ(json_string(slurp(path("same.csv.json")), "spec_sha256"),
+              json_string(slurp(path("h0.csv.json")), "spec_sha256"));
 }
 
 TEST_F(resume, SummarizeTakesTheTablesOwnTargetAndNoticesAnUnfinishedTable)
