@@ -2,7 +2,8 @@
  *
  * A sweep spec (os_spec) holds one list per axis (axes.h); os_sweep_plan()
  * expands it into the grid of trials (seed innermost), builds one dataset
- * per replicate and finds its loss minimum; os_sweep_run() trains every
+ * per (n, noise) used and replicate and finds its loss minimum;
+ * os_sweep_run() trains every
  * trial on a backend and fills one os_result per trial. A result is a pure
  * function of the spec: same spec, same numbers, whatever the thread count
  * or backend. The layers and their order are docs/design.md §2.
