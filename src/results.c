@@ -315,7 +315,8 @@ static int npz_column(const os_sweep *sw, size_t c, os_column_def *d)
         d->name = "trial", type = NPZ_I8;
     } else if (c <= OS_AX_COUNT) {
         const os_axis_def *ax = &os_axes[c - 1];
-        d->name = ax->column, nullable = ax->hp, d->boolean = ax->type == OS_AXT_BOOL;
+        /* empty where unused; noise is empty for a --data file's trainings */
+        d->name = ax->column, nullable = ax->hp || ax->id == OS_AX_NOISE, d->boolean = ax->type == OS_AXT_BOOL;
         /* booleans as 1.0 / 0.0, NaN where unused, like the other hyperparameters */
         type = ax->type == OS_AXT_REAL || ax->type == OS_AXT_BOOL ? NPZ_F8
                : ax->type == OS_AXT_INT                          ? NPZ_I8
