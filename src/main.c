@@ -404,7 +404,10 @@ static const char *target_text(const os_spec *s, char *buf, size_t size)
         const os_list *l = &os_spec_block_axes(s, b, &given)[OS_AX_TARGET];
         os_spec_block_sampling(s, b, &dist, &n);
         many |= dist[OS_AX_TARGET] != OS_DIST_LIST;
-        for (size_t i = 0; i < l->n; ++i) many |= one == one && l->v[i] != one, one = l->v[i];
+        for (size_t i = 0; i < l->n; ++i) {
+            many |= !isnan(one) && l->v[i] != one;
+            one = l->v[i];
+        }
     }
     if (many) return "its target";
     snprintf(buf, size, "%g", one);
