@@ -236,11 +236,9 @@ static int cpu_plan_make(const os_sweep *sw, cpu_plan *pl)
         const size_t b = pl->n_blocks;
         int fresh = b == 0 || i - pl->start[b - 1] == OS_CPU_BLOCK;
         if (!fresh) {
-            const cpu_key *first = &keys[pl->start[b - 1]];
-            fresh = cmp_key(&(cpu_key){first->dtype, first->shuffle, first->data, first->replicate, first->batch_size,
-                                        0, 0},
-                            &(cpu_key){keys[i].dtype, keys[i].shuffle, keys[i].data, keys[i].replicate,
-                                       keys[i].batch_size, 0, 0}) != 0;
+            const cpu_key *first = &keys[pl->start[b - 1]], *k = &keys[i];
+            fresh = first->dtype != k->dtype || first->shuffle != k->shuffle || first->data != k->data ||
+                    first->replicate != k->replicate || first->batch_size != k->batch_size;
         }
         if (fresh) pl->start[pl->n_blocks++] = i;
     }
