@@ -87,7 +87,7 @@ def summary(path):
 
 
 def rate(r):
-    n = int(r["n"])
+    n = int(r["trainings"])
     k = round(float(r["success_rate"]) * n)
     lo, hi = wilson(k, n)
     return n, k, k / n, lo, hi

@@ -1,6 +1,9 @@
 /* cuda_backend.cu — the CUDA backend: the GPUs of this machine and os_cuda_run.
  *
- * os_cuda_run plans on the host — the grid's configurations, the trainings
+ * os_cuda_run splits the sweep into launch groups (cu_groups: one dtype,
+ * shuffle mode, scheduler stepping, target and dataset each; a sweep
+ * whose new axes are single-valued is one) and, group after group, plans on
+ * the host — the grid's configurations, the trainings
  * in a warp-friendly order (batch size, epochs, optimizer, scheduler,
  * replicate), the data in the training dtype — splits that order across the
  * GPUs by work, and on each GPU runs back-to-back chunks: upload the chunk's
@@ -206,6 +209,7 @@ struct cu_report {
     os_progress_fn fn;
     void *ctx;
     std::atomic<size_t> *done;
+    size_t base;  /* trainings of the groups before this one */
     size_t total;
     std::atomic<bool> *stop; /* several: set when a GPU fails or a thread cannot start */
     char *halted;            /* set when this GPU stopped because of *stop */
@@ -297,7 +301,7 @@ static os_status cu_device_run(const cu_plan &pl, int dev, size_t s0, size_t s1,
             if (rep.done) {
                 rep.done->fetch_add(cnt);
             } else if (rep.fn) {
-                rep.fn(rep.ctx, c0 + cnt, rep.total);
+                rep.fn(rep.ctx, rep.base + c0 + cnt, rep.total);
             }
         }
     }
@@ -333,6 +337,72 @@ static std::atomic<long long> cu_kernel_ns(0);
 static void cu_kernel_seconds_add(double s) { cu_kernel_ns.fetch_add((long long)(s * 1e9)); }
 extern "C" double os_cuda_kernel_seconds(void) { return 1e-9 * (double)cu_kernel_ns.load(); }
 
+/* One launch group (cu_groups) across the GPUs devs[0..nd): its rows of
+ * res (back[t] for its trial t); progress counts base trainings before it. */
+static os_status cu_run_group(const os_sweep *sw, const size_t *back, const os_device_info *devs, int nd,
+                              os_result *res, os_progress_fn progress, void *ctx, size_t base, size_t total,
+                              std::vector<double> &kernel_s, os_error *err)
+{
+    cu_plan pl;
+    os_status st = cu_plan_make(sw, &pl, err);
+    if (st) return st;
+    pl.back = back;
+
+    /* contiguous slices of the launch order, balanced by epochs; a GPU
+     * whose slice is empty (more GPUs than trainings) starts nothing */
+    const std::vector<size_t> cut = cu_plan_split(pl, nd);
+    std::vector<int> busy;
+    std::vector<double> group_s(nd, 0.0);
+    for (int d = 0; d < nd; ++d)
+        if (cut[d + 1] > cut[d]) busy.push_back(d);
+
+    if (busy.size() == 1) {
+        const int d = busy[0];
+        const cu_report rep = {progress, ctx, NULL, base, total, NULL, NULL};
+        st = cu_device_run_any(pl, devs[d].index, cut[d], cut[d + 1], res, rep, &group_s[d], err);
+    } else {
+        std::atomic<size_t> done(0);
+        std::atomic<bool> stop(false);
+        std::atomic<int> running(0);
+        std::vector<os_status> sts(nd, OS_OK);
+        std::vector<os_error> errs(nd);
+        std::vector<char> halted(nd, 0);
+        std::vector<std::thread> th;
+        th.reserve(busy.size());
+        bool started = true;
+        for (int d : busy) {
+            running.fetch_add(1);
+            try {
+                th.emplace_back([&, d]() {
+                    const cu_report rep = {NULL, NULL, &done, base, total, &stop, &halted[d]};
+                    sts[d] = cu_device_run_any(pl, devs[d].index, cut[d], cut[d + 1], res, rep, &group_s[d],
+                                               &errs[d]);
+                    if (sts[d]) stop.store(true);
+                    running.fetch_sub(1);
+                });
+            } catch (const std::exception &e) { /* the GPUs started so far stop and are joined below */
+                running.fetch_sub(1);
+                stop.store(true);
+                started = false;
+                os_set_error(err, "CUDA backend: cannot start a thread for GPU %d: %s", devs[d].index, e.what());
+                break;
+            }
+        }
+        while (running.load() > 0) { /* the callback runs on this thread only */
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+            if (progress && started) progress(ctx, base + done.load(), total);
+        }
+        for (std::thread &t : th) t.join();
+        if (!started) return OS_ERUNTIME;
+        for (int d = 0; d < nd && !st; ++d) /* the first GPU that failed on its own, not one told to stop */
+            if (sts[d] && !halted[d]) st = sts[d], *err = errs[d];
+        for (int d = 0; d < nd && !st; ++d)
+            if (sts[d]) st = sts[d], *err = errs[d];
+    }
+    for (int d = 0; d < nd; ++d) kernel_s[d] += group_s[d];
+    return st;
+}
+
 static os_status cu_run(const os_sweep *sw, os_result *res, os_progress_fn progress, void *ctx, os_error *err)
 {
     const os_spec *s = sw->spec;
@@ -349,67 +419,21 @@ static os_status cu_run(const os_sweep *sw, os_result *res, os_progress_fn progr
             os_set_error(err, "--backend cuda: no usable GPU: %s", why.msg);
         return bad ? OS_EINPUT : OS_ERUNTIME;
     }
-    const size_t nt = sw->n_trials;
-    if (nt == 0) {
+    const size_t total = sw->n_trials;
+    if (total == 0) {
         if (progress) progress(ctx, 0, 0);
         return OS_OK;
     }
-    cu_plan pl;
-    st = cu_plan_make(sw, &pl, err);
-    if (st) return st;
-
-    /* contiguous slices of the launch order, balanced by epochs; a GPU
-     * whose slice is empty (more GPUs than trainings) starts nothing */
-    const std::vector<size_t> cut = cu_plan_split(pl, nd);
-    std::vector<int> busy;
+    std::vector<cu_group> groups;
+    cu_groups(sw, groups);
     std::vector<double> kernel_s(nd, 0.0);
-    for (int d = 0; d < nd; ++d)
-        if (cut[d + 1] > cut[d]) busy.push_back(d);
-
-    if (busy.size() == 1) {
-        const int d = busy[0];
-        const cu_report rep = {progress, ctx, NULL, nt, NULL, NULL};
-        st = cu_device_run_any(pl, devs[d].index, cut[d], cut[d + 1], res, rep, &kernel_s[d], err);
-    } else {
-        std::atomic<size_t> done(0);
-        std::atomic<bool> stop(false);
-        std::atomic<int> running(0);
-        std::vector<os_status> sts(nd, OS_OK);
-        std::vector<os_error> errs(nd);
-        std::vector<char> halted(nd, 0);
-        std::vector<std::thread> th;
-        th.reserve(busy.size());
-        bool started = true;
-        for (int d : busy) {
-            running.fetch_add(1);
-            try {
-                th.emplace_back([&, d]() {
-                    const cu_report rep = {NULL, NULL, &done, nt, &stop, &halted[d]};
-                    sts[d] = cu_device_run_any(pl, devs[d].index, cut[d], cut[d + 1], res, rep, &kernel_s[d],
-                                               &errs[d]);
-                    if (sts[d]) stop.store(true);
-                    running.fetch_sub(1);
-                });
-            } catch (const std::exception &e) { /* the GPUs started so far stop and are joined below */
-                running.fetch_sub(1);
-                stop.store(true);
-                started = false;
-                os_set_error(err, "CUDA backend: cannot start a thread for GPU %d: %s", devs[d].index, e.what());
-                break;
-            }
-        }
-        while (running.load() > 0) { /* the callback runs on this thread only */
-            std::this_thread::sleep_for(std::chrono::milliseconds(20));
-            if (progress && started) progress(ctx, done.load(), nt);
-        }
-        for (std::thread &t : th) t.join();
-        if (!started) return OS_ERUNTIME;
-        for (int d = 0; d < nd && !st; ++d) /* the first GPU that failed on its own, not one told to stop */
-            if (sts[d] && !halted[d]) st = sts[d], *err = errs[d];
-        for (int d = 0; d < nd && !st; ++d)
-            if (sts[d]) st = sts[d], *err = errs[d];
+    size_t base = 0;
+    for (size_t gi = 0; gi < groups.size() && !st; ++gi) {
+        st = cu_run_group(&groups[gi].sw, groups[gi].index.data(), devs, nd, res, progress, ctx, base, total,
+                          kernel_s, err);
+        base += groups[gi].sw.n_trials;
     }
-    if (!st && progress) progress(ctx, nt, nt);
+    if (!st && progress) progress(ctx, total, total);
     cu_kernel_seconds_add(*std::max_element(kernel_s.begin(), kernel_s.end())); /* the GPUs run side by side */
     return st;
 }

@@ -133,7 +133,7 @@ static os_status cu_dev_acquire(const cu_plan &pl, int dev, size_t chunk, size_t
     a->n = pl.n;
     a->max_ep = pl.max_ep;
     a->single_data = pl.single_data;
-    a->sched_per_epoch = s->sched_per_epoch;
+    a->sched_per_epoch = pl.sched_per_epoch;
 
     /* the shared batch orders, precomputed when they fit (else derived on
      * the fly like per-training orders) */

@@ -1,6 +1,9 @@
 /* cuda_plan.cuh — the CUDA backend's host plan (host C++, no CUDA calls).
  *
- * From a planned sweep to what the kernels read: the grid's configurations
+ * From a planned sweep to its launch groups (cu_groups: the trainings of
+ * one dtype, shuffle mode, scheduler stepping, target and dataset size and
+ * noise, each a sweep of its own), and from a group to what the kernels
+ * read: the grid's configurations
  * (a trial without its replicate), the trainings in launch order (batch
  * size, epochs, optimizer, scheduler, replicate — so neighbouring lanes
  * run the same code and read the same batch order), the data in the
@@ -16,6 +19,8 @@
 #include <string.h>
 
 #include <algorithm>
+#include <map>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -26,8 +31,10 @@
 /* the plan, shared by every device                                     */
 
 struct cu_plan {
-    const os_sweep *sw;
-    int n, max_ep, single_data, dtype, shuffle;
+    const os_sweep *sw; /* a launch group (cu_groups) */
+    const size_t *back; /* sw's trial t is the sweep's trial back[t] (NULL: t) */
+    int n, max_ep, single_data, dtype, shuffle, sched_per_epoch;
+    double target;
     uint32_t reps;
     std::vector<cu_config> configs;
     std::vector<cu_ref> refs;          /* per dataset */
@@ -61,15 +68,66 @@ static inline size_t cu_rank(const std::vector<double> &v, double x)
     return (size_t)(std::lower_bound(v.begin(), v.end(), x) - v.begin());
 }
 
+/* A launch group: the trainings of a sweep that share their dtype, shuffle
+ * mode, scheduler stepping, target and dataset (n, noise) — what one plan
+ * and its launches share — as a sweep of its own: copies of its trials in
+ * grid order, their configurations renumbered from 0 and their datasets
+ * counted from the group's first, its datasets a slice of the sweep's. */
+struct cu_group {
+    os_sweep sw;
+    std::vector<os_trial> trials;
+    std::vector<size_t> index; /* the group's trial k is the sweep's index[k] */
+};
+
+/* The launch groups of sw, in order of their first trial. A sweep whose new
+ * axes are single-valued is one group. */
+static inline void cu_groups(const os_sweep *sw, std::vector<cu_group> &out)
+{
+    typedef std::tuple<int, int, int, uint64_t, uint32_t> key_t;
+    std::map<key_t, size_t> at;
+    out.clear();
+    const uint32_t seeds = (uint32_t)sw->spec->seeds;
+    for (size_t i = 0; i < sw->n_trials; ++i) {
+        const os_trial &t = sw->trials[i];
+        uint64_t tb;
+        memcpy(&tb, &t.target, sizeof tb);
+        const uint32_t base = sw->spec->data_file ? 0 : t.data - t.replicate;
+        const key_t k(t.dtype, t.shuffle, t.sched_step, tb, base);
+        auto it = at.find(k);
+        if (it == at.end()) {
+            it = at.emplace(k, out.size()).first;
+            out.emplace_back();
+            cu_group &g = out.back();
+            g.sw = *sw;
+            g.sw.data = sw->data + base;
+            g.sw.n_data = sw->spec->data_file ? 1 : seeds;
+        }
+        cu_group &g = out[it->second];
+        os_trial c = t;
+        c.data -= base;
+        c.cfg = g.trials.empty() ? 0 : g.trials.back().cfg + (t.cfg != sw->trials[g.index.back()].cfg);
+        g.trials.push_back(c);
+        g.index.push_back(i);
+    }
+    for (cu_group &g : out) {
+        g.sw.trials = g.trials.data();
+        g.sw.n_trials = g.trials.size();
+    }
+}
+
 static inline os_status cu_plan_make(const os_sweep *sw, cu_plan *pl, os_error *err)
 {
     const os_spec *s = sw->spec;
     const size_t nt = sw->n_trials;
     pl->sw = sw;
+    pl->back = NULL;
     pl->n = sw->data[0].n;
     pl->single_data = sw->n_data == 1;
-    pl->dtype = s->dtype;
-    pl->shuffle = s->shuffle;
+    const os_trial *t0 = nt ? &sw->trials[0] : NULL; /* what a launch group's trainings share */
+    pl->dtype = t0 ? t0->dtype : OS_DTYPE_F64;
+    pl->shuffle = t0 ? t0->shuffle : OS_SHUFFLE_SHARED;
+    pl->sched_per_epoch = t0 ? t0->sched_step : 0;
+    pl->target = t0 ? t0->target : 0.01;
     pl->reps = (uint32_t)s->seeds;
     for (size_t r = 0; r < sw->n_data; ++r)
         if (sw->data[r].n != pl->n) {
@@ -89,6 +147,11 @@ static inline os_status cu_plan_make(const os_sweep *sw, cu_plan *pl, os_error *
     pl->max_ep = 0;
     for (size_t i = 0; i < nt; ++i) {
         const os_trial *t = &sw->trials[i];
+        if (t->dtype != pl->dtype || t->shuffle != pl->shuffle || t->sched_step != pl->sched_per_epoch ||
+            memcmp(&t->target, &pl->target, sizeof t->target) != 0 || t->data != (pl->single_data ? 0 : t->replicate)) {
+            os_set_error(err, "CUDA backend: trial %zu is not of its launch group (cu_groups)", i);
+            return OS_ERUNTIME;
+        }
         if (t->seed != s->seed + t->replicate || t->replicate >= (uint32_t)s->seeds) {
             os_set_error(err, "CUDA backend: trial %zu: seed %llu is not seed + replicate", i,
                          (unsigned long long)t->seed);
@@ -118,19 +181,19 @@ static inline os_status cu_plan_make(const os_sweep *sw, cu_plan *pl, os_error *
     /* the data as the training dtype sees it, and in double (os_point_d2) */
     const size_t np = sw->n_data * (size_t)pl->n;
     pl->d64.resize(np);
-    if (s->dtype == OS_DTYPE_F32) pl->d32.resize(np);
+    if (pl->dtype == OS_DTYPE_F32) pl->d32.resize(np);
     pl->refs.resize(sw->n_data);
     for (size_t r = 0; r < sw->n_data; ++r) {
         const os_dataset *d = &sw->data[r];
         for (int i = 0; i < d->n; ++i) {
             pl->d64[r * pl->n + i] = cu_point<double>{os_point_d2_f64(d->x[i], d->c), d->y[i]};
-            if (s->dtype == OS_DTYPE_F32)
+            if (pl->dtype == OS_DTYPE_F32)
                 pl->d32[r * pl->n + i] = cu_point<float>{os_point_d2_f32(d->x[i], d->c), (float)d->y[i]};
         }
         pl->refs[r].ref_wa = d->ref_wa;
         pl->refs[r].ref_wb = d->ref_wb;
-        pl->refs[r].tol_wa = os_param_error_tolerance(d->ref_wa, s->target);
-        pl->refs[r].tol_wb = os_param_error_tolerance(d->ref_wb, s->target);
+        pl->refs[r].tol_wa = os_param_error_tolerance(d->ref_wa, pl->target);
+        pl->refs[r].tol_wb = os_param_error_tolerance(d->ref_wb, pl->target);
     }
 
     /* launch order: by (batch size, epochs, optimizer, scheduler,
@@ -240,14 +303,15 @@ static inline std::vector<size_t> cu_plan_split(const cu_plan &pl, int nd)
 }
 
 /* Rows c0 .. c0+cnt of the launch order from their kernel output out[0 ..
- * cnt), then os_result_finish's loss_gap and param_error. */
+ * cnt), then os_result_finish's loss_gap and param_error; res is the
+ * sweep's (a group's trial t is its row pl.back[t]). */
 static inline void cu_fill_results(const cu_plan &pl, size_t c0, size_t cnt, const os_result *out, os_result *res)
 {
 #pragma omp parallel for schedule(static)
     for (long q = 0; q < (long)cnt; ++q) {
-        const size_t t = pl.order[c0 + (size_t)q];
-        res[t] = out[q];
-        os_result_finish(pl.sw, t, &res[t]);
+        const size_t t = pl.order[c0 + (size_t)q], row = pl.back ? pl.back[t] : t;
+        res[row] = out[q];
+        os_result_finish(pl.sw, t, &res[row]);
     }
 }
 

@@ -45,10 +45,12 @@ typedef struct bench_opts {
     int bound; /* --bound: also the bare loop (CPU), and the ratio */
 } bench_opts;
 
-/* bench's flags: its own, and these settings of the spec */
-static const char *const bench_settings[] = {"--backend", "--dtype", "--shuffle", "--tile", "--devices", "--threads"};
+/* bench's flags: its own, these axes (one value each) and these settings of the spec */
+static const int bench_axes[] = {OS_AX_DTYPE, OS_AX_SHUFFLE};
+static const char *const bench_settings[] = {"--backend", "--tile", "--devices", "--threads"};
+#define N_BENCH_AXES (sizeof bench_axes / sizeof bench_axes[0])
 #define N_BENCH_SETTINGS (sizeof bench_settings / sizeof bench_settings[0])
-#define N_BENCH_FLAGS_MAX (3 + N_BENCH_SETTINGS)
+#define N_BENCH_FLAGS_MAX (3 + N_BENCH_AXES + N_BENCH_SETTINGS)
 
 static size_t bench_flags(os_flag *f)
 {
@@ -60,6 +62,11 @@ static size_t bench_flags(os_flag *f)
     f[n++] = (os_flag){"--bound", OS_F_BOOL, offsetof(bench_opts, bound), 0, NULL, NULL, NULL,
                        "CPU: also time the bare forward+gradient loop on the same trainings, and print the ratio",
                        NULL};
+    for (size_t i = 0; i < N_BENCH_AXES; ++i) {
+        const os_axis_def *d = &os_axes[bench_axes[i]];
+        f[n++] = (os_flag){d->flag, OS_F_AXIS, offsetof(bench_opts, spec), bench_axes[i], NULL, NULL, "NAME", d->help,
+                           d->dflt};
+    }
     for (size_t i = 0; i < N_BENCH_SETTINGS; ++i) {
         const int k = os_setting_find(bench_settings[i]);
         const os_setting_def *s = &os_settings[k];
@@ -93,6 +100,11 @@ static int bench_parse(int argc, char **argv, bench_opts *o)
     if ((st = os_flags_parse(flags, n_flags, o, argc, argv, NULL, 0, &n_pos, &err)) ||
         (st = os_spec_validate(&o->spec, &err)))
         return bench_fail(&err, st);
+    for (size_t i = 0; i < N_BENCH_AXES; ++i)
+        if (o->spec.axis[bench_axes[i]].n != 1) {
+            fprintf(stderr, "orbitsweep: bench: %s: takes one value\n", os_axes[bench_axes[i]].flag);
+            return 2;
+        }
     if (o->epochs < 1 || o->epochs > 100000) {
         fprintf(stderr, "orbitsweep: bench: --epochs: '%d' is out of range (an integer in 1..100000)\n", o->epochs);
         return 2;
@@ -127,10 +139,12 @@ static int bench_spec(const bench_opts *o, double size, os_spec *s)
     snprintf(ep, sizeof ep, "%d", o->epochs);
     os_status st = os_spec_set_axis(s, OS_AX_LR, lr, 1, &err);
     if (!st) st = os_spec_set_axis(s, OS_AX_EPOCHS, ep, 1, &err);
+    for (size_t i = 0; i < N_BENCH_AXES && !st; ++i) {
+        const int a = bench_axes[i];
+        st = os_spec_set_axis(s, a, os_axis_choices(a)[(int)o->spec.axis[a].v[0]], 1, &err);
+    }
     if (st) return bench_fail(&err, st);
     s->seeds = (int)ceil(size / k);
-    s->dtype = o->spec.dtype;
-    s->shuffle = o->spec.shuffle;
     s->backend = o->spec.backend;
     s->tile = o->spec.tile;
     s->threads = o->spec.threads;
@@ -222,8 +236,8 @@ int os_cli_bench(int argc, char **argv)
     }
     const int cuda = bc.backend == OS_BACKEND_CUDA;
     printf("orbitsweep bench: adam, lr logspace(-4,-0.5,min(S,1000)) x seeds, 512 points, batch 64, "
-           "%d epochs, %s, shuffle %s\n", o.epochs, o.spec.dtype == OS_DTYPE_F32 ? "float32" : "float64",
-           o.spec.shuffle == OS_SHUFFLE_SHARED ? "shared" : o.spec.shuffle == OS_SHUFFLE_TRIAL ? "trial" : "none");
+           "%d epochs, %s, shuffle %s\n", o.epochs, os_axis_choices(OS_AX_DTYPE)[(int)o.spec.axis[OS_AX_DTYPE].v[0]],
+           os_axis_choices(OS_AX_SHUFFLE)[(int)o.spec.axis[OS_AX_SHUFFLE].v[0]]);
     printf("backend %s on %s\n", cuda ? "cuda" : "cpu", bc.where);
     if (cuda) { /* context creation and module load, untimed */
         const int ep = o.epochs;

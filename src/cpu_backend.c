@@ -1,7 +1,8 @@
 /* cpu_backend.c — trains a sweep on the CPU cores (OpenMP).
  *
- * Work is split into blocks of up to OS_CPU_BLOCK trainings of one seed
- * and batch size (they share each epoch's batch order); threads take blocks
+ * Work is split into blocks of up to OS_CPU_BLOCK trainings of one dtype,
+ * shuffle mode, dataset, seed and batch size (they share each epoch's batch
+ * order); threads take blocks
  * dynamically, and a block runs OS_CPU_LANES trainings at a time in SIMD
  * lanes (cpu_t.h). Each training's numbers depend only on
  * its own spec, never on the block or thread that ran it, so the table is
@@ -115,7 +116,7 @@ static void cpu_finish(const os_sweep *sw, const cpu_data_f64 *cds, const size_t
             os_fwd_f64 f = os_fwd_make_f64(r->final_wa, r->final_wb);
             inv[l] = f.inv_wa2;
             wb[l] = f.wb;
-            cd[l] = &cds[sw->n_data == 1 ? 0 : sw->trials[i].replicate];
+            cd[l] = &cds[sw->trials[i].data];
             mixed |= cd[l] != cd[0];
         }
         if (mixed) {
@@ -172,7 +173,7 @@ static os_status cpu_state_make(const os_sweep *sw, cpu_state *s, os_error *err)
     int ok = s->f64 != NULL;
     for (size_t i = 0; ok && i < s->n; ++i)
         ok = cpu_data_make_f64(&s->f64[i], &sw->data[i], i ? &sw->data[i - 1] : NULL, i ? &s->f64[i - 1] : NULL);
-    if (ok && sw->spec->dtype == OS_DTYPE_F32) {
+    if (ok && (os_spec_dtypes(sw->spec) >> OS_DTYPE_F32 & 1)) {
         s->f32 = calloc(s->n, sizeof *s->f32);
         ok = s->f32 != NULL;
         for (size_t i = 0; ok && i < s->n; ++i)
@@ -187,17 +188,20 @@ static os_status cpu_state_make(const os_sweep *sw, cpu_state *s, os_error *err)
     return OS_OK;
 }
 
-/* Blocks of work: for each seed its trainings ordered by (batch size,
- * epochs), cut into runs of at most OS_CPU_BLOCK with one batch size. */
+/* Blocks of work: for each dtype, shuffle mode, dataset and seed its
+ * trainings ordered by (batch size, epochs), cut into runs of at most
+ * OS_CPU_BLOCK with one batch size. */
 typedef struct cpu_plan {
     size_t *idx;              /* trial indices, block after block */
     size_t *start;            /* block b is idx[start[b] .. start[b+1]) */
     size_t n_blocks;
 } cpu_plan;
 
-/* A trial's place in the block order: seed, batch size, epochs, grid order. */
+/* A trial's place in the block order: dtype, shuffle mode, dataset, seed,
+ * batch size, epochs, grid order. */
 typedef struct cpu_key {
-    uint32_t replicate;
+    int dtype, shuffle;
+    uint32_t data, replicate;
     int batch_size, epochs;
     size_t idx;
 } cpu_key;
@@ -205,6 +209,9 @@ typedef struct cpu_key {
 static int cmp_key(const void *a, const void *b)
 {
     const cpu_key *x = a, *y = b;
+    if (x->dtype != y->dtype) return x->dtype < y->dtype ? -1 : 1;
+    if (x->shuffle != y->shuffle) return x->shuffle < y->shuffle ? -1 : 1;
+    if (x->data != y->data) return x->data < y->data ? -1 : 1;
     if (x->replicate != y->replicate) return x->replicate < y->replicate ? -1 : 1;
     if (x->batch_size != y->batch_size) return x->batch_size < y->batch_size ? -1 : 1;
     if (x->epochs != y->epochs) return x->epochs < y->epochs ? -1 : 1;
@@ -220,7 +227,7 @@ static int cpu_plan_make(const os_sweep *sw, cpu_plan *pl)
     if (!keys || !pl->idx || !pl->start) return free(keys), 0;
     for (size_t i = 0; i < n; ++i) {
         const os_trial *t = &sw->trials[i];
-        keys[i] = (cpu_key){t->replicate, t->batch_size, t->epochs, i};
+        keys[i] = (cpu_key){t->dtype, t->shuffle, t->data, t->replicate, t->batch_size, t->epochs, i};
     }
     size_t sorted = 1; /* one seed, batch size and epoch count (an lr grid): in order already */
     while (sorted < n && cmp_key(&keys[sorted - 1], &keys[sorted]) < 0) ++sorted;
@@ -231,8 +238,9 @@ static int cpu_plan_make(const os_sweep *sw, cpu_plan *pl)
         const size_t b = pl->n_blocks;
         int fresh = b == 0 || i - pl->start[b - 1] == OS_CPU_BLOCK;
         if (!fresh) {
-            const cpu_key *first = &keys[pl->start[b - 1]];
-            fresh = first->replicate != keys[i].replicate || first->batch_size != keys[i].batch_size;
+            const cpu_key *first = &keys[pl->start[b - 1]], *k = &keys[i];
+            fresh = first->dtype != k->dtype || first->shuffle != k->shuffle || first->data != k->data ||
+                    first->replicate != k->replicate || first->batch_size != k->batch_size;
         }
         if (fresh) pl->start[pl->n_blocks++] = i;
     }
@@ -243,18 +251,29 @@ static int cpu_plan_make(const os_sweep *sw, cpu_plan *pl)
 
 /* Seeds with few trainings each (one configuration x 40,000 seeds) would
  * each fill a lane or two of a block: blocks of fewer than OS_CPU_LANES / 2
- * trainings are regrouped by batch size into blocks of OS_CPU_LANES trainings
- * of several seeds (cpu_block gives each lane its own data and order), after
- * the others. A training's numbers do not depend on its block. */
+ * trainings are regrouped by (dtype, shuffle mode, dataset size, batch
+ * size) into blocks of OS_CPU_LANES trainings of several seeds (cpu_block
+ * gives each lane its own data and order), after the others. A training's
+ * numbers do not depend on its block. */
 typedef struct cpu_mix_key {
-    int batch_size;
+    int dtype, shuffle, n, batch_size;
     size_t pos, idx;
 } cpu_mix_key;
+
+static int cmp_mix_group(const cpu_mix_key *x, const cpu_mix_key *y)
+{
+    if (x->dtype != y->dtype) return x->dtype < y->dtype ? -1 : 1;
+    if (x->shuffle != y->shuffle) return x->shuffle < y->shuffle ? -1 : 1;
+    if (x->n != y->n) return x->n < y->n ? -1 : 1;
+    if (x->batch_size != y->batch_size) return x->batch_size < y->batch_size ? -1 : 1;
+    return 0;
+}
 
 static int cmp_mix_key(const void *a, const void *b)
 {
     const cpu_mix_key *x = a, *y = b;
-    if (x->batch_size != y->batch_size) return x->batch_size < y->batch_size ? -1 : 1;
+    const int c = cmp_mix_group(x, y);
+    if (c) return c;
     return x->pos < y->pos ? -1 : x->pos > y->pos;
 }
 
@@ -272,7 +291,10 @@ static int cpu_plan_mix_seeds(const os_sweep *sw, cpu_plan *pl)
     for (size_t b = 0; b < pl->n_blocks; ++b) {
         const size_t b0 = pl->start[b], b1 = pl->start[b + 1];
         if (b1 - b0 < OS_CPU_LANES / 2) {
-            for (size_t i = b0; i < b1; ++i, ++k) keys[k] = (cpu_mix_key){sw->trials[pl->idx[i]].batch_size, i, pl->idx[i]};
+            for (size_t i = b0; i < b1; ++i, ++k) {
+                const os_trial *t = &sw->trials[pl->idx[i]];
+                keys[k] = (cpu_mix_key){t->dtype, t->shuffle, sw->data[t->data].n, t->batch_size, i, pl->idx[i]};
+            }
             continue;
         }
         start[nb++] = at;
@@ -280,7 +302,7 @@ static int cpu_plan_mix_seeds(const os_sweep *sw, cpu_plan *pl)
     }
     qsort(keys, n_small, sizeof *keys, cmp_mix_key);
     for (size_t i = 0; i < n_small; ++i) {
-        if (i == 0 || keys[i].batch_size != keys[i - 1].batch_size || at - start[nb - 1] == OS_CPU_LANES) start[nb++] = at;
+        if (i == 0 || cmp_mix_group(&keys[i], &keys[i - 1]) || at - start[nb - 1] == OS_CPU_LANES) start[nb++] = at;
         idx[at++] = keys[i].idx;
     }
     start[nb] = at;
@@ -324,7 +346,7 @@ os_status os_cpu_run(const os_sweep *sw, os_result *res, os_progress_fn progress
             if (!ok) continue;
             const size_t *idx = pl.idx + pl.start[b];
             const int cnt = (int)(pl.start[b + 1] - pl.start[b]);
-            if (cs.f32)
+            if (sw->trials[idx[0]].dtype == OS_DTYPE_F32)
                 cpu_block_f32(sw, cs.f32, idx, cnt, &ws, simd, res);
             else
                 cpu_block_f64(sw, cs.f64, idx, cnt, &ws, simd, res);
@@ -357,7 +379,7 @@ os_status os_cpu_bound(const os_sweep *sw, double *seconds, os_error *err)
     os_status st = cpu_state_make(sw, &cs, err);
     if (st) return st;
     const os_trial *t = &sw->trials[0];
-    const int n = sw->data[0].n, bs = t->batch_size, epochs = t->epochs;
+    const int n = sw->data[t->data].n, bs = t->batch_size, epochs = t->epochs;
     const long blocks = (long)((sw->n_trials + OS_CPU_BLOCK - 1) / OS_CPU_BLOCK);
     double sink = 0;
     struct timespec t0, t1;
@@ -365,10 +387,10 @@ os_status os_cpu_bound(const os_sweep *sw, double *seconds, os_error *err)
 #pragma omp parallel for schedule(dynamic, 1) reduction(+ : sink) num_threads(os_spec_threads(sw->spec))
     for (long b = 0; b < blocks; ++b) {
         const size_t lo = (size_t)b * OS_CPU_BLOCK, hi = lo + OS_CPU_BLOCK < sw->n_trials ? lo + OS_CPU_BLOCK : sw->n_trials;
-        if (cs.f32)
-            cpu_bound_block_f32(&cs.f32[0], n, bs, epochs, (int)(hi - lo), &sink);
+        if (t->dtype == OS_DTYPE_F32)
+            cpu_bound_block_f32(&cs.f32[t->data], n, bs, epochs, (int)(hi - lo), &sink);
         else
-            cpu_bound_block_f64(&cs.f64[0], n, bs, epochs, (int)(hi - lo), &sink);
+            cpu_bound_block_f64(&cs.f64[t->data], n, bs, epochs, (int)(hi - lo), &sink);
     }
     clock_gettime(CLOCK_MONOTONIC, &t1);
     *seconds = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
@@ -389,10 +411,11 @@ os_status os_cpu_trace(const os_sweep *sw, FILE *f, os_error *err)
         os_set_error(err, "out of memory");
         return OS_ERUNTIME;
     }
-    if (sw->spec->dtype == OS_DTYPE_F32)
-        cpu_trace_f32(sw, cs.f32, &ws, f);
+    const os_trial *t = &sw->trials[0];
+    if (t->dtype == OS_DTYPE_F32)
+        cpu_trace_f32(sw, &cs.f32[t->data], &ws, f);
     else
-        cpu_trace_f64(sw, cs.f64, &ws, f);
+        cpu_trace_f64(sw, &cs.f64[t->data], &ws, f);
     cpu_scratch_free(&ws);
     cpu_state_free(&cs);
     return OS_OK; /* write errors stay on the stream, for its owner to report (ferror) */

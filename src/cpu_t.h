@@ -225,12 +225,14 @@ static void OS_FN(cpu_block)(const os_sweep *sw, const OS_FN(cpu_data) *cds, con
     OS_FN(os_train) tr[OS_CPU_BLOCK];
     os_train_cfg cfg[OS_CPU_BLOCK];
     const os_dataset *d = os_sweep_dataset(sw, idx[0]);
-    const OS_FN(cpu_data) *cd = &cds[sw->n_data == 1 ? 0 : sw->trials[idx[0]].replicate];
-    const int n = d->n, shuffle = sw->spec->shuffle, bs = sw->trials[idx[0]].batch_size;
-    /* a block of several seeds (cpu_plan_mix_seeds): every lane its own data
-     * and its seed's order, lane-major, as with --shuffle trial */
+    const OS_FN(cpu_data) *cd = &cds[sw->trials[idx[0]].data];
+    const int n = d->n, shuffle = sw->trials[idx[0]].shuffle, bs = sw->trials[idx[0]].batch_size;
+    /* a block of several seeds or datasets (cpu_plan_mix_seeds): every lane
+     * its own data and its seed's order, lane-major, as with --shuffle trial */
     int mixed = 0;
-    for (int t = 1; t < cnt && sw->n_data > 1; ++t) mixed |= sw->trials[idx[t]].replicate != sw->trials[idx[0]].replicate;
+    for (int t = 1; t < cnt; ++t)
+        mixed |= sw->trials[idx[t]].replicate != sw->trials[idx[0]].replicate ||
+                 sw->trials[idx[t]].data != sw->trials[idx[0]].data;
     OS_T *bd2 = (OS_T *)ws->bd2, *by = (OS_T *)ws->by, *ld2 = (OS_T *)ws->ld2, *ly = (OS_T *)ws->ly;
     int max_ep = 0;
     for (int t = 0; t < cnt; ++t) {
@@ -263,7 +265,7 @@ static void OS_FN(cpu_block)(const os_sweep *sw, const OS_FN(cpu_data) *cds, con
                 const OS_T *ld[OS_CPU_LANES], *lyv[OS_CPU_LANES];
                 for (int l = 0; l < lanes; ++l) {
                     const os_trial *tl = &sw->trials[idx[c0 + l]], *tp = l ? &sw->trials[idx[c0 + l - 1]] : NULL;
-                    const OS_FN(cpu_data) *cdl = &cds[sw->n_data == 1 ? 0 : tl->replicate];
+                    const OS_FN(cpu_data) *cdl = &cds[tl->data];
                     ld[l] = cdl->d2;
                     lyv[l] = cdl->y;
                     uint32_t *own = ws->lorder + (size_t)l * (size_t)n;
@@ -319,7 +321,7 @@ static void OS_FN(cpu_trace)(const os_sweep *sw, const OS_FN(cpu_data) *cd, cpu_
           f);
     for (int e = 0; e < tl->epochs && !tr.diverged; ++e) {
         const OS_T *sd2 = cd->d2, *sy = cd->y;
-        if (sw->spec->shuffle != OS_SHUFFLE_NONE) {
+        if (tl->shuffle != OS_SHUFFLE_NONE) {
             cpu_make_order(ws, tl->seed, tl->order_stream, (uint32_t)e, (uint32_t)n);
             for (int j = 0; j < n; ++j) bd2[j] = cd->d2[ws->order[j]], by[j] = cd->y[ws->order[j]];
             sd2 = bd2;

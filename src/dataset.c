@@ -16,32 +16,32 @@
 #include "orbitsweep/orbitsweep.h"
 #include "orbitsweep/shuffle.h"
 
-os_status os_dataset_generate_points(const os_spec *spec, uint32_t replicate, const double *shared_x,
-                                     os_dataset *d, os_error *err)
+os_status os_dataset_generate_points(const os_spec *spec, int n, double noise, uint32_t replicate,
+                                     const double *shared_x, os_dataset *d, os_error *err)
 {
     memset(d, 0, sizeof *d);
-    d->n = spec->n;
+    d->n = n;
     d->x = shared_x ? (double *)shared_x : malloc((size_t)d->n * sizeof *d->x);
     d->x_borrowed = shared_x != NULL;
     d->y = malloc((size_t)d->n * sizeof *d->y);
     if (!d->x || !d->y) {
         os_dataset_free(d);
-        os_set_error(err, "out of memory for --n %d", spec->n);
+        os_set_error(err, "out of memory for --n %d", n);
         return OS_ERUNTIME;
     }
     const double a = spec->a, b = spec->b, c = os_spec_offset(spec);
     const double start = -(a + c), stop = a - c;
-    const double step = (stop - start) / (double)(spec->n - 1);
+    const double step = (stop - start) / (double)(n - 1);
     os_philox rng;
     os_philox_init(&rng, spec->seed + replicate, OS_STREAM_DATA, 0);
-    for (int i = 0; i < spec->n; ++i) {
-        double x = i == spec->n - 1 ? stop : (double)i * step + start;
+    for (int i = 0; i < n; ++i) {
+        double x = i == n - 1 ? stop : (double)i * step + start;
         double xc = x + c;
         double s = 1.0 - (xc * xc) / (a * a);
         if (s < 0) s = 0;
         double u = (double)os_philox_uniform(&rng);
         if (!shared_x) d->x[i] = x;
-        d->y[i] = b * sqrt(s) + (u - 0.5) * spec->noise;
+        d->y[i] = b * sqrt(s) + (u - 0.5) * noise;
     }
     d->c = c;
     d->ref_wa = a;
@@ -49,10 +49,10 @@ os_status os_dataset_generate_points(const os_spec *spec, uint32_t replicate, co
     return OS_OK;
 }
 
-os_status os_dataset_generate(const os_spec *spec, uint32_t replicate, os_dataset *d,
+os_status os_dataset_generate(const os_spec *spec, int n, double noise, uint32_t replicate, os_dataset *d,
                               os_error *err)
 {
-    os_status st = os_dataset_generate_points(spec, replicate, NULL, d, err);
+    os_status st = os_dataset_generate_points(spec, n, noise, replicate, NULL, d, err);
     if (!st && (st = os_dataset_find_minimum(d, err))) os_dataset_free(d);
     return st;
 }
@@ -168,7 +168,22 @@ os_status os_dataset_load(const char *path, double offset, os_dataset *d, os_err
 os_status os_dataset_make(const os_spec *spec, uint32_t replicate, os_dataset *out, os_error *err)
 {
     if (spec->data_file) return os_dataset_load(spec->data_file, os_spec_offset(spec), out, err);
-    return os_dataset_generate(spec, replicate, out, err);
+    /* one n and one noise, the same in every block */
+    static const int one[] = {OS_AX_N, OS_AX_NOISE};
+    double v[2];
+    for (int k = 0; k < 2; ++k)
+        for (size_t b = 0; b < os_spec_n_blocks(spec); ++b) {
+            const int *given, *dist;
+            int64_t n_samples;
+            const os_list *l = &os_spec_block_axes(spec, b, &given)[one[k]];
+            os_spec_block_sampling(spec, b, &dist, &n_samples);
+            if (l->n != 1 || dist[one[k]] != OS_DIST_LIST || (b && l->v[0] != v[k])) {
+                os_set_error(err, "%s: takes one value here (one dataset; a sweep takes several)", os_axes[one[k]].flag);
+                return OS_EINPUT;
+            }
+            v[k] = l->v[0];
+        }
+    return os_dataset_generate(spec, (int)v[0], v[1], replicate, out, err);
 }
 
 double os_dataset_loss(const os_dataset *d, double wa, double wb)

@@ -102,6 +102,9 @@ static void usage(FILE *f)
           "(weight_decay, sched_step, output, blocks), flags given on the command line\n"
           "override them. --and separates blocks: the grid is the union of their products\n"
           "(e.g. --optimizer sgd --lr logspace(-4,-1,8) --and --optimizer adam --lr 0.1).\n"
+          "--dtype, --shuffle, --sched-step, --n, --noise and --target are axes too, outside\n"
+          "the optimizer: the table is each combination of their values' grid in turn\n"
+          "(e.g. --dtype float32,float64 --noise 0,0.05: four grids, one table).\n"
           "\n"
           "run, trace and data options\n", f);
     os_flag flags[N_RUN_FLAGS_MAX];
@@ -371,7 +374,7 @@ static void tally_block(tally *y, const os_sweep *blk, const os_result *res)
 {
     for (size_t i = 0; i < blk->n_trials; ++i) {
         const os_result *r = &res[i];
-        y->conv += !r->diverged && r->param_error <= blk->spec->target;
+        y->conv += !r->diverged && r->param_error <= blk->trials[i].target;
         y->div += r->diverged != 0;
         const int kind = blk->trials[i].opt.kind;
         if (r->diverged || r->param_error != r->param_error) continue;
@@ -383,18 +386,46 @@ static void tally_block(tally *y, const os_sweep *blk, const os_result *res)
     }
 }
 
+/* "float32", "float64" or "float32 and float64": the sweep's dtypes. */
+static const char *dtypes_text(const os_spec *s)
+{
+    const int d = os_spec_dtypes(s);
+    return d == 1 << OS_DTYPE_F32 ? "float32" : d == 1 << OS_DTYPE_F64 ? "float64" : "float32 and float64";
+}
+
+/* "0.01" (the sweep's one target) or "its target" into buf. */
+static const char *target_text(const os_spec *s, char *buf, size_t size)
+{
+    double one = NAN;
+    int many = 0;
+    for (size_t b = 0; b < os_spec_n_blocks(s); ++b) {
+        const int *given, *dist;
+        int64_t n;
+        const os_list *l = &os_spec_block_axes(s, b, &given)[OS_AX_TARGET];
+        os_spec_block_sampling(s, b, &dist, &n);
+        many |= dist[OS_AX_TARGET] != OS_DIST_LIST;
+        for (size_t i = 0; i < l->n; ++i) {
+            many |= !isnan(one) && l->v[i] != one;
+            one = l->v[i];
+        }
+    }
+    if (many) return "its target";
+    snprintf(buf, size, "%g", one);
+    return buf;
+}
+
 /* The human summary of a run, on out (stderr when the table is on stdout). */
 static void print_summary(FILE *out, const os_sweep *sw, size_t n_run, const tally *y, double secs, double wall_s,
                           double write_s, const char *path, const char *where)
 {
     const os_spec *s = sw->spec;
     double ev = sw->n_trials ? os_sweep_evaluations(sw) * (double)n_run / (double)sw->n_trials : 0;
-    fprintf(out, "orbitsweep: %zu trainings on %s, %s\n", n_run, where,
-           s->dtype == OS_DTYPE_F32 ? "float32" : "float64");
+    char tt[32];
+    fprintf(out, "orbitsweep: %zu trainings on %s, %s\n", n_run, where, dtypes_text(s));
     fprintf(out, "time %.3f s, %.3g sample evaluations, %.3g evaluations/s (%.3f s end to end, %.3f s of it "
                  "writing the table)\n", secs, ev, secs > 0 ? ev / secs : 0.0, wall_s, write_s);
-    fprintf(out, "converged (param_error <= %g at the end): %zu of %zu; diverged: %zu\n", s->target, y->conv,
-           n_run, y->div);
+    fprintf(out, "converged (param_error <= %s at the end): %zu of %zu; diverged: %zu\n",
+            target_text(s, tt, sizeof tt), y->conv, n_run, y->div);
     fprintf(out, "best training per optimizer (lowest final param_error):\n");
     int kinds[OS_OPT_COUNT], n_kinds = 0, seen[OS_OPT_COUNT] = {0}; /* in order of first appearance */
     for (size_t b = 0; b < os_spec_n_blocks(s); ++b) {
@@ -474,6 +505,8 @@ static void print_config(FILE *out, const os_sweep *sw, const os_trial *t, size_
             snprintf(buf, sizeof buf, "%s", os_optimizer_name((int)v));
         else if (os_axes[a].type == OS_AXT_BOOL && v == v)
             snprintf(buf, sizeof buf, "%s", v != 0 ? "true" : "false");
+        else if (os_axes[a].type == OS_AXT_CHOICE)
+            snprintf(buf, sizeof buf, "%s", os_axis_choices(a)[(int)v]);
         else if (os_axes[a].type != OS_AXT_SCHED && v == v)
             os_fmt_double(buf, sizeof buf, v);
         fputc(',', out);
@@ -489,12 +522,13 @@ static int dry_run(const os_sweep *sw, const char *where, const char *out)
     const os_spec *s = sw->spec;
     const size_t shown = 3; /* configurations shown per block */
     const double evals = os_sweep_evaluations(sw), block = (double)os_spec_block(s);
-    const double n_data = s->data_file ? 1 : s->seeds, n = s->data_file ? sw->data[0].n : s->n;
+    double n_data = (double)sw->n_data, n = 0;
+    for (size_t d = 0; d < sw->n_data; ++d) n = sw->data[d].n > n ? sw->data[d].n : n;
     const int two = (double)sw->n_trials > block && os_spec_overlaps(s); /* one written, one training */
     const double mem = os_sweep_memory(two ? 2 * block : sw->n_trials < block ? (double)sw->n_trials : block, n_data, n);
     const double rate = 5e8 * os_spec_threads(s); /* evaluations/s a CPU thread trains (README: Performance) */
     printf("orbitsweep: dry run of %zu trainings on %s, %s; nothing is trained, %s is not written\n", sw->n_trials,
-           where, s->dtype == OS_DTYPE_F32 ? "float32" : "float64", out);
+           where, dtypes_text(s), out);
     size_t first = 0;
     for (size_t b = 0; b < os_spec_n_blocks(s); ++b) {
         const size_t count = (size_t)os_spec_count_block(s, b);
@@ -959,7 +993,8 @@ static int cmd_data(cli *c, int argc, char **argv)
  * table is read and checked whole before the output is opened. */
 static int cmd_summarize(int argc, char **argv)
 {
-    summarize_opts o = {NULL, -1, 0}; /* --target: given, the table's own (its sidecar's), or 0.01 */
+    summarize_opts o = {NULL, -1, 0}; /* --target: given, else each row's own (its target column; an older
+                                         table's sidecar's, or 0.01) */
     const char *in = NULL;
     int n_pos = 0, rc = 0;
     os_error err;
@@ -974,8 +1009,9 @@ static int cmd_summarize(int argc, char **argv)
     int target_given = 0;
     for (int i = 0; i < argc; ++i) target_given |= strncmp(argv[i], "--target", 8) == 0;
     if (!st && !target_given)
-        o.target = have_pv && !os_provenance_setting(&pv, "target", text, sizeof text) ? strtod(text, NULL) : 0.01;
-    if (!st && !(o.target > 0)) os_set_error(&err, "--target: '%g' is out of range (a number > 0)", o.target), st = OS_EINPUT;
+        o.target = have_pv && !os_provenance_setting(&pv, "target", text, sizeof text) ? strtod(text, NULL) : NAN;
+    if (!st && !(o.target > 0) && !(isnan(o.target) && !target_given))
+        os_set_error(&err, "--target: '%g' is out of range (a number > 0)", o.target), st = OS_EINPUT;
     if (st) return (have_pv ? os_provenance_free(&pv) : (void)0), free(o.out), fail(&err, st);
     const char *out = o.out;
     const int quiet = o.quiet;

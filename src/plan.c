@@ -1,12 +1,16 @@
 /* plan.c — from a spec to the grid of trials, their datasets and results.
  *
  * Grid order (the row order of results.csv): an odometer over the axis
- * table (axes.h) in its `nest` order — optimizer, scheduler, lr, momentum,
- * dampening, alpha, beta1, beta2, eps, weight_decay, batch_size, epochs,
- * init_wa, init_wb — then seed innermost, so the replicates of one
- * configuration are adjacent. An axis an optimizer does not use (beta1 for
- * sgd, ...) does not multiply its trainings and its column is left empty
- * (NaN); an axis its row pins is 0.
+ * table (axes.h) in its `nest` order — dtype, shuffle, sched_step, n,
+ * noise, target, then optimizer, scheduler, lr, momentum, dampening, alpha,
+ * beta1, beta2, eps, weight_decay, ..., batch_size, epochs, init_wa,
+ * init_wb — then seed innermost, so the replicates of one configuration
+ * are adjacent. The axes before the optimizer are outer: a grid block is
+ * the product of the others for each combination of their values in turn,
+ * so a sweep over them is the concatenation of the single-valued sweeps.
+ * An axis an optimizer does not use (beta1 for sgd, ...) does not multiply
+ * its trainings and its column is left empty (NaN); an axis its row pins
+ * is 0. Datasets: one per (n, noise) the trials use and replicate.
  */
 #include <math.h>
 #include <stdarg.h>
@@ -26,6 +30,7 @@ double os_trial_axis(const os_trial *t, int axis)
     const char *p = (const char *)t + os_axes[axis].offset;
     switch (os_axes[axis].type) {
     case OS_AXT_OPT:
+    case OS_AXT_CHOICE:
     case OS_AXT_INT: return (double)*(const int *)p;
     case OS_AXT_SCHED: return (double)*(const uint32_t *)p;
     default: return *(const double *)p;
@@ -37,6 +42,7 @@ static void trial_set_axis(os_trial *t, int axis, double v)
     char *p = (char *)t + os_axes[axis].offset;
     switch (os_axes[axis].type) {
     case OS_AXT_OPT:
+    case OS_AXT_CHOICE:
     case OS_AXT_INT: *(int *)p = (int)v; break;
     case OS_AXT_SCHED: *(uint32_t *)p = (uint32_t)v; break;
     default: *(double *)p = v; break;
@@ -73,10 +79,25 @@ uint64_t os_config_hash(const os_axis_def *table, size_t n, const os_trial *t, c
     return h;
 }
 
-/* The axes in grid order, outermost first (the optimizer). */
+/* The axes in grid order, outermost first. */
 static void nest_order(int order[OS_AX_COUNT])
 {
     for (int a = 0; a < OS_AX_COUNT; ++a) order[os_axes[a].nest] = a;
+}
+
+/* An axis that nests outside the optimizer (dtype, shuffle, sched_step,
+ * n, noise, target): in a grid block, each combination of their values is
+ * the block's product of the other axes. */
+static int outer_axis(int a) { return os_axes[a].nest < os_axes[OS_AX_OPTIMIZER].nest; }
+
+/* Combinations of the outer axes' values in a block (1 in a sampled block:
+ * there they are drawn like the others). */
+static size_t outer_combos(const os_list *axis, int sample)
+{
+    size_t c = 1;
+    for (int a = 0; a < OS_AX_COUNT && sample == OS_SAMPLE_GRID; ++a)
+        if (outer_axis(a)) c *= axis[a].n;
+    return c;
 }
 
 /* The values axis a takes for optimizer kind: the given list, or the
@@ -92,8 +113,9 @@ static const double *axis_values(const os_list *axis, const int *given, int a, i
 }
 
 /* The grid's layout, from which any trial is decoded from its index: per
- * block (spec->blocks, in order) and optimizer (in --optimizer order) the
- * values of each axis, where its trials start and its first configuration. */
+ * block (spec->blocks, in order), combination of the outer axes' values
+ * and optimizer (in --optimizer order) the values of each axis, where its
+ * trials start and its first configuration. */
 typedef struct grid_opt {
     int kind;
     int sample;                      /* OS_SAMPLE_*: a product, or sample points */
@@ -106,8 +128,17 @@ typedef struct grid_opt {
     uint32_t cfg0;                   /* its first configuration */
 } grid_opt;
 
+/* A generated dataset's settings: the (n, noise) of datasets
+ * pair * seeds .. pair * seeds + seeds - 1. */
+typedef struct grid_pair {
+    int n;
+    double noise;
+} grid_pair;
+
 struct os_grid {
     int order[OS_AX_COUNT]; /* the axes in grid order, outermost first */
+    grid_pair *pairs;       /* sorted by n, then noise; none for a --data file */
+    size_t n_pairs;
     size_t n_opt;
     grid_opt opt[];
 };
@@ -117,8 +148,10 @@ static os_grid *grid_make(const os_spec *s)
 {
     size_t n_opt = 0;
     for (size_t b = 0; b < os_spec_n_blocks(s); ++b) {
-        const int *given;
-        n_opt += os_spec_block_axes(s, b, &given)[OS_AX_OPTIMIZER].n;
+        const int *given, *dist;
+        int64_t n_samples;
+        const os_list *axis = os_spec_block_axes(s, b, &given);
+        n_opt += outer_combos(axis, os_spec_block_sampling(s, b, &dist, &n_samples)) * axis[OS_AX_OPTIMIZER].n;
     }
     os_grid *g = calloc(1, sizeof *g + n_opt * sizeof g->opt[0]);
     if (!g) return NULL;
@@ -130,17 +163,26 @@ static os_grid *grid_make(const os_spec *s)
         int64_t n_samples;
         const os_list *axis = os_spec_block_axes(s, b, &given);
         const int sample = os_spec_block_sampling(s, b, &dist, &n_samples);
+        const size_t combos = outer_combos(axis, sample);
+        for (size_t cmb = 0; cmb < combos; ++cmb)
         for (size_t k = 0; k < axis[OS_AX_OPTIMIZER].n; ++k, ++o) {
             grid_opt *go = &g->opt[o];
             go->kind = (int)axis[OS_AX_OPTIMIZER].v[k];
             go->sample = sample;
             go->block = (uint32_t)b;
             go->dist = dist;
-            size_t configs = 1;
-            for (int a = 0; a < OS_AX_COUNT; ++a) {
+            size_t configs = 1, rest = cmb;
+            for (int j = OS_AX_COUNT - 1; j >= 0; --j) { /* the combination's values, the innermost fastest */
+                const int a = g->order[j];
                 go->vals[a] = axis_values(axis, given, a, go->kind, &go->own[a], &go->count[a]);
-                if (a != OS_AX_OPTIMIZER) configs *= go->count[a];
+                if (outer_axis(a) && sample == OS_SAMPLE_GRID) {
+                    go->vals[a] += rest % go->count[a];
+                    rest /= go->count[a];
+                    go->count[a] = 1;
+                }
             }
+            for (int a = 0; a < OS_AX_COUNT; ++a)
+                if (a != OS_AX_OPTIMIZER) configs *= go->count[a];
             if (sample != OS_SAMPLE_GRID) configs = (size_t)n_samples;
             go->first = first;
             go->n = configs * (size_t)s->seeds;
@@ -152,11 +194,45 @@ static os_grid *grid_make(const os_spec *s)
     return g;
 }
 
-/* Replicate r of a configuration: its dataset and its seed. */
+/* Replicate r of a configuration: its dataset (its (n, noise)'s r-th;
+ * the one of a --data file) and its seed. */
 static void set_replicate(os_trial *t, const os_spec *s, uint32_t r)
 {
+    if (!s->data_file) t->data = t->data - t->replicate + r;
     t->replicate = r;
     t->seed = s->seed + r;
+}
+
+static int cmp_pair(const void *x, const void *y)
+{
+    const grid_pair *a = x, *b = y;
+    if (a->n != b->n) return a->n < b->n ? -1 : 1;
+    return (a->noise > b->noise) - (a->noise < b->noise);
+}
+
+/* Axis a of the trial at point `point` (a sampled block's point number) and
+ * odometer position idx of go: drawn, listed, or the optimizer's pin. */
+static double grid_value(const os_spec *s, const grid_opt *go, size_t point, size_t idx, int a)
+{
+    if (a == OS_AX_OPTIMIZER) return go->kind;
+    if (go->vals[a] && go->sample && (go->count[a] > 1 || go->dist[a] != OS_DIST_LIST))
+        return os_dist_value(go->dist[a], go->vals[a], go->count[a],
+                             os_sample_u(go->sample, s->sample_seed, !s->sobol_plain, go->block, point, a));
+    if (go->vals[a]) return go->vals[a][idx];
+    return os_optimizers[go->kind].pinned & (1u << a) ? 0.0 : NAN;
+}
+
+/* The layout entry that holds trial i (the last whose trials start at or
+ * before i: entries hold at least one trial, in order). */
+static size_t grid_find(const os_grid *g, size_t i)
+{
+    size_t lo = 0, hi = g->n_opt;
+    while (hi - lo > 1) {
+        const size_t mid = lo + (hi - lo) / 2;
+        if (g->opt[mid].first <= i) lo = mid;
+        else hi = mid;
+    }
+    return lo;
 }
 
 /* Trial i of the grid: the odometer's position decoded from the index
@@ -165,36 +241,30 @@ static void grid_trial(const os_sweep *sw, size_t i, os_trial *t)
 {
     const os_spec *s = sw->spec;
     const os_grid *g = sw->grid;
-    size_t o = 0;
-    while (i >= g->opt[o].first + g->opt[o].n) ++o;
+    const size_t o = grid_find(g, i);
     const grid_opt *go = &g->opt[o];
-    const os_optimizer_def *od = &os_optimizers[go->kind];
     const size_t j = i - go->first;
     size_t c = j / (size_t)s->seeds, idx[OS_AX_COUNT] = {0};
     memset(t, 0, sizeof *t);
     t->cfg = go->cfg0 + (uint32_t)c;
     const size_t point = c; /* a sample's point number */
-    for (int k = OS_AX_COUNT - 1; k > 0 && !go->sample; --k) { /* order[0] is the optimizer */
+    for (int k = OS_AX_COUNT - 1; k >= 0 && !go->sample; --k) {
         const int a = g->order[k];
-        if (go->count[a] < 2) continue; /* index 0: most axes hold one value, and a division costs ~40 cycles */
+        if (a == OS_AX_OPTIMIZER || go->count[a] < 2) continue; /* index 0: most axes hold one value, and a division costs ~40 cycles */
         idx[a] = c % go->count[a];
         c /= go->count[a];
     }
-    for (int a = 0; a < OS_AX_COUNT; ++a) {
-        double v = NAN;
-        if (a == OS_AX_OPTIMIZER)
-            v = go->kind;
-        else if (go->vals[a] && go->sample && (go->count[a] > 1 || go->dist[a] != OS_DIST_LIST))
-            v = os_dist_value(go->dist[a], go->vals[a], go->count[a],
-                              os_sample_u(go->sample, s->sample_seed, !s->sobol_plain, go->block, point, a));
-        else if (go->vals[a])
-            v = go->vals[a][idx[a]];
-        else if (od->pinned & (1u << a))
-            v = 0.0;
-        trial_set_axis(t, a, v);
-    }
-    t->order_stream = s->shuffle == OS_SHUFFLE_TRIAL ? OS_STREAM_TRIAL_ORDER(os_config_hash(os_axes, OS_AX_COUNT, t, s))
+    for (int a = 0; a < OS_AX_COUNT; ++a) trial_set_axis(t, a, grid_value(s, go, point, idx[a], a));
+    t->order_stream = t->shuffle == OS_SHUFFLE_TRIAL ? OS_STREAM_TRIAL_ORDER(os_config_hash(os_axes, OS_AX_COUNT, t, s))
                                                      : OS_STREAM_SHARED_ORDER;
+    if (s->data_file) { /* the file's points: its n, no noise */
+        t->n = sw->n_data ? sw->data[0].n : 0;
+        t->noise = NAN;
+    } else {
+        const grid_pair key = {t->n, t->noise};
+        const grid_pair *p = bsearch(&key, g->pairs, g->n_pairs, sizeof key, cmp_pair);
+        t->data = (uint32_t)(p - g->pairs) * (uint32_t)s->seeds;
+    }
     set_replicate(t, s, (uint32_t)(j % (size_t)s->seeds));
 }
 
@@ -210,8 +280,7 @@ static void grid_trials(const os_sweep *sw, size_t first, size_t n, os_trial *ou
         for (size_t k = lo; k < hi; ++k) {
             const size_t i = first + k;
             const os_grid *g = sw->grid;
-            size_t o = 0;
-            while (i >= g->opt[o].first + g->opt[o].n) ++o;
+            const size_t o = grid_find(g, i);
             const uint32_t r = (uint32_t)((i - g->opt[o].first) % seeds);
             if (k == lo || r == 0) {
                 grid_trial(sw, i, &out[k]);
@@ -253,52 +322,112 @@ static double count_trials(const os_spec *s)
 
 /* Scheduler steps the longest training takes (the schedulers' tables' length): the
  * most epochs with the smallest batch size (every optimizer's grid holds
- * every pair), over datasets that all have the same size. */
+ * every pair) on the largest dataset, if any training steps its scheduler
+ * after every update. */
 static int64_t max_sched_steps(const os_sweep *sw)
 {
-    int64_t epochs = 0, batch = INT64_MAX;
+    int64_t epochs = 0, batch = INT64_MAX, n = 0;
+    int per_update = 0;
     for (size_t b = 0; b < os_spec_n_blocks(sw->spec); ++b) { /* the most epochs and smallest batch of any block */
         const int *given;
         const os_list *axis = os_spec_block_axes(sw->spec, b, &given);
-        const os_list *ep = &axis[OS_AX_EPOCHS], *bs = &axis[OS_AX_BATCH_SIZE];
+        const os_list *ep = &axis[OS_AX_EPOCHS], *bs = &axis[OS_AX_BATCH_SIZE], *st = &axis[OS_AX_SCHED_STEP];
         for (size_t k = 0; k < ep->n; ++k) epochs = (int64_t)ep->v[k] > epochs ? (int64_t)ep->v[k] : epochs;
         for (size_t k = 0; k < bs->n; ++k) batch = (int64_t)bs->v[k] < batch ? (int64_t)bs->v[k] : batch;
+        for (size_t k = 0; k < st->n; ++k) per_update |= st->v[k] == 0;
     }
-    if (sw->spec->sched_per_epoch || !sw->n_trials) return sw->n_trials ? epochs : 0;
-    const int64_t n = sw->data[0].n;
+    if (!per_update || !sw->n_trials) return sw->n_trials ? epochs : 0;
+    for (size_t d = 0; d < sw->n_data; ++d) n = sw->data[d].n > n ? sw->data[d].n : n;
     return epochs * ((n + batch - 1) / batch);
+}
+
+/* The distinct (n, noise) of the grid's trials (sorted), for its datasets:
+ * a grid block's combinations, a sampled block's points. Refuses more than
+ * OS_MAX_PAIRS (each is `seeds` datasets). */
+#define OS_MAX_PAIRS 1000000
+static os_status grid_pairs(const os_spec *s, os_grid *g, os_error *err)
+{
+    size_t n = 0, cap = 0;
+    grid_pair *v = NULL;
+    for (size_t o = 0; o < g->n_opt && !s->data_file; ++o) {
+        const grid_opt *go = &g->opt[o];
+        const int drawn = go->sample && (go->count[OS_AX_N] > 1 || go->dist[OS_AX_N] != OS_DIST_LIST ||
+                                         go->count[OS_AX_NOISE] > 1 || go->dist[OS_AX_NOISE] != OS_DIST_LIST);
+        const size_t points = drawn ? go->n / (size_t)s->seeds : 1;
+        for (size_t p = 0; p < points; ++p) {
+            if (n == cap) {
+                if (n >= 4 * (size_t)OS_MAX_PAIRS) { /* sort and dedupe before growing */
+                    qsort(v, n, sizeof *v, cmp_pair);
+                    size_t w = 0;
+                    for (size_t i = 0; i < n; ++i)
+                        if (!w || cmp_pair(&v[w - 1], &v[i])) v[w++] = v[i];
+                    n = w;
+                }
+                if (n > OS_MAX_PAIRS) break;
+                cap = n == cap ? (cap ? 2 * cap : 64) : cap;
+                grid_pair *nv = realloc(v, cap * sizeof *v);
+                if (!nv) return free(v), os_set_error(err, "out of memory"), OS_ERUNTIME;
+                v = nv;
+            }
+            v[n].n = (int)grid_value(s, go, p, 0, OS_AX_N);
+            v[n++].noise = grid_value(s, go, p, 0, OS_AX_NOISE);
+        }
+    }
+    if (n) qsort(v, n, sizeof *v, cmp_pair);
+    size_t w = 0;
+    for (size_t i = 0; i < n; ++i)
+        if (!w || cmp_pair(&v[w - 1], &v[i])) v[w++] = v[i];
+    if (w > OS_MAX_PAIRS) {
+        free(v);
+        os_set_error(err, "--n, --noise: the sweep's trainings use more than %d datasets (n, noise); each is "
+                          "generated and searched for its loss minimum: sample n and noise from lists", OS_MAX_PAIRS);
+        return OS_EINPUT;
+    }
+    g->pairs = v;
+    g->n_pairs = w;
+    return OS_OK;
 }
 
 static os_status plan_datasets(const os_spec *s, os_sweep *sw, os_error *err)
 {
-    sw->n_data = s->data_file ? 1 : (size_t)s->seeds;
+    const os_grid *gr = sw->grid;
+    sw->n_data = s->data_file ? 1 : gr->n_pairs * (size_t)s->seeds;
     sw->data = calloc(sw->n_data, sizeof *sw->data);
     if (!sw->data) {
         os_set_error(err, "out of memory for %zu datasets", sw->n_data);
         return OS_ERUNTIME;
     }
     if (s->data_file) return os_dataset_make(s, 0, &sw->data[0], err);
-    /* the replicates differ only in y: they share replicate 0's x, and the
-     * loss-minimum search shares all its work that does not involve y
-     * (os_minscan); runs of replicates are built and searched in parallel */
-    os_minscan *scan = NULL;
-    os_status first = os_dataset_generate_points(s, 0, NULL, &sw->data[0], err);
-    if (first || (first = os_minscan_make(&sw->data[0], &scan, err))) return first;
-    const long runs = ((long)sw->n_data + 63) / 64;
+    /* the replicates and noise levels of one n differ only in y: they
+     * share the first one's x, and the loss-minimum search shares all its
+     * work that does not involve y (os_minscan); runs of datasets are built
+     * and searched in parallel */
+    os_status first = OS_OK;
+    for (size_t p0 = 0, p1; p0 < gr->n_pairs && !first; p0 = p1) {
+        for (p1 = p0 + 1; p1 < gr->n_pairs && gr->pairs[p1].n == gr->pairs[p0].n;) ++p1;
+        os_dataset *ds = sw->data + p0 * (size_t)s->seeds;
+        const size_t count = (p1 - p0) * (size_t)s->seeds, seeds = (size_t)s->seeds;
+        const int n = gr->pairs[p0].n;
+        os_minscan *scan = NULL;
+        first = os_dataset_generate_points(s, n, gr->pairs[p0].noise, 0, NULL, &ds[0], err);
+        if (first || (first = os_minscan_make(&ds[0], &scan, err))) return first;
+        const long runs = ((long)count + 63) / 64;
 #pragma omp parallel for schedule(dynamic, 1) num_threads(os_spec_threads(s))
-    for (long g = 0; g < runs; ++g) {
-        const size_t r0 = (size_t)g * 64, cnt = sw->n_data - r0 < 64 ? sw->n_data - r0 : 64;
-        os_error e;
-        os_status rs = OS_OK;
-        for (size_t r = r0 > 0 ? r0 : 1; !rs && r < r0 + cnt; ++r)
-            rs = os_dataset_generate_points(s, (uint32_t)r, sw->data[0].x, &sw->data[r], &e);
-        if (!rs) rs = os_dataset_find_minima(scan, &sw->data[r0], cnt, &e);
-        if (rs) {
+        for (long g = 0; g < runs; ++g) {
+            const size_t r0 = (size_t)g * 64, cnt = count - r0 < 64 ? count - r0 : 64;
+            os_error e;
+            os_status rs = OS_OK;
+            for (size_t r = r0 > 0 ? r0 : 1; !rs && r < r0 + cnt; ++r)
+                rs = os_dataset_generate_points(s, n, gr->pairs[p0 + r / seeds].noise, (uint32_t)(r % seeds), ds[0].x,
+                                                &ds[r], &e);
+            if (!rs) rs = os_dataset_find_minima(scan, &ds[r0], cnt, &e);
+            if (rs) {
 #pragma omp critical
-            if (!first) first = rs, *err = e;
+                if (!first) first = rs, *err = e;
+            }
         }
+        os_minscan_free(scan);
     }
-    os_minscan_free(scan);
     return first;
 }
 
@@ -420,9 +549,10 @@ double os_sweep_memory(double n_trials, double n_data, double n)
 }
 
 /* The sweep's memory against --max-memory, or what the machine has. */
-static os_status check_memory(const os_spec *s, double total, os_error *err)
+static os_status check_memory(const os_spec *s, const os_grid *g, double total, os_error *err)
 {
-    const double n_data = s->data_file ? 1 : s->seeds, n = s->data_file ? 0 : s->n;
+    double n_data = s->data_file ? 1 : (double)g->n_pairs * s->seeds, n = 0;
+    for (size_t p = 0; p < g->n_pairs; ++p) n = g->pairs[p].n > n ? g->pairs[p].n : n;
     const double need = os_sweep_memory(total, n_data, n);
     const double have = s->max_memory > 0 ? s->max_memory : os_memory_available();
     if (have < 0 || need <= have) return OS_OK;
@@ -487,10 +617,17 @@ static void plan_warnings(const os_spec *s, os_sweep *sw)
         for (int a = 0; a < OS_AX_COUNT; ++a)
             if (dist[a] == OS_DIST_LIST) duplicate_warning(s, sw, a, &axis[a]);
     }
-    if (s->seeds > 1 && s->shuffle == OS_SHUFFLE_NONE && (s->data_file || s->noise == 0))
+    int same = s->seeds > 1; /* every training with --shuffle none and no noise */
+    for (size_t b = 0; b < os_spec_n_blocks(s) && same; ++b) {
+        const int *given;
+        const os_list *axis = os_spec_block_axes(s, b, &given);
+        for (size_t i = 0; i < axis[OS_AX_SHUFFLE].n; ++i) same &= axis[OS_AX_SHUFFLE].v[i] == OS_SHUFFLE_NONE;
+        for (size_t i = 0; i < axis[OS_AX_NOISE].n && !s->data_file; ++i) same &= axis[OS_AX_NOISE].v[i] == 0;
+    }
+    if (same)
         warn(sw, "--seeds %d: with --shuffle none and %s, every seed trains exactly the same thing", s->seeds,
              s->data_file ? "a --data file" : "--noise 0");
-    if (s->data_file && (os_spec_given(s, "--n") || os_spec_given(s, "--noise")))
+    if (s->data_file && (s->given[OS_AX_N] || s->given[OS_AX_NOISE]))
         warn(sw, "--n and --noise shape the generated data; they do nothing with --data");
 }
 
@@ -527,13 +664,14 @@ static os_status prepare(const os_spec *s, os_sweep *sw, int whole, os_error *er
     const double block = (double)os_spec_block(s);
     /* a streamed run holds one block, two while one is written as the next trains (--overlap) */
     const double held = whole || total <= block ? total : os_spec_overlaps(s) ? 2 * block : block;
-    if ((st = check_memory(s, held, err))) return st;
     sw->n_trials = (size_t)total;
     if (!(sw->grid = grid_make(s))) {
         os_set_error(err, "out of memory");
         return OS_ERUNTIME;
     }
-    if ((st = plan_datasets(s, sw, err)) || (st = plan_schedulers(s, sw, err))) {
+    if ((st = grid_pairs(s, sw->grid, err)) ||
+        (st = check_memory(s, sw->grid, held, err)) ||
+        (st = plan_datasets(s, sw, err)) || (st = plan_schedulers(s, sw, err))) {
         os_sweep_free(sw);
         return st;
     }
@@ -596,10 +734,7 @@ os_status os_sweep_block_next(const os_sweep *sw, size_t first, size_t n, os_swe
     return OS_OK;
 }
 
-const os_dataset *os_sweep_dataset(const os_sweep *sw, size_t i)
-{
-    return &sw->data[sw->n_data == 1 ? 0 : sw->trials[i].replicate];
-}
+const os_dataset *os_sweep_dataset(const os_sweep *sw, size_t i) { return &sw->data[sw->trials[i].data]; }
 
 os_train_cfg os_sweep_train_cfg(const os_sweep *sw, size_t i)
 {
@@ -609,14 +744,14 @@ os_train_cfg os_sweep_train_cfg(const os_sweep *sw, size_t i)
     c.opt = t->opt;
     c.sched = &sw->scheds[t->sched];
     c.lr = t->lr;
-    c.sched_per_epoch = sw->spec->sched_per_epoch;
+    c.sched_per_epoch = t->sched_step;
     c.sched_cycles = os_sched_cycles(c.sched, t->opt.kind) > 0;
     c.init_wa = t->init_wa;
     c.init_wb = t->init_wb;
     c.ref_wa = d->ref_wa;
     c.ref_wb = d->ref_wb;
-    c.tol_wa = os_param_error_tolerance(d->ref_wa, sw->spec->target);
-    c.tol_wb = os_param_error_tolerance(d->ref_wb, sw->spec->target);
+    c.tol_wa = os_param_error_tolerance(d->ref_wa, t->target);
+    c.tol_wb = os_param_error_tolerance(d->ref_wb, t->target);
     return c;
 }
 
@@ -634,14 +769,18 @@ double os_sweep_evaluations(const os_sweep *sw)
         for (size_t i = 0; i < sw->n_trials; ++i) e += (double)sw->trials[i].epochs * os_sweep_dataset(sw, i)->n;
         return e;
     }
-    /* the whole grid: each optimizer's trials spread evenly over its epochs */
+    /* the whole grid: each optimizer's trials spread evenly over its epochs
+     * and its n (a sampled n at its values' or range's mean) */
     for (size_t o = 0; o < sw->grid->n_opt; ++o) {
         const grid_opt *go = &sw->grid->opt[o];
-        double sum = 0;
+        double sum = 0, n = 0;
         for (size_t k = 0; k < go->count[OS_AX_EPOCHS]; ++k) sum += go->vals[OS_AX_EPOCHS][k];
-        e += (double)go->n / (double)go->count[OS_AX_EPOCHS] * sum;
+        for (size_t k = 0; k < go->count[OS_AX_N]; ++k) n += go->vals[OS_AX_N][k] / (double)go->count[OS_AX_N];
+        if (go->dist[OS_AX_N] != OS_DIST_LIST && go->sample) n = (go->vals[OS_AX_N][0] + go->vals[OS_AX_N][1]) / 2;
+        if (sw->spec->data_file) n = sw->n_data ? sw->data[0].n : 0;
+        e += (double)go->n / (double)go->count[OS_AX_EPOCHS] * sum * n;
     }
-    return e * (sw->n_data ? sw->data[0].n : 0);
+    return e;
 }
 
 void os_sweep_free(os_sweep *sw)
@@ -651,6 +790,7 @@ void os_sweep_free(os_sweep *sw)
         memset(sw, 0, sizeof *sw);
         return;
     }
+    if (sw->grid) free(sw->grid->pairs);
     free(sw->grid);
     for (size_t i = 0; sw->scheds && i < sw->spec->n_scheds; ++i) os_sched_free(&sw->scheds[i]);
     free(sw->scheds);
@@ -666,7 +806,7 @@ void os_sweep_free(os_sweep *sw)
 /* A trial's cost: its updates (epochs x batches per epoch). */
 static uint64_t trial_cost(const os_sweep *sw, const os_trial *t)
 {
-    const uint64_t n = (uint64_t)(sw->n_data ? sw->data[0].n : 1), bs = (uint64_t)t->batch_size;
+    const uint64_t n = (uint64_t)(sw->n_data ? sw->data[t->data].n : 1), bs = (uint64_t)t->batch_size;
     return (uint64_t)t->epochs * ((n + bs - 1) / bs);
 }
 

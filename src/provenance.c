@@ -1,8 +1,10 @@
 /* provenance.c — the sidecar beside every table (provenance.h).
  *
  * The canonical spec is a JSON object built from the description tables:
- * every axis (whether it was given, and its values as the shortest text
- * that reads back to the same number, optimizers and schedulers by name)
+ * every axis (whether it was given — for the axes inside the optimizer,
+ * where a given list replaces an optimizer's own default —, and its values
+ * as the shortest text that reads back to the same number, optimizers,
+ * schedulers and choice axes by name)
  * and every setting that is not an execution setting (threads, block,
  * backend, ... change no byte of the table), with the --data file replaced
  * by its SHA-256. Its unformatted text is hashed, so two specs that write
@@ -124,8 +126,9 @@ static int add_axes(cJSON *parent, const os_spec *s, const os_list *axis, const 
     cJSON *axes = cJSON_AddObjectToObject(parent, "axes");
     for (int a = 0; a < OS_AX_COUNT && axes; ++a) {
         cJSON *ax = cJSON_AddObjectToObject(axes, os_axes[a].column), *vals;
-        if (!ax || !cJSON_AddBoolToObject(ax, "given", given[a])) return 0;
-        if (axis[a].n > OS_SIDECAR_LISTED && os_axes[a].type != OS_AXT_OPT && os_axes[a].type != OS_AXT_SCHED) {
+        const int outer = os_axes[a].nest < os_axes[OS_AX_OPTIMIZER].nest; /* dtype ... target: no defaults */
+        if (!ax || (!outer && !cJSON_AddBoolToObject(ax, "given", given[a]))) return 0;
+        if (axis[a].n > OS_SIDECAR_LISTED && (os_axes[a].type == OS_AXT_REAL || os_axes[a].type == OS_AXT_INT)) {
             char sha[65];
             if (!cJSON_AddNumberToObject(ax, "count", (double)axis[a].n) || !values_sha256(&axis[a], sha) ||
                 !cJSON_AddStringToObject(ax, "values_sha256", sha))
@@ -138,6 +141,7 @@ static int add_axes(cJSON *parent, const os_spec *s, const os_list *axis, const 
             const double v = axis[a].v[i];
             cJSON *it = os_axes[a].type == OS_AXT_OPT     ? cJSON_CreateString(os_optimizer_name((int)v))
                         : os_axes[a].type == OS_AXT_SCHED ? cJSON_CreateString(s->scheds[(size_t)v].name)
+                        : os_axes[a].type == OS_AXT_CHOICE ? cJSON_CreateString(os_axis_choices(a)[(int)v])
                                                           : text_item(v);
             if (!cJSON_AddItemToArray(vals, it)) return 0;
         }

@@ -4,7 +4,8 @@
  * then the measured columns of the table below. A hyperparameter the
  * training's optimizer does not use is an empty field. The same table is
  * also written as a numpy .npz archive of columns (NaN and -1 for the empty
- * fields; optimizer and scheduler as codes into their names), and filled
+ * fields; optimizer, scheduler and the choice axes as codes into their
+ * names), and filled
  * into the caller's column arrays (os_results_fill: the Python package)
  * from the same code.
  */
@@ -156,6 +157,11 @@ static char *put_row(char *o, const os_sweep *sw, const os_result *r, size_t i, 
             break;
         }
         case OS_AXT_SCHED: o = put_text(o, sched_fields[t->sched], strlen(sched_fields[t->sched])); break;
+        case OS_AXT_CHOICE: {
+            const char *name = os_axis_choices(a)[(int)os_trial_axis(t, a)];
+            o = put_text(o, name, strlen(name));
+            break;
+        }
         case OS_AXT_INT: o = put_i64(o, (int64_t)os_trial_axis(t, a)); break;
         case OS_AXT_BOOL: { /* true / false, empty where unused */
             const double v = os_trial_axis(t, a);
@@ -171,7 +177,7 @@ static char *put_row(char *o, const os_sweep *sw, const os_result *r, size_t i, 
     }
     *o++ = ',';
     o = put_u64(o, t->seed);
-    const int f32 = sw->spec->dtype == OS_DTYPE_F32;
+    const int f32 = t->dtype == OS_DTYPE_F32;
     for (size_t k = 0; k < N_MEASURED; ++k) {
         *o++ = ',';
         const mval v = measured_value(sw, i, r, k);
@@ -280,8 +286,10 @@ int os_write_results(FILE *f, const os_sweep *sw, const os_result *res)
 /* ------------------------------------------------------------------------ */
 /* the same table as a numpy .npz archive: one array per column             */
 
-/* The archive's arrays: the table's columns in its order (optimizer and
- * scheduler as int32 codes), then the codes' names. */
+/* The archive's arrays: the table's columns in its order (optimizer,
+ * scheduler and the choice axes as int32 codes), then the codes' names:
+ * optimizer_categories, scheduler_categories, then <axis>_categories of
+ * each choice axis in table order. */
 struct os_results_npz {
     os_npz *z;
     size_t n_cols;
@@ -305,7 +313,8 @@ static int npz_column(const os_sweep *sw, size_t c, os_column_def *d)
         d->name = "trial", type = NPZ_I8;
     } else if (c <= OS_AX_COUNT) {
         const os_axis_def *ax = &os_axes[c - 1];
-        d->name = ax->column, nullable = ax->hp, d->boolean = ax->type == OS_AXT_BOOL;
+        /* empty where unused; noise is empty for a --data file's trainings */
+        d->name = ax->column, nullable = ax->hp || ax->id == OS_AX_NOISE, d->boolean = ax->type == OS_AXT_BOOL;
         /* booleans as 1.0 / 0.0, NaN where unused, like the other hyperparameters */
         type = ax->type == OS_AXT_REAL || ax->type == OS_AXT_BOOL ? NPZ_F8
                : ax->type == OS_AXT_INT                          ? NPZ_I8
@@ -313,7 +322,8 @@ static int npz_column(const os_sweep *sw, size_t c, os_column_def *d)
     } else if (c == OS_AX_COUNT + 1) {
         d->name = "seed", type = NPZ_U8;
     } else {
-        const int kind = measured[c - OS_AX_COUNT - 2].kind, f32 = sw->spec->dtype == OS_DTYPE_F32;
+        /* final_wa, final_wb: <f4 when every training is float32 */
+        const int kind = measured[c - OS_AX_COUNT - 2].kind, f32 = os_spec_dtypes(sw->spec) == 1 << OS_DTYPE_F32;
         d->name = measured[c - OS_AX_COUNT - 2].name;
         nullable = kind == M_REAL_OPT || kind == M_INT_OPT || (kind == M_PARAM && !f32); /* as the CSV's put_opt */
         type = kind == M_PARAM ? (f32 ? NPZ_F4 : NPZ_F8) : kind == M_INT || kind == M_INT_OPT ? NPZ_I8 : NPZ_F8;
@@ -344,8 +354,8 @@ os_results_npz *os_results_npz_open(int fd, const os_sweep *sw)
 {
     const os_spec *s = sw->spec;
     const size_t n_cols = 1 + OS_AX_COUNT + 1 + N_MEASURED;
-    os_npz_entry e[1 + OS_AX_COUNT + 1 + N_MEASURED + 2];
-    char descr[2][24];
+    os_npz_entry e[1 + OS_AX_COUNT + 1 + N_MEASURED + 2 + OS_AX_COUNT];
+    char descr[2 + OS_AX_COUNT][24], cat_buf[OS_AX_COUNT][48];
     const char *opt_names[OS_OPT_COUNT];
     for (int k = 0; k < OS_OPT_COUNT; ++k) opt_names[k] = os_optimizer_name(k);
     const char **sched_names = malloc((s->n_scheds ? s->n_scheds : 1) * sizeof *sched_names);
@@ -357,19 +367,30 @@ os_results_npz *os_results_npz_open(int fd, const os_sweep *sw)
         npz_column(sw, c, &d);
         e[c] = (os_npz_entry){d.name, d.dtype, d.size, sw->n_trials};
     }
-    size_t w[2];
-    uint32_t *names[2] = {npz_names(opt_names, OS_OPT_COUNT, &w[0]), npz_names(sched_names, s->n_scheds, &w[1])};
-    const size_t counts[2] = {OS_OPT_COUNT, s->n_scheds};
-    const char *cat_names[2] = {"optimizer_categories", "scheduler_categories"};
-    for (int k = 0; k < 2; ++k) {
+    size_t w[2 + OS_AX_COUNT], counts[2 + OS_AX_COUNT] = {OS_OPT_COUNT, s->n_scheds};
+    uint32_t *names[2 + OS_AX_COUNT] = {npz_names(opt_names, OS_OPT_COUNT, &w[0]),
+                                        npz_names(sched_names, s->n_scheds, &w[1])};
+    const char *cat_names[2 + OS_AX_COUNT] = {"optimizer_categories", "scheduler_categories"};
+    int n_cat = 2, ok = names[0] && names[1];
+    for (int a = 0; a < OS_AX_COUNT; ++a) {
+        const char *const *ch = os_axis_choices(a);
+        if (!ch) continue;
+        for (counts[n_cat] = 0; ch[counts[n_cat]];) ++counts[n_cat];
+        snprintf(cat_buf[n_cat - 2], sizeof cat_buf[0], "%s_categories", os_axes[a].column);
+        cat_names[n_cat] = cat_buf[n_cat - 2];
+        ok &= (names[n_cat] = npz_names(ch, counts[n_cat], &w[n_cat])) != NULL;
+        ++n_cat;
+    }
+    for (int k = 0; k < n_cat; ++k) {
         snprintf(descr[k], sizeof descr[k], "<U%zu", w[k]);
         e[n_cols + (size_t)k] = (os_npz_entry){cat_names[k], descr[k], 4 * w[k], counts[k]};
     }
     t->n_cols = n_cols;
-    if (names[0] && names[1] && (t->z = os_npz_open(fd, e, n_cols + 2)) &&
-        (os_npz_write(t->z, n_cols, 0, names[0], counts[0]) || os_npz_write(t->z, n_cols + 1, 0, names[1], counts[1])))
-        os_npz_free(t->z), t->z = NULL;
-    free(names[0]), free(names[1]), free(sched_names);
+    if (ok && (t->z = os_npz_open(fd, e, n_cols + (size_t)n_cat)))
+        for (int k = 0; k < n_cat && t->z; ++k)
+            if (os_npz_write(t->z, n_cols + (size_t)k, 0, names[k], counts[k])) os_npz_free(t->z), t->z = NULL;
+    for (int k = 0; k < n_cat; ++k) free(names[k]);
+    free(sched_names);
     if (!t->z) return free(t), NULL;
     return t;
 }

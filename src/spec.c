@@ -50,6 +50,19 @@ const char *os_optimizer_name(int kind)
     return kind >= 0 && kind < OS_OPT_COUNT ? os_optimizers[kind].name : "?";
 }
 
+/* The names of the choice axes (OS_AXT_CHOICE), in code order (OS_DTYPE_*,
+ * OS_SHUFFLE_*, sched_step's 0 update / 1 epoch). */
+static const char *const dtype_names[] = {"float32", "float64", NULL};
+static const char *const shuffle_names[] = {"shared", "trial", "none", NULL};
+static const char *const sched_step_names[] = {"update", "epoch", NULL};
+static const char *const *const axis_choices[OS_AX_COUNT] = {
+    [OS_AX_DTYPE] = dtype_names, [OS_AX_SHUFFLE] = shuffle_names, [OS_AX_SCHED_STEP] = sched_step_names};
+
+const char *const *os_axis_choices(int axis)
+{
+    return axis >= 0 && axis < OS_AX_COUNT && os_axes[axis].type == OS_AXT_CHOICE ? axis_choices[axis] : NULL;
+}
+
 int os_axis_used(int axis, int kind)
 {
     return !os_axes[axis].hp || (os_optimizers[kind].uses & (1u << axis)) != 0;
@@ -292,6 +305,34 @@ static os_status parse_bools(const char *flag, const char *text, os_list *l, os_
     }
 }
 
+/* A choice axis (--dtype, --shuffle, --sched-step): its names, comma-separated
+ * (blanks around a name are dropped, as around a number). */
+static os_status parse_choices(const char *flag, const char *const *names, const char *text, os_list *l,
+                               os_error *err)
+{
+    for (const char *tok = text;;) {
+        const char *end = strchr(tok, ',');
+        size_t len = end ? (size_t)(end - tok) : strlen(tok);
+        while (len && (*tok == ' ' || *tok == '\t')) ++tok, --len;
+        while (len && (tok[len - 1] == ' ' || tok[len - 1] == '\t')) --len;
+        int k = -1;
+        for (int i = 0; names[i]; ++i)
+            if (strlen(names[i]) == len && strncmp(tok, names[i], len) == 0) k = i;
+        if (k < 0) {
+            char all[128];
+            size_t w = 0;
+            all[0] = 0;
+            for (int i = 0; names[i] && w < sizeof all; ++i)
+                w += (size_t)snprintf(all + w, sizeof all - w, "%s%s", i ? ", " : "", names[i]);
+            os_set_error(err, "%s: '%.*s' in '%s' is not one of %s", flag, (int)len, tok, text, all);
+            return OS_EINPUT;
+        }
+        if (os_list_push(l, k, err)) return OS_ERUNTIME;
+        if (!end) return OS_OK;
+        tok = end + 1;
+    }
+}
+
 /* --scheduler: one scheduler spec per call, appended to spec->scheds. */
 static os_status add_scheduler(os_spec *spec, const char *text, os_error *err)
 {
@@ -402,9 +443,19 @@ os_status os_spec_set_axis(os_spec *spec, int axis, const char *text, int first,
         return add_scheduler(spec, text, err);
     case OS_AXT_BOOL:
         return parse_bools(a->flag, text, l, err);
+    case OS_AXT_CHOICE:
+        return parse_choices(a->flag, os_axis_choices(axis), text, l, err);
     default:
         return os_list_parse(a->flag, text, l, err);
     }
+}
+
+os_status os_spec_set_one(os_spec *spec, int axis, double v, os_error *err)
+{
+    spec->axis[axis].n = 0;
+    spec->given[axis] = 1;
+    spec->dist[axis] = OS_DIST_LIST;
+    return os_list_push(&spec->axis[axis], v, err);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -507,30 +558,19 @@ os_status os_spec_compact_scheds(os_spec *spec, os_error *err)
 /* ------------------------------------------------------------------------ */
 /* the settings table                                                        */
 
-static const char *const shuffle_names[] = {"shared", "trial", "none", NULL};
-static const char *const dtype_names[] = {"float32", "float64", NULL};
 static const char *const backend_names[] = {"auto", "cpu", "cuda", NULL};
-static const char *const sched_step_names[] = {"update", "epoch", NULL};
 static const char *const simd_names[] = {"on", "off", NULL};
 static const char *const overlap_names[] = {"auto", "on", "off", NULL}; /* OS_OVERLAP_* */
 
 #define F(field) offsetof(os_spec, field)
 /* clang-format off */
 const os_setting_def os_settings[] = {
-    {"sched_step", "--sched-step", OS_V_CHOICE, F(sched_per_epoch), sched_step_names, -1, "update", NULL,
-     NULL, "WHEN", "scheduler.step() after every update or every epoch"},
     {"seeds", "--seeds", OS_V_INT, F(seeds), NULL, -1, "1", NULL, NULL, "K", "replicates seed..seed+K-1 (data noise, order)"},
     {"seed", "--seed", OS_V_U64, F(seed), NULL, -1, "0", NULL, NULL, "S", "the first seed"},
-    {"shuffle", "--shuffle", OS_V_CHOICE, F(shuffle), shuffle_names, -1, "shared", NULL, NULL, "MODE",
-     "batch orders: shared by a seed's trainings, per trial, or none"},
-    {"dtype", "--dtype", OS_V_CHOICE, F(dtype), dtype_names, -1, "float32", NULL, NULL, "TYPE", "float32 or float64"},
-    {"target", "--target", OS_V_DOUBLE, F(target), NULL, -1, "0.01", NULL, NULL, "X", "param_error that counts as converged"},
-    {"n", "--n", OS_V_INT, F(n), NULL, -1, "512", NULL, "data", "N", "points of the generated dataset"},
     {"a", "--a", OS_V_DOUBLE, F(a), NULL, -1, "1.261845", NULL, "data", "A", "semi-major axis of the true orbit"},
     {"b", "--b", OS_V_DOUBLE, F(b), NULL, -1, "1.234378", NULL, "data", "B", "semi-minor axis"},
     {"offset", "--offset", OS_V_DOUBLE, F(offset), NULL, (long)F(offset_set), NULL, "sqrt(a^2-b^2)", "data", "C",
      "the model's offset c"},
-    {"noise", "--noise", OS_V_DOUBLE, F(noise), NULL, -1, "0.1", NULL, "data", "X", "uniform noise amplitude"},
     {"data", "--data", OS_V_STRING, F(data_file), NULL, -1, NULL, NULL, "data", "FILE", "load x,y from a CSV file instead"},
     {"backend", "--backend", OS_V_CHOICE, F(backend), backend_names, -1, "auto", NULL, "execution", "NAME",
      "auto (a GPU when one is usable), cpu or cuda"},
@@ -807,6 +847,17 @@ static os_status check_axes(const os_list *axis, const int *given, const int *di
     return check_optimizers(axis, given, err);
 }
 
+int os_spec_dtypes(const os_spec *spec)
+{
+    int bits = 0;
+    for (size_t b = 0; b < os_spec_n_blocks(spec); ++b) {
+        const int *given;
+        const os_list *l = &os_spec_block_axes(spec, b, &given)[OS_AX_DTYPE];
+        for (size_t i = 0; i < l->n; ++i) bits |= 1 << (int)l->v[i];
+    }
+    return bits;
+}
+
 os_status os_spec_validate(const os_spec *s, os_error *err)
 {
     os_status st;
@@ -839,8 +890,22 @@ os_status os_spec_validate(const os_spec *s, os_error *err)
     if (!(s->max_memory >= 0)) return out_of_range(err, "--max-memory", s->max_memory, "bytes >= 0");
     if (!(s->cuda_table_bytes >= 0 && s->cuda_table_bytes <= 1e15))
         return out_of_range(err, "--cuda-table-bytes", s->cuda_table_bytes, "bytes in 0..1e15");
+    if (s->data_file) /* the file's points are the data: one n, no noise */
+        for (size_t b = 0; b < os_spec_n_blocks(s); ++b) {
+            const int *given, *dist;
+            int64_t n_samples;
+            const os_list *axis = os_spec_block_axes(s, b, &given);
+            os_spec_block_sampling(s, b, &dist, &n_samples);
+            static const int swept[] = {OS_AX_N, OS_AX_NOISE};
+            for (int k = 0, a; k < 2 && (a = swept[k], 1); ++k)
+                if (axis[a].n > 1 || dist[a] != OS_DIST_LIST) {
+                    os_set_error(err, "%s: swept with --data '%s': the file's points are the data (one n, no "
+                                      "noise); sweep %s over generated data, or run each file separately",
+                                 os_axes[a].flag, s->data_file, os_axes[a].flag);
+                    return OS_EINPUT;
+                }
+        }
     if (!s->data_file) {
-        if ((st = check_int("--n", s->n, 2, OS_MAX_POINTS, err))) return st;
         if (!(s->a > 0 && s->a <= 1e6)) return out_of_range(err, "--a", s->a, "must be in (0, 1e6]");
         if (!(s->b > 0 && s->b <= 1e6)) return out_of_range(err, "--b", s->b, "must be in (0, 1e6]");
         if (!s->offset_set && s->b > s->a) { /* blame the one the user gave */
@@ -854,12 +919,8 @@ os_status os_spec_validate(const os_spec *s, os_error *err)
             snprintf(why, sizeof why, "must be <= --a (%s) unless --offset is given", other);
             return out_of_range(err, "--b", s->b, why);
         }
-        if (!(s->noise >= 0 && s->noise <= 1e6))
-            return out_of_range(err, "--noise", s->noise, "must be in [0, 1e6]");
     }
     if (s->offset_set && !(fabs(s->offset) <= 1e6))
         return out_of_range(err, "--offset", s->offset, "|offset| <= 1e6");
-    if (!(s->target > 0) || !isfinite(s->target))
-        return out_of_range(err, "--target", s->target, "must be > 0");
     return OS_OK;
 }

@@ -120,7 +120,7 @@ static void put_num(FILE *f, double v)
 static void put_header(FILE *f)
 {
     for (int k = 0; k < OS_SUMMARY_N_CONFIG; ++k) fprintf(f, "%s,", config_column(k));
-    fputs("n,success_rate,divergence_rate,param_error_median,param_error_q25,param_error_q75,"
+    fputs("trainings,success_rate,divergence_rate,param_error_median,param_error_q25,param_error_q75,"
           "loss_gap_median,loss_gap_q25,loss_gap_q75,steps_to_target_median,"
           "steps_to_target_reached\n", f);
 }
@@ -207,11 +207,12 @@ typedef struct row {
     size_t group;
     int diverged;
     double pe, gap, steps; /* +inf for nan, diverged, not reached */
+    double target;         /* success: pe <= target */
 } row;
 
 typedef struct loader {
     const char *path;
-    double target;
+    double target; /* NaN: each row's own (its target column) */
     os_csv_stream in;
     FILE *file;      /* the input */
     FILE *tee;       /* its copy so far, when it cannot be read again */
@@ -276,7 +277,7 @@ static os_status read_header(loader *ld, os_error *err)
             }
             col = i;
         }
-        if (col < 0 && k < OS_SUMMARY_N_CONFIG && os_axes[k].hash >= OS_HASH_LATER) {
+        if (col < 0 && k < OS_SUMMARY_N_CONFIG && (os_axes[k].hash >= OS_HASH_LATER || os_axes[k].hash < 0)) {
             ld->cfg_col[k] = -1;
             continue;
         }
@@ -332,6 +333,16 @@ static os_status parse_metrics(loader *ld, row *w, os_error *err)
     if (*st && !(parse_num(st, &w->steps) &&
                  (isnan(w->steps) || (w->steps >= 0 && w->steps == floor(w->steps)))))
         return bad_field(ld, M_STEPS, "a step count (empty or an integer >= 0)", err);
+    w->target = ld->target;
+    if (isnan(w->target)) { /* the row's own target (0.01 in a table without the column) */
+        const int tc = ld->cfg_col[OS_AX_TARGET];
+        w->target = 0.01;
+        if (tc >= 0 && f[tc][0] && (!parse_num(f[tc], &w->target) || !(w->target > 0) || isinf(w->target))) {
+            os_set_error(err, "summarize: '%s': line %d, column %d (target): '%.60s' is not a number > 0", ld->path,
+                         ld->in.r.line, tc + 1, f[tc]);
+            return bad_input(ld, err);
+        }
+    }
     if (w->diverged) w->pe = w->gap = w->steps = INFINITY;
     if (isnan(w->pe)) w->pe = INFINITY;
     if (isnan(w->gap)) w->gap = INFINITY;
@@ -486,7 +497,7 @@ static int push_values(loader *ld, const row *w)
     ld->steps[n] = w->steps;
     ld->n_val = n + 1;
     ld->n_div += w->diverged != 0;
-    ld->n_succ += !w->diverged && w->pe <= ld->target;
+    ld->n_succ += !w->diverged && w->pe <= w->target;
     ld->n_reach += !isinf(w->steps);
     return 1;
 }
@@ -632,7 +643,7 @@ static os_status hash_compute(loader *ld, hashed *h, os_error *err)
         for (size_t j = 0; j < gr.n; ++j) {
             const row *w = &h->rows[idx[j]];
             gr.n_diverged += w->diverged != 0;
-            gr.n_success += !w->diverged && w->pe <= ld->target;
+            gr.n_success += !w->diverged && w->pe <= w->target;
             gr.n_reached += !isinf(w->steps);
         }
         for (size_t j = 0; j < gr.n; ++j) v[j] = h->rows[idx[j]].pe;
@@ -731,7 +742,7 @@ static os_status reopen_input(loader *ld, os_error *err)
 static os_status summarize_into(const char *path, double target, os_summary_tuning *tune, sink *out,
                                 size_t *n_trainings, os_error *err)
 {
-    if (!(target > 0) || isinf(target)) {
+    if (!isnan(target) && (!(target > 0) || isinf(target))) {
         os_set_error(err, "--target: '%g' is out of range (a number > 0)", target);
         return OS_EINPUT;
     }

@@ -47,7 +47,8 @@ typedef struct os_summary {
 const char *os_summary_metric(size_t k);
 
 /* Read the results table at path and summarize it; success means
- * param_error <= target and not diverged. Returns OS_OK, OS_EINPUT (a
+ * param_error <= target and not diverged (target NaN: each row's own, its
+ * `target` column, 0.01 in a table without one). Returns OS_OK, OS_EINPUT (a
  * missing or malformed file, a missing column, a bad field, no rows; the
  * message names the file and the line and column) or OS_ERUNTIME (out of
  * memory). On failure *out is empty and needs no free. The table is

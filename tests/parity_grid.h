@@ -47,8 +47,8 @@ static inline os_status os_parity_grid(os_spec *s, int dtype, int shuffle, int q
         if ((st = os_spec_set_axis(s, lists[i].axis, lists[i].text, 1, err)) != OS_OK) return st;
     s->seeds = 2;
     s->seed = 5;
-    s->dtype = dtype;
-    s->shuffle = shuffle;
+    os_spec_set_one(s, OS_AX_DTYPE, dtype, NULL);
+    os_spec_set_one(s, OS_AX_SHUFFLE, shuffle, NULL);
     return OS_OK;
 }
 
@@ -102,12 +102,12 @@ static inline os_status os_parity_catalogue(os_spec *s, int dtype, int per_epoch
     }
     for (i = 0; i < sizeof lists / sizeof lists[0]; ++i)
         if ((st = os_spec_set_axis(s, lists[i].axis, lists[i].text, 1, err)) != OS_OK) return st;
-    s->n = 128;
+    os_spec_set_one(s, OS_AX_N, 128, NULL);
     s->seeds = 2;
     s->seed = 3;
-    s->dtype = dtype;
-    s->sched_per_epoch = per_epoch;
-    s->shuffle = OS_SHUFFLE_SHARED;
+    os_spec_set_one(s, OS_AX_DTYPE, dtype, NULL);
+    os_spec_set_one(s, OS_AX_SCHED_STEP, per_epoch, NULL);
+    os_spec_set_one(s, OS_AX_SHUFFLE, OS_SHUFFLE_SHARED, NULL);
     return OS_OK;
 }
 

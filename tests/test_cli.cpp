@@ -47,7 +47,7 @@ bool is_number(const std::string &s)
 
 const char *const kResultsHeader =
     "trial,optimizer,lr,scheduler,momentum,dampening,alpha,beta1,beta2,eps,weight_decay,"
-    "amsgrad,centered,momentum_decay,lr_decay,initial_accumulator_value,rho,batch_size,epochs,init_wa,init_wb,seed,final_wa,final_wb,final_loss,loss_gap,param_error,"
+    "amsgrad,centered,momentum_decay,lr_decay,initial_accumulator_value,rho,batch_size,epochs,init_wa,init_wb,dtype,shuffle,sched_step,n,noise,target,seed,final_wa,final_wb,final_loss,loss_gap,param_error,"
     "steps_to_target,diverged,best_loss,final_lr,diverged_at,epochs_to_target,masked_batches,"
     "oscillation,path_length";
 
@@ -372,7 +372,7 @@ TEST_F(cli, RunSmallGrid)
 
     const Table t = read_table(text);
     ASSERT_TRUE(t.ok) << "not RFC 4180 with 36 fields per row:\n" << text;
-    ASSERT_EQ(t.header.size(), 36u);
+    ASSERT_EQ(t.header.size(), 42u);
     ASSERT_EQ(t.rows.size(), 24u);
 
     std::map<std::string, int> configs;  // optimizer|scheduler|lr -> count

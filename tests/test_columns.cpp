@@ -372,7 +372,7 @@ TEST(ColumnsRoundTrip, EveryFloatReadsBackToTheLibrarysValue)
         set_list(&s, OS_AX_INIT_WA, "0.001,-0.7,0.1");
         set_list(&s, OS_AX_EPOCHS, "6");
         s.seeds = 2;
-        s.dtype = dtype;
+        os_spec_set_one(&s, OS_AX_DTYPE, dtype, NULL);
         s.backend = OS_BACKEND_CPU;
         os_sweep sw;
         ASSERT_EQ(os_sweep_plan(&s, &sw, &err), OS_OK) << err.msg;

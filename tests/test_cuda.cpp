@@ -227,13 +227,31 @@ TEST(Cuda, PerEpochSchedulersWeightDecayDampeningOddSize)
     os_spec s;
     grid_spec(&s, OS_DTYPE_F32, OS_SHUFFLE_TRIAL);
     set_list(&s, OS_AX_OPTIMIZER, "sgd,momentum,rmsprop,adam");  // every optimizer but nesterov, which takes no dampening
-    s.sched_per_epoch = 1;
+    os_spec_set_one(&s, OS_AX_SCHED_STEP, 1, NULL);
     set_list(&s, OS_AX_WEIGHT_DECAY, "0,0.01");
     set_list(&s, OS_AX_DAMPENING, "0,0.1");
-    s.n = 301;
+    os_spec_set_one(&s, OS_AX_N, 301, NULL);
     expect_parity(&s, {1, 8});
-    s.dtype = OS_DTYPE_F64;
+    os_spec_set_one(&s, OS_AX_DTYPE, OS_DTYPE_F64, NULL);
     expect_parity(&s, {2, 4});
+    os_spec_free(&s);
+}
+
+// A grid over the settings that are axes (launch groups: dtype, shuffle,
+// stepping, dataset size and noise, target): the CPU's table, bit for bit.
+TEST(Cuda, MixedDtypeNoiseSizeStepping)
+{
+    REQUIRE_GPU();
+    os_spec s;
+    grid_spec(&s, OS_DTYPE_F32, OS_SHUFFLE_SHARED);
+    set_list(&s, OS_AX_OPTIMIZER, "sgd,momentum,adam,lion");
+    set_list(&s, OS_AX_DTYPE, "float32,float64");
+    set_list(&s, OS_AX_SHUFFLE, "shared,trial,none");
+    set_list(&s, OS_AX_SCHED_STEP, "update,epoch");
+    set_list(&s, OS_AX_N, "97,128");
+    set_list(&s, OS_AX_NOISE, "0,0.05");
+    set_list(&s, OS_AX_TARGET, "0.01,0.3");
+    expect_parity(&s, {1, 4});
     os_spec_free(&s);
 }
 
@@ -306,7 +324,7 @@ TEST(Cuda, BadTileIsAnInputError)
     os_spec s;
     os_spec_init(&s);
     set_list(&s, OS_AX_EPOCHS, "1");
-    s.n = 64;
+    os_spec_set_one(&s, OS_AX_N, 64, NULL);
     s.tile = 3;
     os_sweep sw;
     os_error err;
@@ -332,7 +350,7 @@ TEST(Cuda, WithoutGpuCudaFailsClearlyAndAutoRunsOnTheCpu)
     os_spec_init(&s);
     set_list(&s, OS_AX_EPOCHS, "2");
     set_list(&s, OS_AX_LR, "0.01,0.1");
-    s.n = 64;
+    os_spec_set_one(&s, OS_AX_N, 64, NULL);
     os_sweep sw;
     os_error err;
     ASSERT_EQ(os_sweep_plan(&s, &sw, &err), OS_OK) << err.msg;

@@ -94,14 +94,16 @@ template <typename T> cudaError_t emu_table_launch(const cu_plan &pl, const cu_a
 // cu_dev_acquire takes them from the emulated runtime (the uploads, the
 // device scheduler tables, the shared-order table), chunks of a training
 // launch and a final-loss launch through the job and result buffers,
-// result rows; then every resource released.
+// result rows; then every resource released. back: sw is a launch group
+// (cu_groups) whose trial t is row back[t] of res (sized by the caller).
 template <typename T, int TL>
-void emu_run(const os_sweep *sw, std::vector<os_result> &res, const EmuShape &sh)
+void emu_run(const os_sweep *sw, std::vector<os_result> &res, const EmuShape &sh, const size_t *back = nullptr)
 {
     cu_plan pl;
     os_error err;
     ASSERT_EQ(cu_plan_make(sw, &pl, &err), OS_OK) << err.msg;
-    res.assign(sw->n_trials, os_result());
+    pl.back = back;
+    if (!back) res.assign(sw->n_trials, os_result());
     const size_t chunk = std::min(sh.chunk, std::max<size_t>(sw->n_trials, 1)),
                  n_chunks = (sw->n_trials + chunk - 1) / chunk;
     emu_rt.reset();
@@ -142,6 +144,21 @@ void emu_run(const os_sweep *sw, std::vector<os_result> &res, const EmuShape &sh
     emu_rt.live.clear();  // reported once (ASan sees its memory)
 }
 
+// os_cuda_run on the emulator: the sweep's launch groups (cu_groups), each
+// run as emu_run runs a sweep, in its dtype, into its rows of res.
+template <int TL> void emu_run_groups(const os_sweep *sw, std::vector<os_result> &res, const EmuShape &sh)
+{
+    std::vector<cu_group> groups;
+    cu_groups(sw, groups);
+    res.assign(sw->n_trials, os_result());
+    for (const cu_group &g : groups) {
+        if (g.trials[0].dtype == OS_DTYPE_F32)
+            emu_run<float, TL>(&g.sw, res, sh, g.index.data());
+        else
+            emu_run<double, TL>(&g.sw, res, sh, g.index.data());
+    }
+}
+
 // The parity grid (tests/parity_grid.h, shared with kernels/gpu_selftest.c):
 // every optimizer and scheduler, a diverging lr (30), fully masked (Wa
 // 0.001) and nearly masked (0.003) starts, short last batches, 2 seeds;
@@ -152,7 +169,7 @@ void grid_spec(os_spec *s, int dtype, int shuffle, bool small)
     os_error err;
     ASSERT_EQ(os_parity_grid(s, dtype, shuffle, small, &err), OS_OK) << err.msg;
     if (!small) set_list(s, OS_AX_BATCH_SIZE, "32,48,512");
-    s->n = small ? 128 : 512;
+    os_spec_set_one(s, OS_AX_N, small ? 128 : 512, NULL);
 }
 
 struct EmuCase {
@@ -174,7 +191,7 @@ template <int TL> void expect_same(os_spec *s, const EmuShape &sh)
     ASSERT_EQ(os_sweep_plan(s, &sw, &err), OS_OK) << err.msg;
     std::vector<os_result> cpu(sw.n_trials), emu;
     ASSERT_EQ(os_cpu_run(&sw, cpu.data(), nullptr, nullptr, &err), OS_OK) << err.msg;
-    if (s->dtype == OS_DTYPE_F32)
+    if (s->axis[OS_AX_DTYPE].v[0] == OS_DTYPE_F32)
         emu_run<float, TL>(&sw, emu, sh);
     else
         emu_run<double, TL>(&sw, emu, sh);
@@ -210,7 +227,7 @@ TEST_P(CudaEmu, WideTilesMatchTheCpu)
     grid_spec(&s, GetParam().dtype, GetParam().shuffle, true);
     set_list(&s, OS_AX_BATCH_SIZE, "24,40");
     set_list(&s, OS_AX_EPOCHS, "2");
-    s.n = 64;
+    os_spec_set_one(&s, OS_AX_N, 64, NULL);
     const int which = (GetParam().dtype * 3 + GetParam().shuffle) % 3;
     if (which == 0) expect_same<2>(&s, EmuShape{2, 64, 1u << 22, true});
     if (which == 1) expect_same<4>(&s, EmuShape{1, 64, 101, true});
@@ -231,17 +248,17 @@ TEST(CudaEmuMore, PerEpochSchedulersWeightDecayOddSize)
     os_spec s;
     grid_spec(&s, OS_DTYPE_F32, OS_SHUFFLE_TRIAL, true);
     set_list(&s, OS_AX_OPTIMIZER, "sgd,momentum,rmsprop,adam");  // every optimizer but nesterov, which takes no dampening
-    s.sched_per_epoch = 1;
+    os_spec_set_one(&s, OS_AX_SCHED_STEP, 1, NULL);
     set_list(&s, OS_AX_WEIGHT_DECAY, "0,0.01");
     set_list(&s, OS_AX_DAMPENING, "0,0.1");
     set_list(&s, OS_AX_BATCH_SIZE, "7,48,200");
-    s.n = 101;
+    os_spec_set_one(&s, OS_AX_N, 101, NULL);
     expect_same<1>(&s, EmuShape{4, 32, 1u << 22, true});
     set_list(&s, OS_AX_LR, "0.05");
     set_list(&s, OS_AX_BATCH_SIZE, "48,200");
     expect_same<8>(&s, EmuShape{1, 32, 1u << 22, true});
-    s.shuffle = OS_SHUFFLE_SHARED;
-    s.dtype = OS_DTYPE_F64;
+    os_spec_set_one(&s, OS_AX_SHUFFLE, OS_SHUFFLE_SHARED, NULL);
+    os_spec_set_one(&s, OS_AX_DTYPE, OS_DTYPE_F64, NULL);
     expect_same<2>(&s, EmuShape{1, 64, 1u << 22, true});
     os_spec_free(&s);
 }
@@ -267,7 +284,7 @@ TEST(CudaEmuMore, CatalogueOptions)
         set_list(&s, OS_AX_RHO, "0.5");
         set_list(&s, OS_AX_INIT_WA, "0.1,1");
         set_list(&s, OS_AX_EPOCHS, "3");
-        s.n = 101;
+        os_spec_set_one(&s, OS_AX_N, 101, NULL);
         expect_same<1>(&s, EmuShape{4, 32, 1u << 22, true});
         set_list(&s, OS_AX_BATCH_SIZE, "48");
         expect_same<4>(&s, EmuShape{1, 64, 1u << 22, true});
@@ -373,7 +390,7 @@ TEST(CudaSplit, ThePlansSplit)
     os_spec s;
     ASSERT_EQ(os_spec_init(&s), OS_OK);
     set_list(&s, OS_AX_EPOCHS, "1,100");
-    s.n = 64;
+    os_spec_set_one(&s, OS_AX_N, 64, NULL);
     os_sweep sw;
     os_error err;
     ASSERT_EQ(os_sweep_plan(&s, &sw, &err), OS_OK) << err.msg;
@@ -421,7 +438,7 @@ TEST(CudaEmuHandOver, CappedGridAtEveryTile)
             set_list(&s, OS_AX_OPTIMIZER, "sgd,momentum,nesterov,rmsprop,adam");
             set_list(&s, OS_AX_BATCH_SIZE, "24,40");
             set_list(&s, OS_AX_EPOCHS, "1,3");
-            s.n = 64;
+            os_spec_set_one(&s, OS_AX_N, 64, NULL);
             s.max_blocks = 1;
             os_sweep sw;
             os_error err;
@@ -450,6 +467,50 @@ TEST(CudaEmuHandOver, CappedGridAtEveryTile)
 }
 
 // A --data file: one dataset for every seed, each seed its own orders.
+// A grid over the settings that are axes: float32 and float64, shuffle
+// modes, scheduler stepping, two dataset sizes and noise levels, two
+// targets (launch groups, each its datasets), in prepared sweeps' blocks
+// that start mid-group: the CPU's table, at tiles 1 and 4.
+TEST(CudaEmuMore, MixedDtypeNoiseSizeStepping)
+{
+    os_spec s;
+    os_error err;
+    grid_spec(&s, OS_DTYPE_F32, OS_SHUFFLE_SHARED, true);
+    set_list(&s, OS_AX_OPTIMIZER, "sgd,adam,rmsprop");
+    set_list(&s, OS_AX_SCHEDULER, "cosine:t_max=7,eta_min=0.001");
+    ASSERT_EQ(os_spec_set_axis(&s, OS_AX_SCHEDULER, "step:step_size=2,gamma=0.5", 0, &err), OS_OK) << err.msg;
+    set_list(&s, OS_AX_LR, "0.01,0.2");
+    set_list(&s, OS_AX_INIT_WA, "0.1");
+    set_list(&s, OS_AX_BATCH_SIZE, "24,40");
+    set_list(&s, OS_AX_EPOCHS, "2");
+    set_list(&s, OS_AX_DTYPE, "float32,float64");
+    set_list(&s, OS_AX_SHUFFLE, "shared,trial,none");
+    set_list(&s, OS_AX_SCHED_STEP, "update,epoch");
+    set_list(&s, OS_AX_N, "48,64");
+    set_list(&s, OS_AX_NOISE, "0,0.05");
+    set_list(&s, OS_AX_TARGET, "0.01,0.3");
+    os_sweep sw;
+    ASSERT_EQ(os_sweep_prepare(&s, &sw, &err), OS_OK) << err.msg;
+    EXPECT_EQ(sw.n_data, 4u * (size_t)s.seeds) << "one dataset per (n, noise) and seed";
+    for (size_t first = 0; first < sw.n_trials; first += 700) {  // blocks of 700 straddle the groups
+        os_sweep blk;
+        ASSERT_EQ(os_sweep_block(&sw, first, std::min<size_t>(700, sw.n_trials - first), &blk, &err), OS_OK);
+        std::vector<os_result> cpu(blk.n_trials), emu1, emu4;
+        ASSERT_EQ(os_cpu_run(&blk, cpu.data(), nullptr, nullptr, &err), OS_OK) << err.msg;
+        emu_run_groups<1>(&blk, emu1, EmuShape{2, 64, 1u << 22, true});
+        const std::string a = table_of(&blk, cpu), b = table_of(&blk, emu1);
+        EXPECT_TRUE(a == b) << "block at " << first << ": first difference at " << first_difference(a, b, "cpu", "emu");
+        if (first == 0) {
+            emu_run_groups<4>(&blk, emu4, EmuShape{1, 64, 97, false});
+            const std::string c = table_of(&blk, emu4);
+            EXPECT_TRUE(a == c) << "tile 4: first difference at " << first_difference(a, c, "cpu", "emu");
+        }
+        os_sweep_free(&blk);
+    }
+    os_sweep_free(&sw);
+    os_spec_free(&s);
+}
+
 TEST(CudaEmuMore, DataFile)
 {
     char path[] = "/tmp/os_test_cuda_emu_XXXXXX";

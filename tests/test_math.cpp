@@ -26,7 +26,7 @@ Batch make_batch(int first = 200, int count = 64)
     os_spec_init(&spec);
     os_dataset d;
     os_error err;
-    EXPECT_EQ(os_dataset_generate(&spec, 0, &d, &err), OS_OK);
+    EXPECT_EQ(os_dataset_make(&spec, 0, &d, &err), OS_OK);
     Batch b;
     for (int i = first; i < first + count; ++i) {
         double xc = d.x[i] + d.c;
@@ -395,10 +395,10 @@ TEST(Dataset, MinimumOfNoiseFreeData)
 {
     os_spec spec;
     os_spec_init(&spec);
-    spec.noise = 0;
+    os_spec_set_one(&spec, OS_AX_NOISE, 0, NULL);
     os_dataset d;
     os_error err;
-    ASSERT_EQ(os_dataset_generate(&spec, 0, &d, &err), OS_OK);
+    ASSERT_EQ(os_dataset_make(&spec, 0, &d, &err), OS_OK);
     EXPECT_LT(d.min_loss, 1e-20);
     EXPECT_NEAR(d.min_wa, spec.a, 1e-7);
     EXPECT_NEAR(d.min_wb, spec.b, 1e-7);
@@ -415,7 +415,7 @@ TEST(Dataset, MinimumIsMinimal)
     os_spec_init(&spec);
     os_dataset d;
     os_error err;
-    ASSERT_EQ(os_dataset_generate(&spec, 3, &d, &err), OS_OK);
+    ASSERT_EQ(os_dataset_make(&spec, 3, &d, &err), OS_OK);
     EXPECT_NEAR(d.min_loss, 0.1 * 0.1 / 12, 0.0003);  // uniform noise variance
     for (double da = -0.02; da <= 0.02; da += 0.001)
         for (double db = -0.02; db <= 0.02; db += 0.001)
@@ -481,10 +481,10 @@ TEST(Dataset, GeneratedXEndsExactlyAtStop)
     for (int n : {36, 71, 80, 138, 141, 512, 2999}) {
         os_spec spec;
         ASSERT_EQ(os_spec_init(&spec), OS_OK);
-        spec.n = n;
+        os_spec_set_one(&spec, OS_AX_N, n, NULL);
         os_dataset d;
         os_error err;
-        ASSERT_EQ(os_dataset_generate(&spec, 0, &d, &err), OS_OK) << err.msg;
+        ASSERT_EQ(os_dataset_make(&spec, 0, &d, &err), OS_OK) << err.msg;
         const double c = std::sqrt(spec.a * spec.a - spec.b * spec.b);
         EXPECT_EQ(d.x[0], -(spec.a + c)) << "n " << n;
         EXPECT_EQ(d.x[n - 1], spec.a - c) << "n " << n;

@@ -64,7 +64,9 @@ class Npz(unittest.TestCase):
         names = [c for c in z.files if not c.endswith("_categories")]
         self.assertEqual(names, header)  # the table's columns, in its order
         self.assertGreater(len(rows), 500)
-        cats = {"optimizer": list(z["optimizer_categories"]), "scheduler": list(z["scheduler_categories"])}
+        # optimizer, scheduler and the choice axes (dtype, shuffle, sched_step): codes into their names
+        cats = {c[:-len("_categories")]: list(z[c]) for c in z.files if c.endswith("_categories")}
+        self.assertEqual(sorted(cats), ["dtype", "optimizer", "sched_step", "scheduler", "shuffle"])
         for j, name in enumerate(header):
             col = z[name]
             self.assertEqual(col.shape, (len(rows),), name)

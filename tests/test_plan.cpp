@@ -77,7 +77,7 @@ TEST(Plan, GridOrderIsTheDocumentedNesting)
     set_list(s, OS_AX_INIT_WA, wa);
     s->seeds = 2;
     s->seed = 40;
-    s->n = 64;
+    os_spec_set_one(s, OS_AX_N, 64, NULL);
     Sweep p(s);
     ASSERT_EQ(p.st, OS_OK) << p.err.msg;
 
@@ -145,7 +145,7 @@ TEST(Plan, UnusedAxesDoNotMultiplyAndPinnedAxesAreZero)
     set_list(s, OS_AX_BETA2, "0.99,0.999,0.9999");
     set_list(s, OS_AX_EPS, "1e-8,1e-6");
     s->seeds = 3;
-    s->n = 64;
+    os_spec_set_one(s, OS_AX_N, 64, NULL);
     Sweep p(s);
     ASSERT_EQ(p.st, OS_OK) << p.err.msg;
     // sgd 1, nesterov 3 (momentum), rmsprop 3x2x2 (momentum, alpha, eps), adam 3x2 (beta2,
@@ -214,8 +214,8 @@ struct HashGrid : ::testing::Test {
         set_list(s, OS_AX_WEIGHT_DECAY, "0,0.01");
         set_list(s, OS_AX_BATCH_SIZE, "16,64");
         s->seeds = 2;
-        s->n = 64;
-        s->shuffle = OS_SHUFFLE_TRIAL;
+        os_spec_set_one(s, OS_AX_N, 64, NULL);
+        os_spec_set_one(s, OS_AX_SHUFFLE, OS_SHUFFLE_TRIAL, NULL);
     }
 };
 
@@ -273,11 +273,26 @@ TEST(Tables, AxisTablePositionsArePermutationsAndNamesUnique)
     EXPECT_EQ(nest.size(), (size_t)OS_AX_COUNT);
     EXPECT_EQ(*nest.begin(), 0);
     EXPECT_EQ(*nest.rbegin(), OS_AX_COUNT - 1);
-    EXPECT_EQ(hash.size(), (size_t)OS_AX_COUNT);
-    EXPECT_EQ(*hash.rbegin(), OS_AX_COUNT - 1);
+    // the hashed axes' positions are 0, 1, ...; the axes outside the
+    // optimizer (the settings that became axes) are not hashed, and are no
+    // hyperparameter: the optimizer decides which of the axes inside it count
+    int outer = 0;
+    for (int a = 0; a < OS_AX_COUNT; ++a) {
+        const os_axis_def &d = os_axes[a];
+        const bool out = d.nest < os_axes[OS_AX_OPTIMIZER].nest;
+        outer += out;
+        EXPECT_EQ(out, d.hash < 0) << d.column;
+        if (out) {
+            EXPECT_FALSE(d.hp) << d.column;
+        }
+    }
+    hash.erase(-1);
+    EXPECT_EQ(hash.size(), (size_t)(OS_AX_COUNT - outer));
+    EXPECT_EQ(*hash.begin(), 0);
+    EXPECT_EQ(*hash.rbegin(), OS_AX_COUNT - outer - 1);
+    EXPECT_EQ(os_axes[OS_AX_OPTIMIZER].nest, outer) << "the outer axes, then the optimizer";
     EXPECT_EQ(flags.size(), (size_t)OS_AX_COUNT);
     EXPECT_EQ(columns.size(), (size_t)OS_AX_COUNT);
-    EXPECT_EQ(os_axes[OS_AX_OPTIMIZER].nest, 0) << "the optimizer decides which axes count: outermost";
 }
 
 TEST(Tables, OptimizerRowsNameOnlyHyperparameters)
@@ -344,7 +359,7 @@ TEST(Plan, EachOptimizerTrainsWithItsOwnDefaults)
 {
     Spec sp;
     set_list(&sp.s, OS_AX_OPTIMIZER, "sgd,momentum,nesterov,rmsprop,adam");
-    sp.s.n = 64;
+    os_spec_set_one(&sp.s, OS_AX_N, 64, NULL);
     Sweep p(&sp.s);
     ASSERT_EQ(p.st, OS_OK) << p.err.msg;
     ASSERT_EQ(p.sw.n_trials, 5u);
@@ -373,7 +388,7 @@ TEST(Plan, TheCataloguesOwnDefaults)
 {
     Spec sp;
     set_list(&sp.s, OS_AX_OPTIMIZER, "adamw,nadam,radam,adamax,adagrad,adadelta,lion");
-    sp.s.n = 64;
+    os_spec_set_one(&sp.s, OS_AX_N, 64, NULL);
     Sweep p(&sp.s);
     ASSERT_EQ(p.st, OS_OK) << p.err.msg;
     ASSERT_EQ(p.sw.n_trials, 7u);
@@ -404,7 +419,7 @@ TEST(Plan, TheCataloguesOwnDefaults)
     set_list(&sg.s, OS_AX_OPTIMIZER, "adagrad,adadelta");
     set_list(&sg.s, OS_AX_EPS, "1e-7");
     set_list(&sg.s, OS_AX_LR, "0.5");
-    sg.s.n = 64;
+    os_spec_set_one(&sg.s, OS_AX_N, 64, NULL);
     Sweep q(&sg.s);
     ASSERT_EQ(q.st, OS_OK) << q.err.msg;
     for (int i = 0; i < 2; ++i) {
@@ -420,7 +435,7 @@ TEST(Plan, BooleanAxesSweep)
     set_list(&sp.s, OS_AX_OPTIMIZER, "adam,rmsprop,sgd");
     set_list(&sp.s, OS_AX_AMSGRAD, "false,true");
     set_list(&sp.s, OS_AX_CENTERED, "true");
-    sp.s.n = 64;
+    os_spec_set_one(&sp.s, OS_AX_N, 64, NULL);
     Sweep p(&sp.s);
     ASSERT_EQ(p.st, OS_OK) << p.err.msg;
     ASSERT_EQ(p.sw.n_trials, 4u);  // adam x 2, rmsprop 1, sgd 1
@@ -435,7 +450,7 @@ TEST(Plan, AGivenValueAppliesToEveryOptimizerThatUsesIt)
     Spec sp;
     set_list(&sp.s, OS_AX_OPTIMIZER, "sgd,rmsprop,adam");
     set_list(&sp.s, OS_AX_EPS, "1e-6,1e-4");
-    sp.s.n = 64;
+    os_spec_set_one(&sp.s, OS_AX_N, 64, NULL);
     Sweep p(&sp.s);
     ASSERT_EQ(p.st, OS_OK) << p.err.msg;
     ASSERT_EQ(p.sw.n_trials, 5u);  // sgd 1, rmsprop 2, adam 2
@@ -455,7 +470,7 @@ TEST(Tables, DefaultsAreValidAndPlanOneTraining)
         EXPECT_EQ(sp.s.axis[a].n, 1u) << os_axes[a].column;
         EXPECT_FALSE(sp.s.given[a]);
     }
-    sp.s.n = 64;
+    os_spec_set_one(&sp.s, OS_AX_N, 64, NULL);
     Sweep p(&sp.s);
     ASSERT_EQ(p.st, OS_OK) << p.err.msg;
     ASSERT_EQ(p.sw.n_trials, 1u);

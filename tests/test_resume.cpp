@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -340,6 +341,34 @@ TEST_F(resume, SidecarHoldsTheSpecItsHashTheDataAndTheCommand)
     EXPECT_EQ(json_string(slurp(path("t.csv.json")), "kind"), "trace");
 }
 
+// The settings that became axes are part of the spec's hash, one value or
+// several: specs that differ in any of them never resume or merge into one
+// another; the same spec typed as a list of one value is the same spec.
+TEST_F(resume, SpecHashTellsTheNewAxesApart)
+{
+    const std::vector<std::string> base = {"--lr", "0.01", "--epochs", "1", "--n", "64", "--quiet"};
+    const std::vector<std::vector<std::string>> specs = {
+        {},
+        {"--dtype", "float64"},
+        {"--dtype", "float32,float64"},
+        {"--shuffle", "shared,trial"},
+        {"--sched-step", "epoch"},
+        {"--n", "65"},
+        {"--noise", "0,0.1"},
+        {"--target", "0.02"},
+    };
+    std::set<std::string> hashes;
+    for (size_t k = 0; k < specs.size(); ++k) {
+        const std::string out = "h" + std::to_string(k) + ".csv";
+        ASSERT_EQ(run(with(with({"run", "-o", out}, base), specs[k])).status, 0) << k;
+        hashes.insert(json_string(slurp(path(out + ".json")), "spec_sha256"));
+    }
+    EXPECT_EQ(hashes.size(), specs.size());
+    ASSERT_EQ(run(with({"run", "-o", "same.csv", "--dtype", "float32", "--noise", "0.1"}, base)).status, 0);
+    EXPECT_EQ(json_string(slurp(path("same.csv.json")), "spec_sha256"),
+              json_string(slurp(path("h0.csv.json")), "spec_sha256"));
+}
+
 TEST_F(resume, SummarizeTakesTheTablesOwnTargetAndNoticesAnUnfinishedTable)
 {
     const std::vector<std::string> spec = {"--lr", "logspace(-3,-1,6)", "--seeds", "4", "--epochs", "30", "--quiet"};
@@ -349,10 +378,24 @@ TEST_F(resume, SummarizeTakesTheTablesOwnTargetAndNoticesAnUnfinishedTable)
     ASSERT_EQ(run({"summarize", "r.csv", "--target", "0.01", "-o", "other.csv"}).status, 0);
     EXPECT_EQ(slurp(path("own.csv")), slurp(path("given.csv")));
     EXPECT_NE(slurp(path("own.csv")), slurp(path("other.csv"))) << "the two targets should differ somewhere";
-    // without a sidecar: 0.01, as before
+    // without a sidecar: the table's own target column still
     spit(path("bare.csv"), slurp(path("r.csv")));
     ASSERT_EQ(run({"summarize", "bare.csv", "-o", "bare-s.csv"}).status, 0);
-    EXPECT_EQ(slurp(path("bare-s.csv")), slurp(path("other.csv")));
+    EXPECT_EQ(slurp(path("bare-s.csv")), slurp(path("own.csv")));
+    // a table without the column (written before target was an axis), no sidecar: 0.01
+    Table rt = read_table(slurp(path("r.csv")), false);
+    std::string old_text;
+    for (size_t r = 0; r <= rt.rows.size(); ++r) {
+        const std::vector<std::string> &f = r ? rt.rows[r - 1] : rt.header;
+        std::string line;
+        for (size_t c = 0; c < f.size(); ++c)
+            if (rt.header[c] != "target") line += (line.empty() ? "" : ",") + f[c];
+        old_text += line + "\n";
+    }
+    spit(path("old.csv"), old_text);
+    ASSERT_EQ(run({"summarize", "old.csv", "-o", "old-s.csv"}).status, 0);
+    Table os_ = read_table(slurp(path("old-s.csv")), false), other = read_table(slurp(path("other.csv")), false);
+    EXPECT_EQ(os_.column("success_rate"), other.column("success_rate"));
     // a table shorter than its sidecar says: a warning
     const std::string t = slurp(path("r.csv"));
     spit(path("r.csv"), t.substr(0, t.rfind('\n', t.size() - 2) + 1));

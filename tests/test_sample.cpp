@@ -189,11 +189,11 @@ TEST_F(sample_cli, TableHoldsTheDraws)
     ASSERT_EQ(p.status, 0) << p.err;
     EXPECT_EQ(slurp(path("a.csv")), slurp(path("b.csv")));
     p = run({"run", "--sample-seed", "99", "--n", "64", "--quiet", "-o", "c.csv",
-             "--optimizer", "sgd", "--lr", "0.01,0.1", "--epochs", "2", "--and",
+             "--optimizer", "sgd", "--lr", "0.01,0.1", "--epochs", "2", "--and", "--n", "64",
              "--optimizer", "momentum,adam", "--random", "6", "--lr", "log_uniform(1e-4,1)", "--momentum",
              "uniform(0.5,0.95)", "--beta2", "choice(0.99,0.999)", "--batch-size", "int_uniform(16,128)", "--epochs",
-             "2", "--and", "--optimizer", "adam", "--sobol", "4", "--scramble", "off", "--lr", "log_uniform(1e-3,1e-1)",
-             "--epochs", "2"});
+             "2", "--and", "--n", "64", "--optimizer", "adam", "--sobol", "4", "--scramble", "off", "--lr",
+             "log_uniform(1e-3,1e-1)", "--epochs", "2"});
     ASSERT_EQ(p.status, 0) << p.err;
     EXPECT_EQ(slurp(path("a.csv")), slurp(path("c.csv")));
 }

@@ -74,7 +74,7 @@ std::vector<os_dataset> replicates(const os_spec *s, int count)
     std::vector<os_dataset> ds((size_t)count);
     os_error err;
     for (int r = 0; r < count; ++r) {
-        EXPECT_EQ(os_dataset_generate_points(s, (uint32_t)r, r ? ds[0].x : nullptr, &ds[(size_t)r], &err), OS_OK)
+        EXPECT_EQ(os_dataset_generate_points(s, (int)s->axis[OS_AX_N].v[0], s->axis[OS_AX_NOISE].v[0], (uint32_t)r, r ? ds[0].x : nullptr, &ds[(size_t)r], &err), OS_OK)
             << err.msg;
     }
     return ds;
@@ -104,16 +104,16 @@ TEST_P(Minima, GeneratedMatchTheReference)
     const GenCase &g = GetParam();
     os_spec s;
     ASSERT_EQ(os_spec_init(&s), OS_OK);
-    s.n = g.n;
+    os_spec_set_one(&s, OS_AX_N, g.n, NULL);
     s.seed = 12345;
     if (g.a > 0) s.a = g.a, s.b = g.b;
-    s.noise = g.noise;
+    os_spec_set_one(&s, OS_AX_NOISE, g.noise, NULL);
     std::vector<os_dataset> ds = replicates(&s, g.count);
     // the shared points are replicate 0's (pointer) and the same values as a
     // dataset generated alone
     os_dataset alone;
     os_error err;
-    ASSERT_EQ(os_dataset_generate(&s, (uint32_t)(g.count - 1), &alone, &err), OS_OK) << err.msg;
+    ASSERT_EQ(os_dataset_make(&s, (uint32_t)(g.count - 1), &alone, &err), OS_OK) << err.msg;
     EXPECT_EQ(memcmp(alone.x, ds.back().x, (size_t)g.n * sizeof(double)), 0);
     EXPECT_EQ(memcmp(alone.y, ds.back().y, (size_t)g.n * sizeof(double)), 0);
     expect_minima_match(ds, std::string(g.what) + " n " + std::to_string(g.n));
@@ -239,7 +239,7 @@ void expect_sweep_matches_reference(os_spec *s, const char *label)
 
     std::vector<os_dataset> ref(sw.n_data);
     for (size_t r = 0; r < sw.n_data; ++r) {
-        ASSERT_EQ(os_dataset_generate(s, (uint32_t)r, &ref[r], &err), OS_OK) << err.msg;
+        ASSERT_EQ(os_dataset_make(s, (uint32_t)r, &ref[r], &err), OS_OK) << err.msg;
         const os_dataset &d = sw.data[r], &e = ref[r];
         ASSERT_EQ(d.n, e.n);
         EXPECT_EQ(memcmp(d.x, e.x, (size_t)d.n * sizeof(double)), 0) << label << " replicate " << r;
@@ -275,17 +275,17 @@ TEST_P(SeedSweep, TableMatchesTheStraightforwardPath)
 {
     os_spec s;
     ASSERT_EQ(os_spec_init(&s), OS_OK);
-    s.dtype = GetParam().dtype;
-    s.shuffle = GetParam().shuffle;
+    os_spec_set_one(&s, OS_AX_DTYPE, GetParam().dtype, NULL);
+    os_spec_set_one(&s, OS_AX_SHUFFLE, GetParam().shuffle, NULL);
     s.seeds = 150;  // several parallel runs of 64, the last one short
     s.seed = 77;
-    s.n = 100;
+    os_spec_set_one(&s, OS_AX_N, 100, NULL);
     set_list(&s, OS_AX_OPTIMIZER, "adam,sgd");
     set_list(&s, OS_AX_LR, "0.01,0.1");
     set_list(&s, OS_AX_EPOCHS, "4");
     set_list(&s, OS_AX_BATCH_SIZE, "32");
-    const std::string label = std::string(s.dtype == OS_DTYPE_F32 ? "float32" : "float64") + " shuffle " +
-                              std::to_string(s.shuffle);
+    const std::string label = std::string(s.axis[OS_AX_DTYPE].v[0] == OS_DTYPE_F32 ? "float32" : "float64") + " shuffle " +
+                              std::to_string(s.axis[OS_AX_SHUFFLE].v[0]);
     expect_sweep_matches_reference(&s, label.c_str());
     os_spec_free(&s);
 }
@@ -335,11 +335,11 @@ TEST(SeedBlocks, RowsDoNotDependOnTheBlock)
                                           (scalar ? " simd off" : " simd on");
                 auto spec = [&](os_spec *s, const char *lr) {
                     ASSERT_EQ(os_spec_init(s), OS_OK);
-                    s->dtype = dtype;
-                    s->shuffle = shuffle;
+                    os_spec_set_one(s, OS_AX_DTYPE, dtype, NULL);
+                    os_spec_set_one(s, OS_AX_SHUFFLE, shuffle, NULL);
                     s->cpu_scalar = scalar;
                     s->seeds = 37;
-                    s->n = 90;
+                    os_spec_set_one(s, OS_AX_N, 90, NULL);
                     set_list(s, OS_AX_LR, lr);
                     set_list(s, OS_AX_EPOCHS, "3");
                     set_list(s, OS_AX_BATCH_SIZE, "20");

@@ -41,8 +41,8 @@ void mixed_spec(os_spec *s)
     os_error err;
     ASSERT_EQ(os_spec_set_axis(s, OS_AX_SCHEDULER, "step:step_size=3,gamma=0.5", 0, &err), OS_OK) << err.msg;
     s->seeds = 3;
-    s->n = 100;
-    s->shuffle = OS_SHUFFLE_TRIAL;
+    os_spec_set_one(s, OS_AX_N, 100, NULL);
+    os_spec_set_one(s, OS_AX_SHUFFLE, OS_SHUFFLE_TRIAL, NULL);
 }
 
 bool same_trial(const os_trial &a, const os_trial &b)
@@ -122,7 +122,7 @@ TEST(Stream, StreamedTableIsTheInMemoryTableAtEveryBlockSize)
         SCOPED_TRACE(std::string(dtype == OS_DTYPE_F64 ? "float64" : "float32") + (mode / 2 ? ", overlapped" : ""));
         Spec sp;
         ASSERT_NO_FATAL_FAILURE(mixed_spec(&sp.s));
-        sp.s.dtype = dtype;
+        os_spec_set_one(&sp.s, OS_AX_DTYPE, dtype, NULL);
         sp.s.overlap = overlap;
         os_sweep plan, lazy;
         os_error err;

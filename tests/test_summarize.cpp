@@ -45,8 +45,8 @@ const char *const kHeader =
 const char *const kHeaderNow =
     "trial,best_loss,optimizer,lr,scheduler,momentum,dampening,alpha,beta1,beta2,eps,"
     "weight_decay,amsgrad,centered,momentum_decay,lr_decay,initial_accumulator_value,rho,"
-    "batch_size,epochs,init_wa,init_wb,seed,final_wa,final_wb,final_loss,diverged,"
-    "loss_gap,param_error,steps_to_target,oscillation\n";
+    "batch_size,epochs,init_wa,init_wb,dtype,shuffle,sched_step,n,noise,target,seed,final_wa,final_wb,final_loss,"
+    "diverged,loss_gap,param_error,steps_to_target,oscillation\n";
 
 // The 14 configuration fields (optimizer ... init_wb) of each group, as CSV.
 const char *const G1 = "sgd,0.1,none,,,,,,,0,64,100,0.1,1.8";
@@ -187,7 +187,7 @@ using namespace ostest;
 const char *const kSummaryHeader =
     "optimizer,lr,scheduler,momentum,dampening,alpha,beta1,beta2,eps,weight_decay,amsgrad,"
     "centered,momentum_decay,lr_decay,initial_accumulator_value,rho,batch_size,"
-    "epochs,init_wa,init_wb,n,success_rate,divergence_rate,param_error_median,param_error_q25,"
+    "epochs,init_wa,init_wb,dtype,shuffle,sched_step,n,noise,target,trainings,success_rate,divergence_rate,param_error_median,param_error_q25,"
     "param_error_q75,loss_gap_median,loss_gap_q25,loss_gap_q75,steps_to_target_median,"
     "steps_to_target_reached";
 
@@ -240,7 +240,7 @@ void check_table(const std::string &text)
         EXPECT_EQ(t.at(g, "optimizer"), e[g].optimizer);
         EXPECT_EQ(t.at(g, "lr"), e[g].lr);
         EXPECT_EQ(t.at(g, "scheduler"), e[g].scheduler);
-        EXPECT_EQ(t.at(g, "n"), std::to_string(e[g].n));
+        EXPECT_EQ(t.at(g, "trainings"), std::to_string(e[g].n));
         EXPECT_TRUE(exactly(t.num(g, "success_rate"), (double)e[g].n_success / e[g].n));
         EXPECT_TRUE(exactly(t.num(g, "divergence_rate"), (double)e[g].n_diverged / e[g].n));
         EXPECT_TRUE(exactly(t.num(g, "param_error_median"), e[g].pe[0]));
@@ -258,12 +258,13 @@ void check_table(const std::string &text)
     // configuration columns verbatim, the scheduler quoted as in the input
     const std::vector<std::string> lines = lines_of(text);
     // the hand table predates the axes of hash position >= OS_HASH_LATER
-    // (amsgrad ... rho): they are read as empty and written empty
+    // (amsgrad ... rho) and the settings that became axes (dtype ...
+    // target): they are read as empty and written empty
     auto out = [](const char *g) {
         std::string s = g;  // before the last four fields (batch_size ... init_wb)
         size_t at = s.size();
         for (int k = 0; k < 4; ++k) at = s.rfind(',', at - 1);
-        return s.substr(0, at) + ",,,,,," + s.substr(at);
+        return s.substr(0, at) + ",,,,,," + s.substr(at) + ",,,,,,";
     };
     EXPECT_EQ(lines.at(2).rfind(out(G2) + ",3,0,1,inf,inf,inf,inf,inf,inf,,0", 0), 0u)
         << lines.at(2);
@@ -565,7 +566,7 @@ TEST_F(summarize, RunThenSummarize)
         SCOPED_TRACE("row " + std::to_string(i));
         EXPECT_EQ(t.at(i, "optimizer"), order[i][0]);
         EXPECT_EQ(t.at(i, "lr"), order[i][1]);
-        EXPECT_EQ(t.at(i, "n"), "3");
+        EXPECT_EQ(t.at(i, "trainings"), "3");
         const double s = t.num(i, "success_rate"), d = t.num(i, "divergence_rate");
         EXPECT_TRUE(s >= 0 && s <= 1 && d >= 0 && d <= 1) << s << " " << d;
         EXPECT_LE(t.num(i, "param_error_q25"), t.num(i, "param_error_median"));
@@ -689,7 +690,7 @@ TEST_F(summarize, StreamReaderMatchesWholeFileReader)
 // 5. generated tables: streaming, the hash table and a reference grouping
 
 struct GenRow {
-    std::string cfg;  // the 14 configuration fields as CSV
+    std::string cfg;  // the configuration fields as CSV
     std::vector<std::string> cfg_fields;
     std::string pe, gap, steps;
     int diverged;
@@ -697,7 +698,7 @@ struct GenRow {
 
 const char *const kOptimizers[] = {"sgd", "momentum", "rmsprop", "adam", "nesterov"};
 
-// A configuration's 14 fields; some schedulers are quoted (a comma inside).
+// A configuration's fields; some schedulers are quoted (a comma inside).
 std::vector<std::string> gen_config(std::mt19937_64 &rng, int i)
 {
     char lr[40];
@@ -711,6 +712,12 @@ std::vector<std::string> gen_config(std::mt19937_64 &rng, int i)
     f.push_back(std::to_string(1 + i));  // epochs: distinct per configuration index
     f.push_back("0.1");
     f.push_back("1.8");
+    f.push_back(rng() % 2 ? "float32" : "float64");  // the settings that became axes
+    f.push_back("shared");
+    f.push_back("update");
+    f.push_back(std::to_string(64 << (rng() % 2)));
+    f.push_back(rng() % 2 ? "0" : "0.1");
+    f.push_back("0.01");
     return f;
 }
 
@@ -1023,7 +1030,7 @@ TEST_F(summarize, StdinFileAndPipe)
         ASSERT_EQ(std::system(piped.c_str()), 0);
         EXPECT_EQ(slurp(path("s2.csv")), p.out);
         // and a bad row at the end of a pipe: exit 2, nothing written
-        spit(path("bad.csv"), slurp(g) + row(9999, "sgd,0.1,constant,,,,,,,0,,,,,,,64,100,0.1,1.8", 0, 0,
+        spit(path("bad.csv"), slurp(g) + row(9999, "sgd,0.1,constant,,,,,,,0,,,,,,,64,100,0.1,1.8,float32,shared,update,64,0,0.01", 0, 0,
                                              "0.1", "zzz", ""));
         const std::string bad = "cat " + path("bad.csv") + " | " + bin + " summarize - -o " + path("s3.csv") +
                                 " 2> " + path("err.txt");
@@ -1080,7 +1087,7 @@ TEST_F(summarize, LargeTableInBoundedMemory)
     const Table s = read_table(slurp(path("s.csv")));
     ASSERT_TRUE(s.ok);
     ASSERT_EQ(s.rows.size(), (size_t)n_configs);
-    EXPECT_EQ(s.at(n_configs - 1, "n"), "8");
+    EXPECT_EQ(s.at(n_configs - 1, "trainings"), "8");
     EXPECT_EQ(s.at(0, "steps_to_target_median"), "");  // half reached: the median touches inf
 }
 

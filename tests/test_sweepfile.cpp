@@ -52,6 +52,7 @@ std::string axis_value(const os_axis_def &a)
     case OS_AXT_SCHED: return "step:step_size=3,gamma=0.5";
     case OS_AXT_BOOL: return "true";
     }
+    if (a.type == OS_AXT_CHOICE) return os_axis_choices(a.id)[1];
     if (a.integer) return "3";
     double v = std::isfinite(a.hi) ? a.lo + 0.25 * (a.hi - a.lo) : a.lo + 0.5;
     if (a.id == OS_AX_INIT_WA || a.id == OS_AX_INIT_WB) v = 1.25;
@@ -74,7 +75,7 @@ TEST_F(sweepfile, EveryAxisKeyReachesItsColumn)
     for (int a = 0; a < OS_AX_COUNT; ++a) {
         const os_axis_def &d = os_axes[a];
         const std::string v = axis_value(d);
-        std::string text = "n: 64\n";
+        std::string text = a != OS_AX_N ? "n: 64\n" : "";
         if (a != OS_AX_OPTIMIZER) text += "optimizer: " + user_of(a) + "\n";
         if (a != OS_AX_EPOCHS) text += "epochs: 1\n";
         text += std::string(d.column) + ": \"" + v + "\"\n";
@@ -153,13 +154,13 @@ TEST_F(sweepfile, FlagsOverrideTheFile)
 // order; --and gives the same bytes as the file.
 TEST_F(sweepfile, BlocksAreTheUnionOfTheirProductsInOrder)
 {
-    // settings apply to the whole sweep wherever they stand; an axis flag to its block
-    const std::vector<std::string> common = {"--seeds", "2", "--n", "64", "--quiet"};
+    // settings apply to the whole sweep wherever they stand; an axis flag (--n too) to its block
+    const std::vector<std::string> common = {"--seeds", "2", "--quiet"};
     std::vector<std::vector<std::string>> blocks = {
-        {"--optimizer", "sgd,momentum", "--lr", "logspace(-3,-1,3)", "--epochs", "3"},
+        {"--optimizer", "sgd,momentum", "--lr", "logspace(-3,-1,3)", "--epochs", "3", "--n", "64"},
         {"--optimizer", "adam", "--lr", "0.01,0.1", "--beta2", "0.99,0.999", "--scheduler", "none", "--scheduler",
-         "multistep:milestones=2/4,gamma=0.5", "--epochs", "3"},
-        {"--optimizer", "rmsprop", "--lr", "0.01", "--batch-size", "32,64", "--epochs", "3"},
+         "multistep:milestones=2/4,gamma=0.5", "--epochs", "3", "--n", "64"},
+        {"--optimizer", "rmsprop", "--lr", "0.01", "--batch-size", "32,64", "--epochs", "3", "--n", "64"},
     };
     std::vector<std::string> expect;
     size_t n = 0;

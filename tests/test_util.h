@@ -298,10 +298,10 @@ inline void write_dataset(const std::string &path, int n)
 {
     os_spec g;
     os_spec_init(&g);
-    g.n = n;
+    os_spec_set_one(&g, OS_AX_N, n, NULL);
     os_dataset d;
     os_error err;
-    ASSERT_EQ(os_dataset_generate(&g, 3, &d, &err), OS_OK) << err.msg;
+    ASSERT_EQ(os_dataset_make(&g, 3, &d, &err), OS_OK) << err.msg;
     FILE *f = fopen(path.c_str(), "w");
     ASSERT_NE(f, nullptr);
     fprintf(f, "x,y\n");

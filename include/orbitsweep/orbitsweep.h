@@ -2,7 +2,8 @@
  *
  * A sweep spec (os_spec) holds one list per axis (axes.h); os_sweep_plan()
  * expands it into the grid of trials (seed innermost), builds one dataset
- * per replicate and finds its loss minimum; os_sweep_run() trains every
+ * per (n, noise) used and replicate and finds its loss minimum;
+ * os_sweep_run() trains every
  * trial on a backend and fills one os_result per trial. A result is a pure
  * function of the spec: same spec, same numbers, whatever the thread count
  * or backend. The layers and their order are docs/design.md §2.
@@ -91,6 +92,10 @@ extern const os_optimizer_def os_optimizers[OS_OPT_COUNT];
 int os_optimizer_from_name(const char *name);
 const char *os_optimizer_name(int kind);
 
+/* The names of a choice axis (OS_AXT_CHOICE), NULL-terminated; a value is
+ * its name's position. NULL for other axes. */
+const char *const *os_axis_choices(int axis);
+
 /* 1 if optimizer `kind` uses axis `axis` (non-hyperparameter axes: always). */
 int os_axis_used(int axis, int kind);
 
@@ -148,15 +153,12 @@ typedef struct os_spec {
     uint64_t settings_given; /* bit k: os_settings[k] was set (os_spec_set) */
     os_sched_spec *scheds;
     size_t n_scheds;
-    /* training settings */
-    int sched_per_epoch;
+    /* training settings (dtype, shuffle, sched_step, n, noise and target
+     * are axes: each training carries its own, os_trial) */
     uint64_t seed;
     int seeds;
-    int shuffle, dtype;
-    double target;
     /* dataset */
-    int n;
-    double a, b, offset, noise;
+    double a, b, offset;
     int offset_set;
     char *data_file;
     /* execution */
@@ -246,6 +248,11 @@ void os_sched_keys(int kind, char *buf, size_t size);
  * choice(v1,...) (the same as the list). */
 os_status os_spec_set_axis(os_spec *spec, int axis, const char *text, int first, os_error *err);
 
+/* Set axis `axis` of the spec to the one value v (a number, or a choice
+ * axis's code): what the flag with v's text would do. OS_ERUNTIME only when
+ * out of memory. */
+os_status os_spec_set_one(os_spec *spec, int axis, double v, os_error *err);
+
 /* The axis or setting a sweep-file key names (an axis's results column or
  * a setting's key), set from its text as os_spec_set_axis / os_spec_set
  * would. OS_EINPUT for an unknown key (the message names the nearest one). */
@@ -272,6 +279,10 @@ const os_list *os_spec_block_axes(const os_spec *spec, size_t b, const int **giv
  * *dist and its number of points into *n_samples. */
 int os_spec_block_sampling(const os_spec *spec, size_t b, const int **dist, int64_t *n_samples);
 size_t os_spec_n_blocks(const os_spec *spec);
+
+/* The training dtypes the spec's blocks list: bit 1 << OS_DTYPE_F32 and
+ * bit 1 << OS_DTYPE_F64. */
+int os_spec_dtypes(const os_spec *spec);
 
 /* Check every value of the spec; the first bad one becomes the error. */
 os_status os_spec_validate(const os_spec *spec, os_error *err);
@@ -338,16 +349,17 @@ typedef struct os_dataset {
 } os_dataset;
 
 /* The dataset of one replicate: the generated Earth->Mars data
- * (docs/design.md §1), or the --data file. */
+ * (docs/design.md §1) of the spec's n and noise (one value each, else
+ * OS_EINPUT), or the --data file. */
 os_status os_dataset_make(const os_spec *spec, uint32_t replicate, os_dataset *out, os_error *err);
-/* The generated dataset of one replicate. */
-os_status os_dataset_generate(const os_spec *spec, uint32_t replicate, os_dataset *out,
+/* The generated dataset of n points and this noise of one replicate. */
+os_status os_dataset_generate(const os_spec *spec, int n, double noise, uint32_t replicate, os_dataset *out,
                               os_error *err);
 /* The generated points of one replicate without the loss minimum. x is
- * the same for every replicate: shared_x, another replicate's x, is
- * borrowed (NULL: computed into a fresh array). */
-os_status os_dataset_generate_points(const os_spec *spec, uint32_t replicate, const double *shared_x,
-                                     os_dataset *out, os_error *err);
+ * the same for every replicate and noise of one n: shared_x, another
+ * replicate's x, is borrowed (NULL: computed into a fresh array). */
+os_status os_dataset_generate_points(const os_spec *spec, int n, double noise, uint32_t replicate,
+                                     const double *shared_x, os_dataset *out, os_error *err);
 /* x,y from a CSV file (header x,y). */
 os_status os_dataset_load(const char *path, double offset, os_dataset *out, os_error *err);
 /* The loss minimum over (Wa, Wb) in double (fills min_*). */
@@ -378,7 +390,14 @@ typedef struct os_trial {
     uint32_t sched; /* index into spec->scheds */
     int batch_size, epochs;
     double init_wa, init_wb;
-    uint32_t replicate;    /* 0 .. seeds-1: its dataset is sweep->data[replicate] */
+    int dtype;      /* OS_DTYPE_* */
+    int shuffle;    /* OS_SHUFFLE_* */
+    int sched_step; /* 0: scheduler.step() after each update, 1: after each epoch */
+    int n;          /* points of its dataset (a --data file's count) */
+    double noise;   /* of its generated dataset (NaN for a --data file) */
+    double target;  /* param_error that counts as converged */
+    uint32_t data;         /* its dataset: sweep->data[data], one per (n, noise, replicate) */
+    uint32_t replicate;    /* 0 .. seeds-1 */
     uint64_t seed;         /* spec seed + replicate: the Philox key */
     uint64_t order_stream; /* Philox subsequence of its batch orders */
     uint32_t cfg;          /* index of the configuration (the trial without its seed) */
@@ -397,7 +416,8 @@ typedef struct os_sweep {
     const struct os_sweep *parent; /* a block's sweep (NULL: a sweep) */
     int owns_trials;               /* a block: its trials are its own allocation */
     os_grid *grid;
-    os_dataset *data; /* one per replicate (all the same for --data files) */
+    os_dataset *data; /* one per (n, noise) used and replicate, replicates innermost
+                         (one for a --data file) */
     size_t n_data;
     /* what the plan noticed and a user should hear: duplicate values that
      * train the same thing twice, seeds that cannot differ, settings that

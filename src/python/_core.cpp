@@ -280,11 +280,21 @@ nb::dict run(const Items &items, nb::object progress, double poll_s)
     out["columns"] = columns;
     out["optimizer_categories"] = opt_names;
     out["scheduler_categories"] = sched_names;
+    for (int a = 0; a < OS_AX_COUNT; ++a) { // the choice axes' names (dtype_categories, ...)
+        const char *const *ch = os_axis_choices(a);
+        if (!ch) continue;
+        nb::list names;
+        for (int k = 0; ch[k]; ++k) names.append(nb::str(ch[k]));
+        out[nb::str((std::string(os_axes[a].column) + "_categories").c_str())] = names;
+    }
     out["warnings"] = warnings_of(s.sw);
     out["note"] = nb::str(bc.note);
     out["where"] = nb::str(bc.where);
     out["train_s"] = train_s;
-    out["dtype"] = nb::str(spec.s.dtype == OS_DTYPE_F32 ? "float32" : "float64");
+    const int dtypes = os_spec_dtypes(&spec.s);
+    out["dtype"] = nb::str(dtypes == 1 << OS_DTYPE_F32   ? "float32"
+                           : dtypes == 1 << OS_DTYPE_F64 ? "float64"
+                                                         : "float32 and float64");
     return out;
 }
 
@@ -354,13 +364,9 @@ nb::dict data(const Items &items)
     return out;
 }
 
-nb::bytes summarize(const std::string &path, double target)
+nb::bytes summarize(const std::string &path, double target) // target NaN: each row's own
 {
     os_error err;
-    if (!(target > 0)) {
-        os_set_error(&err, "--target: '%g' is out of range (a number > 0)", target);
-        raise(OS_EINPUT, err);
-    }
     os_summary_spool sp;
     os_status st;
     {
@@ -391,7 +397,7 @@ NB_MODULE(_core, m)
     m.attr("cuda") = false;
 #endif
     nb::list axes; // the axis table's columns and kinds (the summary's configuration columns)
-    static const char *const kinds[] = {"optimizer", "scheduler", "real", "int", "bool"}; /* OS_AXT_* */
+    static const char *const kinds[] = {"optimizer", "scheduler", "real", "int", "bool", "choice"}; /* OS_AXT_* */
     for (int a = 0; a < OS_AX_COUNT; ++a)
         axes.append(nb::make_tuple(nb::str(os_axes[a].column), nb::str(kinds[os_axes[a].type])));
     m.attr("axes") = axes;

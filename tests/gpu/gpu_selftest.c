@@ -241,12 +241,12 @@ int main(int argc, char **argv)
         os_spec s;
         grid_spec(&s, OS_DTYPE_F32, OS_SHUFFLE_TRIAL, 1);
         set_list(&s, OS_AX_OPTIMIZER, "sgd,momentum,rmsprop,adam"); /* nesterov: no dampening */
-        s.sched_per_epoch = 1;
+        os_spec_set_one(&s, OS_AX_SCHED_STEP, 1, NULL);
         set_list(&s, OS_AX_WEIGHT_DECAY, "0,0.01");
         set_list(&s, OS_AX_DAMPENING, "0,0.1");
-        s.n = 301;
+        os_spec_set_one(&s, OS_AX_N, 301, NULL);
         parity(&s, "float32 shuffle trial, per-epoch schedulers, weight decay, n 301", 1);
-        s.dtype = OS_DTYPE_F64;
+        os_spec_set_one(&s, OS_AX_DTYPE, OS_DTYPE_F64, NULL);
         parity(&s, "float64 shuffle trial, per-epoch schedulers, weight decay, n 301", 0);
         os_spec_free(&s);
     }
@@ -294,8 +294,8 @@ int main(int argc, char **argv)
         set_list(&s, OS_AX_EPOCHS, "1,3");
         s.max_blocks = 1;
         parity(&s, "float32 shuffle shared, epochs 1 and 3, --max-blocks 1 (hand-over)", 1);
-        s.shuffle = OS_SHUFFLE_TRIAL;
-        s.dtype = OS_DTYPE_F64;
+        os_spec_set_one(&s, OS_AX_SHUFFLE, OS_SHUFFLE_TRIAL, NULL);
+        os_spec_set_one(&s, OS_AX_DTYPE, OS_DTYPE_F64, NULL);
         s.max_blocks = 3;
         parity(&s, "float64 shuffle trial, epochs 1 and 3, --max-blocks 3 (hand-over)", 1);
         os_spec_free(&s);
@@ -307,11 +307,11 @@ int main(int argc, char **argv)
         int fd = mkstemp(path);
         os_spec g;
         os_spec_init(&g);
-        g.n = 200;
+        os_spec_set_one(&g, OS_AX_N, 200, NULL);
         os_dataset d;
         os_error err;
         FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
-        if (f && os_dataset_generate(&g, 3, &d, &err) == OS_OK) {
+        if (f && os_dataset_make(&g, 3, &d, &err) == OS_OK) {
             fprintf(f, "x,y\n");
             for (int i = 0; i < d.n; ++i) fprintf(f, "%.17g,%.17g\n", d.x[i], d.y[i]);
             os_dataset_free(&d);
@@ -322,7 +322,7 @@ int main(int argc, char **argv)
         grid_spec(&s, OS_DTYPE_F32, OS_SHUFFLE_SHARED, 1);
         s.data_file = strdup(path);
         parity(&s, "float32 --data file (200 points), shuffle shared", 0);
-        s.shuffle = OS_SHUFFLE_TRIAL;
+        os_spec_set_one(&s, OS_AX_SHUFFLE, OS_SHUFFLE_TRIAL, NULL);
         parity(&s, "float32 --data file (200 points), shuffle trial", 0);
         os_spec_free(&s);
         unlink(path);

@@ -225,6 +225,34 @@ def test_progress_reports_to_the_end():
         orbitsweep.run(lr="logspace(-4,-1,5000)", epochs=3, n=64, progress=stop)
 
 
+def test_new_axes_frame_equals_cli(cli, tmp_path):
+    """dtype, shuffle, sched_step, n, noise and target as lists: the CLI's
+    table; the choice axes as categoricals, final_wa/final_wb float64 with a
+    float32 training's value exact (its CSV text read as float32)."""
+    spec = dict(optimizer=["sgd", "adam"], lr=[0.01, 0.2], epochs=3, seeds=2, dtype=["float32", "float64"],
+                shuffle=["shared", "none"], sched_step=["update", "epoch"], n=[64, 100], noise=[0, 0.05],
+                target=[0.01, 0.3], scheduler="step:step_size=2,gamma=0.5")
+    header, rows = cli_table(cli, tmp_path, spec)
+    df = orbitsweep.run(spec, progress=False)
+    assert list(df.columns) == header and len(df) == len(rows)
+    for name in ("dtype", "shuffle", "sched_step"):
+        assert df[name].dtype == "category"
+        assert df[name].astype(str).tolist() == [r[header.index(name)] for r in rows]
+    for name in ("final_wa", "final_wb"):
+        j, d = header.index(name), header.index("dtype")
+        want = np.array([float(np.float32(r[j])) if r[d] == "float32" else float(r[j]) for r in rows])
+        assert df[name].to_numpy(dtype=np.float64).dtype == np.float64
+        assert same_bits(df[name].to_numpy(dtype=np.float64), want), name
+    rest = [c for c in header if c not in ("final_wa", "final_wb")]
+    check_frame(df[rest], rest, [[r[header.index(c)] for c in rest] for r in rows], False)
+    s = orbitsweep.summarize(df)  # each row's own target
+    text = cli(["summarize", str(tmp_path / "results.csv")]).stdout.decode()
+    srows = list(csv.reader(io.StringIO(text)))
+    assert list(s.columns) == srows[0] and len(s) == len(srows) - 1 == len(rows) // 2
+    j = srows[0].index("success_rate")
+    assert [float(v) for v in s["success_rate"]] == [float(r[j]) for r in srows[1:]]
+
+
 def test_boolean_axes():
     """A true/false axis takes Python bools and comes back as a nullable
     boolean column, <NA> where the optimizer does not use it."""

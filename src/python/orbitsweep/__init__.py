@@ -143,7 +143,8 @@ def _results_table(res, as_frame):
     pd = _pandas() if as_frame is not False else None
     if as_frame and pd is None:
         raise ImportError("orbitsweep: as_frame=True needs pandas (pip install pandas)")
-    cats = {"optimizer": res["optimizer_categories"], "scheduler": res["scheduler_categories"]}
+    # optimizer, scheduler and the choice axes (dtype, shuffle, sched_step): codes into names
+    cats = {k[:-len("_categories")]: v for k, v in res.items() if k.endswith("_categories")}
     out = {}
     for name, arr, nullable, boolean in res["columns"]:
         if name in cats:
@@ -196,11 +197,13 @@ def run(sweep: dict | None = None, /, *,
       ``lr``, ``scheduler`` (specs such as "multistep:milestones=5/10,gamma=0.5";
       a list for several), ``momentum``, ``dampening``, ``alpha``, ``beta1``,
       ``beta2``, ``eps``, ``weight_decay``, ``batch_size``, ``epochs``,
-      ``init_wa``, ``init_wb``. A list may be a Python list, tuple, range or
-      numpy array, or the CLI's text ("0.1,0.01", "logspace(-4,0,64)").
-    - settings take one value: ``seeds``, ``seed``, ``shuffle``, ``dtype``,
-      ``target``, ``sched_step``, the dataset (``n``, ``a``, ``b``,
-      ``offset``, ``noise``, ``data`` a CSV path) and execution
+      ``init_wa``, ``init_wb``, and the settings that are axes too:
+      ``dtype``, ``shuffle``, ``sched_step``, ``n``, ``noise``, ``target``
+      (nested outside the optimizer: each combination of theirs in turn).
+      A list may be a Python list, tuple, range or numpy array, or the
+      CLI's text ("0.1,0.01", "logspace(-4,0,64)").
+    - settings take one value: ``seeds``, ``seed``, the dataset (``a``,
+      ``b``, ``offset``, ``data`` a CSV path) and execution
       (``backend`` "auto"/"cpu"/"cuda", ``threads``, ``devices``, ``block``,
       ``simd`` True/False, ...).
 
@@ -217,7 +220,8 @@ def run(sweep: dict | None = None, /, *,
     Returns the results table (docs/design.md §4) with the CLI's columns in
     its order, one row per training in grid order: the same numbers as
     ``orbitsweep run -o results.csv``, bit for bit. As a DataFrame,
-    ``optimizer`` and ``scheduler`` are categoricals, hyperparameters an
+    ``optimizer``, ``scheduler``, ``dtype``, ``shuffle`` and ``sched_step``
+    are categoricals, hyperparameters an
     optimizer does not use and metrics with no value (``steps_to_target``
     never reached, ...) are <NA> in nullable columns; as a dict, they are
     NaN or -1 and the names are string arrays.
@@ -348,7 +352,7 @@ def data(sweep: dict | None = None, /, *, as_frame: bool | None = None,
     return df
 
 
-_SUMMARY_INTS = ("n", "steps_to_target_reached")
+_SUMMARY_INTS = ("trainings", "steps_to_target_reached")
 
 
 def _categorical(col):
@@ -357,7 +361,7 @@ def _categorical(col):
     return pd.Categorical(col, categories=pd.unique(col))
 
 
-def summarize(table: pandas.DataFrame | str | os.PathLike, /, *, target: float = 0.01,
+def summarize(table: pandas.DataFrame | str | os.PathLike, /, *, target: float | None = None,
               as_frame: bool | None = None) -> pandas.DataFrame | dict[str, numpy.ndarray]:
     """One row per configuration over its seeds: ``orbitsweep summarize``'s
     table (success_rate, divergence_rate, quartiles of param_error and
@@ -366,12 +370,13 @@ def summarize(table: pandas.DataFrame | str | os.PathLike, /, *, target: float =
     table: a results DataFrame (from run) or the path of a results CSV.
     A DataFrame is written to a temporary CSV and summarized by the
     library, so the numbers are the CLI's. target: the param_error that
-    counts as success."""
+    counts as success (None: each training's own, its target column; 0.01
+    for a table without one)."""
     import numpy as np
 
     core = _lib()
     if isinstance(table, (str, os.PathLike)):
-        text = core.summarize(os.fspath(table), float(target))
+        text = core.summarize(os.fspath(table), math.nan if target is None else float(target))
     else:
         pd = _pandas()
         if pd is None or not isinstance(table, pd.DataFrame):
@@ -395,7 +400,7 @@ def summarize(table: pandas.DataFrame | str | os.PathLike, /, *, target: float =
         try:
             with os.fdopen(fd, "w", newline="") as f:
                 table.to_csv(f, index=False, lineterminator="\n")
-            text = core.summarize(path, float(target))
+            text = core.summarize(path, math.nan if target is None else float(target))
         finally:
             os.unlink(path)
     ints = tuple(c for c, kind in core.axes if kind == "int") + _SUMMARY_INTS
@@ -408,7 +413,7 @@ def summarize(table: pandas.DataFrame | str | os.PathLike, /, *, target: float =
     if hasattr(out, "columns"):
         pd = _pandas()
         for c, kind in core.axes:
-            if kind in ("optimizer", "scheduler"):
+            if kind in ("optimizer", "scheduler", "choice") and c in out.columns:
                 out[c] = _categorical(out[c])
             elif kind == "bool" and c in out.columns:
                 arr, empty = cols[c]

@@ -136,9 +136,16 @@ def from_sidecar(args, trace_path):
         data_file = side.get("data_file")
         if data_file and os.path.isfile(data_file):
             args.data = data_file
-        else:
-            args.data_flags = " ".join("--%s %s" % (k, settings[k])
-                                       for k in ("n", "a", "b", "offset", "noise") if k in settings)
+        else:  # n and noise are axes (one value for a trace), a, b and offset settings
+            axes = side["spec"].get("axes", {})
+
+            def one(k):
+                if k in settings:
+                    return settings[k]
+                vals = axes.get(k, {}).get("values") or []
+                return vals[0] if len(vals) == 1 else None
+            args.data_flags = " ".join("--%s %s" % (k, one(k))
+                                       for k in ("n", "a", "b", "offset", "noise") if one(k) is not None)
     return seed
 
 

@@ -90,7 +90,7 @@ def heatmap_cells_from_summary(path, fields, rows, ykeys, x, metric):
     summary: each cell must be one configuration (a median over several
     needs their trainings: the results table)."""
     col = SUMMARY_COLUMN[metric]
-    require(fields, [col, "n"], path, "--metric")
+    require(fields, [col, "trainings"], path, "--metric")
     cells, where = {}, {}
     for i, r in enumerate(rows):
         key = (" / ".join(r[k] for k in ykeys), num(r[x]))
@@ -104,7 +104,7 @@ def heatmap_cells_from_summary(path, fields, rows, ykeys, x, metric):
             cells[key] = log_scale(num(r[col], math.inf))
         else:  # steps_to_target: empty when the median never reached it
             cells[key] = num(r[col], math.inf)
-    return cells, sum(int(num(r["n"], 0)) for r in rows)
+    return cells, sum(int(num(r["trainings"], 0)) for r in rows)
 
 
 def heatmap(args):
@@ -125,7 +125,7 @@ def heatmap(args):
     if is_summary(fields):
         cells, trainings = heatmap_cells_from_summary(args.table, fields, rows, ykeys, args.x,
                                                       args.metric)
-        per_cell = sorted({int(num(r["n"], 0)) for r in rows})
+        per_cell = sorted({int(num(r["trainings"], 0)) for r in rows})
         seeds = "%d" % per_cell[0] if len(per_cell) == 1 else "%d-%d" % (per_cell[0], per_cell[-1])
     else:
         metric_cols = ["param_error", "diverged"] if args.metric == "success" else [args.metric]
