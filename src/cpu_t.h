@@ -146,34 +146,32 @@ OS_FN(cpu_partial_lanes)(const OS_T *restrict inv, const OS_T *restrict wb,
     }
 }
 
+/* The loss and gradients of the lanes (os_grad, one array per quantity). */
+typedef struct OS_FN(cpu_grad) {
+    OS_T loss[OS_CPU_LANES], gwa[OS_CPU_LANES], gwb[OS_CPU_LANES];
+    int k[OS_CPU_LANES];
+} OS_FN(cpu_grad);
+
 /* Loss and gradients of all lanes from their 8 partials (SoA, [p][lane]). */
 static __attribute__((noinline)) void
 OS_FN(cpu_lanes_grad)(const OS_T (*restrict al)[OS_CPU_LANES], const OS_T (*restrict aa)[OS_CPU_LANES],
                       const OS_T (*restrict ab)[OS_CPU_LANES], const int (*restrict ak)[OS_CPU_LANES],
-                      const OS_T *restrict wa, const OS_T *restrict wb, OS_FN(os_grad) *restrict g)
+                      const OS_T *restrict wa, const OS_T *restrict wb, OS_FN(cpu_grad) *restrict g)
 {
-    OS_T loss[OS_CPU_LANES], gwa[OS_CPU_LANES], gwb[OS_CPU_LANES];
-    int k[OS_CPU_LANES];
 #pragma omp simd
     for (int l = 0; l < OS_CPU_LANES; ++l) {
         OS_T sl = OS_FN(os_tree8)(al[0][l], al[1][l], al[2][l], al[3][l], al[4][l], al[5][l], al[6][l], al[7][l]);
         OS_T sa = OS_FN(os_tree8)(aa[0][l], aa[1][l], aa[2][l], aa[3][l], aa[4][l], aa[5][l], aa[6][l], aa[7][l]);
         OS_T sb = OS_FN(os_tree8)(ab[0][l], ab[1][l], ab[2][l], ab[3][l], ab[4][l], ab[5][l], ab[6][l], ab[7][l]);
-        k[l] = ak[0][l] + ak[1][l] + ak[2][l] + ak[3][l] + ak[4][l] + ak[5][l] + ak[6][l] + ak[7][l];
-        OS_FN(os_grad_scalars)(sl, sa, sb, k[l], wa[l], wb[l], &loss[l], &gwa[l], &gwb[l]);
-    }
-    for (int l = 0; l < OS_CPU_LANES; ++l) {
-        g[l].loss = loss[l];
-        g[l].gwa = gwa[l];
-        g[l].gwb = gwb[l];
-        g[l].k = k[l];
+        g->k[l] = ak[0][l] + ak[1][l] + ak[2][l] + ak[3][l] + ak[4][l] + ak[5][l] + ak[6][l] + ak[7][l];
+        OS_FN(os_grad_scalars)(sl, sa, sb, g->k[l], wa[l], wb[l], &g->loss[l], &g->gwa[l], &g->gwb[l]);
     }
 }
 
 /* The loss and gradients of all lanes at (wa, wb) on the batch lo..hi-1:
  * the 8 canonical partials, then the combining tree. */
 static void OS_FN(cpu_lanes_batch)(const OS_T *wa, const OS_T *wb, const OS_T *d2, const OS_T *y, int lane_major,
-                                   int lo, int hi, OS_FN(os_grad) *g)
+                                   int lo, int hi, OS_FN(cpu_grad) *g)
 {
     OS_T inv[OS_CPU_LANES], wbf[OS_CPU_LANES];
     for (int l = 0; l < OS_CPU_LANES; ++l) {
@@ -189,31 +187,204 @@ static void OS_FN(cpu_lanes_batch)(const OS_T *wa, const OS_T *wb, const OS_T *d
     OS_FN(cpu_lanes_grad)(al, aa, ab, ak, wa, wb, g);
 }
 
-/* One epoch of up to OS_CPU_LANES trainings with the same batch size. */
-static void OS_FN(cpu_lanes_epoch)(OS_FN(os_train) *tr, const os_train_cfg *cfg, int lanes,
-                                   int *active, const OS_T *d2, const OS_T *y, int lane_major,
+/* The lanes' trainings, structure of arrays: each field of os_train
+ * (train_t.h) and each field of os_train_cfg that an update reads, as an
+ * array over the lanes, so that a loop over the lanes loads and stores
+ * whole vectors. X(type, array, field of os_train / os_train_cfg). */
+#ifndef OS_CPU_TRAIN_FIELDS
+#define OS_CPU_SCHED_FIELDS(X)                                                                                  \
+    X(double, s_base, sched.base) X(double, s_lr, sched.lr) X(double, s_mom, sched.mom)                         \
+    X(double, s_best, sched.best) X(int64_t, s_e, sched.e) X(int32_t, s_bad, sched.bad)                         \
+    X(int32_t, s_cool, sched.cool)
+#define OS_CPU_TRAIN_FIELDS(X)                                                                                  \
+    X(OS_T, wa, wa) X(OS_T, wb, wb) X(OS_T, m0, opt.m[0]) X(OS_T, m1, opt.m[1]) X(OS_T, v0, opt.v[0])            \
+    X(OS_T, v1, opt.v[1]) X(OS_T, u0, opt.u[0]) X(OS_T, u1, opt.u[1]) X(int64_t, t, opt.t)                      \
+    X(double, b1t_hi, opt.b1t.hi) X(double, b1t_lo, opt.b1t.lo) X(double, b2t_hi, opt.b2t.hi)                   \
+    X(double, b2t_lo, opt.b2t.lo) OS_CPU_SCHED_FIELDS(X) X(int64_t, last_bad, last_bad)                         \
+    X(int, diverged, diverged) X(int64_t, masked, m.masked) X(double, path, m.path)                             \
+    X(double, ep_loss_sum, m.ep_loss_sum) X(int64_t, ep_loss_n, m.ep_loss_n) X(double, best_loss, m.best_loss)  \
+    X(double, lo_wa, m.lo_wa) X(double, hi_wa, m.hi_wa) X(double, lo_wb, m.lo_wb) X(double, hi_wb, m.hi_wb)     \
+    X(double, oscillation, m.oscillation)
+#define OS_CPU_CFG_FIELDS(X)                                                                                    \
+    X(double, momentum, opt.momentum) X(double, dampening, opt.dampening) X(double, alpha, opt.alpha)           \
+    X(double, beta1, opt.beta1) X(double, beta2, opt.beta2) X(double, eps, opt.eps)                             \
+    X(double, weight_decay, opt.weight_decay) X(double, amsgrad, opt.amsgrad) X(double, centered, opt.centered) \
+    X(double, momentum_decay, opt.momentum_decay) X(double, lr_decay, opt.lr_decay)                             \
+    X(double, initial_accumulator_value, opt.initial_accumulator_value) X(double, rho, opt.rho)                 \
+    X(int, sched_per_epoch, sched_per_epoch) X(double, ref_wa, ref_wa) X(double, ref_wb, ref_wb)                \
+    X(double, tol_wa, tol_wa) X(double, tol_wb, tol_wb)
+#define OS_CPU_SOA(type, name, field) _Alignas(64) type name[OS_CPU_LANES];
+#endif
+
+/* Every field is in the lists: the listed ones fill the struct but for
+ * padding (cpu_lane_cfg sets kind, sched_cycles, sched, lr, init_wa and
+ * init_wb itself). */
+#define CPU_X(type, name, field) +sizeof(type)
+_Static_assert(sizeof(OS_FN(os_train)) - (0 OS_CPU_TRAIN_FIELDS(CPU_X)) < 8, "a field of os_train is not in OS_CPU_TRAIN_FIELDS");
+_Static_assert(sizeof(os_train_cfg) - (0 OS_CPU_CFG_FIELDS(CPU_X) + 2 * sizeof(int) + sizeof(void *) + 3 * sizeof(double)) < 8,
+               "a field of os_train_cfg is not in OS_CPU_CFG_FIELDS");
+#undef CPU_X
+
+typedef struct OS_FN(cpu_lanes) {
+    OS_CPU_TRAIN_FIELDS(OS_CPU_SOA)
+    OS_CPU_CFG_FIELDS(OS_CPU_SOA)
+    int kind[OS_CPU_LANES];    /* the optimizer */
+    int cycles[OS_CPU_LANES];  /* the scheduler cycles its momentum (cfg->sched_cycles) */
+    unsigned kinds;            /* the optimizers of the lanes that do not cycle, one bit each */
+    int sched_none;            /* every lane's schedule is none */
+    const os_train_cfg *cfg;   /* the lanes' configurations */
+    int n;                     /* lanes in use (the others copy lane 0 and are never stepped) */
+} OS_FN(cpu_lanes);
+
+static OS_FORCEINLINE void OS_FN(cpu_lane_get)(const OS_FN(cpu_lanes) *restrict L, int l, OS_FN(os_train) *restrict t)
+{
+#define CPU_X(type, name, field) t->field = L->name[l];
+    OS_CPU_TRAIN_FIELDS(CPU_X)
+#undef CPU_X
+}
+
+/* Lane l's state from *t where `on` (a select, so that a loop over the
+ * lanes stores whole vectors). */
+static OS_FORCEINLINE void OS_FN(cpu_lane_put)(OS_FN(cpu_lanes) *restrict L, int l, const OS_FN(os_train) *restrict t,
+                                               int on)
+{
+#define CPU_X(type, name, field) L->name[l] = on ? t->field : L->name[l];
+    OS_CPU_TRAIN_FIELDS(CPU_X)
+#undef CPU_X
+}
+
+/* Lane l's configuration as os_train_step reads it, with the optimizer
+ * `kind` (the constant of the caller's loop) and no cycling. */
+static OS_FORCEINLINE void OS_FN(cpu_lane_cfg)(const OS_FN(cpu_lanes) *restrict L, int l, int kind,
+                                               os_train_cfg *restrict c)
+{
+#define CPU_X(type, name, field) c->field = L->name[l];
+    OS_CPU_CFG_FIELDS(CPU_X)
+#undef CPU_X
+    c->opt.kind = kind;
+    c->sched_cycles = 0;
+    c->sched = NULL; /* the rest is not read by os_train_step */
+    c->lr = c->init_wa = c->init_wb = 0;
+}
+
+/* Lanes 0..n-1 start the trainings of cfg[0..n) (os_train_init). */
+static void OS_FN(cpu_lanes_init)(OS_FN(cpu_lanes) *L, const os_train_cfg *cfg, int n)
+{
+    L->cfg = cfg;
+    L->n = n;
+    L->kinds = 0;
+    L->sched_none = 1;
+    for (int l = 0; l < OS_CPU_LANES; ++l) {
+        const os_train_cfg *c = &cfg[l < n ? l : 0];
+        OS_FN(os_train) t;
+        OS_FN(os_train_init)(&t, c);
+        OS_FN(cpu_lane_put)(L, l, &t, 1);
+#define CPU_X(type, name, field) L->name[l] = c->field;
+        OS_CPU_CFG_FIELDS(CPU_X)
+#undef CPU_X
+        L->kind[l] = c->opt.kind;
+        L->cycles[l] = c->sched_cycles;
+        if (!c->sched_cycles) L->kinds |= 1u << c->opt.kind;
+        L->sched_none &= c->sched->kind == OS_SCHED_NONE;
+    }
+}
+
+/* The update of the lanes of optimizer `kind` (a constant: the optimizer's
+ * switch folds away) that do not cycle, among those `on`: os_train_step
+ * in every lane, kept where the lane is one of them, so the loop
+ * vectorises. sched[l]: lane l's scheduler steps now. */
+static OS_FORCEINLINE void OS_FN(cpu_lanes_step_kind)(OS_FN(cpu_lanes) *restrict L, const OS_FN(cpu_grad) *restrict g,
+                                                      const int *restrict on, int kind, int *restrict sched)
+{
+    for (int l = 0; l < OS_CPU_LANES; ++l) {
+        OS_FN(os_train) t;
+        os_train_cfg c;
+        OS_FN(cpu_lane_get)(L, l, &t);
+        OS_FN(cpu_lane_cfg)(L, l, kind, &c);
+        OS_FN(os_grad) gl;
+        gl.loss = g->loss[l];
+        gl.gwa = g->gwa[l];
+        gl.gwb = g->gwb[l];
+        gl.k = g->k[l];
+        const int s = OS_FN(os_train_step)(&t, &c, &gl, NULL);
+        const int mine = on[l] && L->kind[l] == kind && !L->cycles[l];
+        OS_FN(cpu_lane_put)(L, l, &t, mine);
+        sched[l] = mine ? s : sched[l];
+    }
+}
+
+/* One update of the lanes `on` from their loss and gradients: os_train_apply
+ * in each, as a vector loop per optimizer of the lanes, then the scheduler
+ * steps (a vector loop where every lane's schedule is none). */
+static void OS_FN(cpu_lanes_update)(OS_FN(cpu_lanes) *restrict L, const OS_FN(cpu_grad) *restrict g,
+                                    const int *restrict on)
+{
+    int sched[OS_CPU_LANES] = {0};
+#define CPU_X(ID, ...) \
+    if (L->kinds & (1u << OS_OPT_##ID)) OS_FN(cpu_lanes_step_kind)(L, g, on, OS_OPT_##ID, sched);
+    OS_OPTIMIZERS(CPU_X)
+#undef CPU_X
+    for (int l = 0; l < L->n; ++l) {
+        if (!on[l]) continue;
+        if (L->cycles[l]) { /* a cycled momentum or beta1: the lane alone, scheduler and all */
+            OS_FN(os_train) t;
+            OS_FN(cpu_lane_get)(L, l, &t);
+            OS_FN(os_grad) gl = {g->loss[l], g->gwa[l], g->gwb[l], g->k[l]};
+            OS_FN(os_train_apply)(&t, &L->cfg[l], &gl, NULL);
+            OS_FN(cpu_lane_put)(L, l, &t, 1);
+        }
+    }
+    if (L->sched_none) { /* os_sched_step of none in every lane */
+        static const os_sched none = {.kind = OS_SCHED_NONE, .n = 1};
+#pragma omp simd
+        for (int l = 0; l < OS_CPU_LANES; ++l) {
+            OS_FN(os_train) t;
+#define CPU_X(type, name, field) t.field = L->name[l];
+            OS_CPU_SCHED_FIELDS(CPU_X)
+            os_sched_step(&none, &t.sched);
+#undef CPU_X
+#define CPU_X(type, name, field) L->name[l] = sched[l] ? t.field : L->name[l];
+            OS_CPU_SCHED_FIELDS(CPU_X)
+#undef CPU_X
+        }
+        return;
+    }
+    for (int l = 0; l < L->n; ++l) {
+        if (!sched[l]) continue;
+        OS_FN(os_train) t;
+#define CPU_X(type, name, field) t.field = L->name[l];
+        OS_CPU_SCHED_FIELDS(CPU_X)
+        os_sched_step(L->cfg[l].sched, &t.sched);
+#undef CPU_X
+#define CPU_X(type, name, field) L->name[l] = t.field;
+        OS_CPU_SCHED_FIELDS(CPU_X)
+#undef CPU_X
+    }
+}
+
+/* One epoch of the lanes `on` (cleared where a training diverges). */
+static void OS_FN(cpu_lanes_epoch)(OS_FN(cpu_lanes) *L, int *on, const OS_T *d2, const OS_T *y, int lane_major,
                                    int n, int bs)
 {
     for (int lo = 0; lo < n; lo += bs) {
         const int hi = lo + bs < n ? lo + bs : n;
-        OS_T wa[OS_CPU_LANES], wb[OS_CPU_LANES];
-        for (int l = 0; l < OS_CPU_LANES; ++l) {
-            wa[l] = l < lanes ? tr[l].wa : (OS_T)1;
-            wb[l] = l < lanes ? tr[l].wb : (OS_T)1;
-        }
-        OS_FN(os_grad) g[OS_CPU_LANES];
-        OS_FN(cpu_lanes_batch)(wa, wb, d2, y, lane_major, lo, hi, g);
+        OS_FN(cpu_grad) g;
+        OS_FN(cpu_lanes_batch)(L->wa, L->wb, d2, y, lane_major, lo, hi, &g);
+        OS_FN(cpu_lanes_update)(L, &g, on);
         int any = 0;
-        for (int l = 0; l < lanes; ++l) {
-            if (!active[l]) continue;
-            OS_FN(os_train_apply)(&tr[l], &cfg[l], &g[l], NULL);
-            active[l] = !tr[l].diverged;
-            any |= active[l];
+        for (int l = 0; l < L->n; ++l) {
+            on[l] = on[l] && !L->diverged[l];
+            any |= on[l];
         }
         if (!any) return;
     }
-    for (int l = 0; l < lanes; ++l)
-        if (active[l]) OS_FN(os_train_end_epoch)(&tr[l], &cfg[l]);
+    for (int l = 0; l < L->n; ++l) {
+        if (!on[l]) continue;
+        OS_FN(os_train) t;
+        OS_FN(cpu_lane_get)(L, l, &t);
+        OS_FN(os_train_end_epoch)(&t, &L->cfg[l]);
+        OS_FN(cpu_lane_put)(L, l, &t, 1);
+    }
 }
 
 /* ------------------------------------------------------------------------ */
@@ -222,7 +393,8 @@ static void OS_FN(cpu_lanes_epoch)(OS_FN(os_train) *tr, const os_train_cfg *cfg,
 static void OS_FN(cpu_block)(const os_sweep *sw, const OS_FN(cpu_data) *cds, const size_t *idx,
                              int cnt, cpu_scratch *ws, int simd, os_result *res)
 {
-    OS_FN(os_train) tr[OS_CPU_BLOCK];
+    OS_FN(os_train) tr[OS_CPU_BLOCK];                    /* the scalar path's trainings */
+    OS_FN(cpu_lanes) grp[OS_CPU_BLOCK / OS_CPU_LANES]; /* the vectorised path's, a group of lanes each */
     os_train_cfg cfg[OS_CPU_BLOCK];
     const os_dataset *d = os_sweep_dataset(sw, idx[0]);
     const OS_FN(cpu_data) *cd = &cds[sw->n_data == 1 ? 0 : sw->trials[idx[0]].replicate];
@@ -235,10 +407,12 @@ static void OS_FN(cpu_block)(const os_sweep *sw, const OS_FN(cpu_data) *cds, con
     int max_ep = 0;
     for (int t = 0; t < cnt; ++t) {
         cfg[t] = os_sweep_train_cfg(sw, idx[t]);
-        OS_FN(os_train_init)(&tr[t], &cfg[t]);
+        if (!simd) OS_FN(os_train_init)(&tr[t], &cfg[t]);
         const int ep = sw->trials[idx[t]].epochs;
         max_ep = ep > max_ep ? ep : max_ep;
     }
+    for (int c0 = 0; simd && c0 < cnt; c0 += OS_CPU_LANES)
+        OS_FN(cpu_lanes_init)(&grp[c0 / OS_CPU_LANES], &cfg[c0], cnt - c0 < OS_CPU_LANES ? cnt - c0 : OS_CPU_LANES);
     for (int e = 0; e < max_ep; ++e) {
         const OS_T *sd2 = cd->d2, *sy = cd->y; /* the shared batch order's data */
         if (shuffle == OS_SHUFFLE_SHARED && !mixed) {
@@ -250,10 +424,11 @@ static void OS_FN(cpu_block)(const os_sweep *sw, const OS_FN(cpu_data) *cds, con
         }
         for (int c0 = 0; c0 < cnt; c0 += OS_CPU_LANES) {
             const int lanes = cnt - c0 < OS_CPU_LANES ? cnt - c0 : OS_CPU_LANES;
-            int active[OS_CPU_LANES], any = 0;
+            OS_FN(cpu_lanes) *L = &grp[c0 / OS_CPU_LANES];
+            int active[OS_CPU_LANES] = {0}, any = 0;
             for (int l = 0; l < lanes; ++l) {
                 const os_trial *tl = &sw->trials[idx[c0 + l]];
-                active[l] = e < tl->epochs && !tr[c0 + l].diverged;
+                active[l] = e < tl->epochs && !(simd ? L->diverged[l] : tr[c0 + l].diverged);
                 any |= active[l];
             }
             if (!any) continue;
@@ -287,7 +462,7 @@ static void OS_FN(cpu_block)(const os_sweep *sw, const OS_FN(cpu_data) *cds, con
                             ry[l] = lyv[l][o];
                         }
                     }
-                    OS_FN(cpu_lanes_epoch)(&tr[c0], &cfg[c0], lanes, active, ld2, ly, 1, n, bs);
+                    OS_FN(cpu_lanes_epoch)(L, active, ld2, ly, 1, n, bs);
                 } else {
                     for (int l = 0; l < lanes; ++l) {
                         if (!active[l]) continue;
@@ -296,14 +471,17 @@ static void OS_FN(cpu_block)(const os_sweep *sw, const OS_FN(cpu_data) *cds, con
                     }
                 }
             } else if (simd) {
-                OS_FN(cpu_lanes_epoch)(&tr[c0], &cfg[c0], lanes, active, sd2, sy, 0, n, bs);
+                OS_FN(cpu_lanes_epoch)(L, active, sd2, sy, 0, n, bs);
             } else {
                 for (int l = 0; l < lanes; ++l)
                     if (active[l]) OS_FN(cpu_epoch)(&tr[c0 + l], &cfg[c0 + l], sd2, sy, n, bs, e, NULL);
             }
         }
     }
-    for (int t = 0; t < cnt; ++t) OS_FN(os_train_result)(&tr[t], &res[idx[t]]);
+    for (int t = 0; t < cnt; ++t) {
+        if (simd) OS_FN(cpu_lane_get)(&grp[t / OS_CPU_LANES], t % OS_CPU_LANES, &tr[t]);
+        OS_FN(os_train_result)(&tr[t], &res[idx[t]]);
+    }
 }
 
 /* The trace of trial 0: every update, then the final parameters. */
@@ -349,12 +527,12 @@ static void OS_FN(cpu_bound_block)(const OS_FN(cpu_data) *cd, int n, int bs, int
         for (int e = 0; e < epochs; ++e)
             for (int lo = 0; lo < n; lo += bs) {
                 const int hi = lo + bs < n ? lo + bs : n;
-                OS_FN(os_grad) g[OS_CPU_LANES];
-                OS_FN(cpu_lanes_batch)(wa, wb, cd->d2, cd->y, 0, lo, hi, g);
+                OS_FN(cpu_grad) g;
+                OS_FN(cpu_lanes_batch)(wa, wb, cd->d2, cd->y, 0, lo, hi, &g);
 #pragma omp simd
                 for (int l = 0; l < OS_CPU_LANES; ++l) {
-                    wa[l] -= (OS_T)1e-4 * g[l].gwa;
-                    wb[l] -= (OS_T)1e-4 * g[l].gwb;
+                    wa[l] -= (OS_T)1e-4 * g.gwa[l];
+                    wb[l] -= (OS_T)1e-4 * g.gwb[l];
                 }
             }
         for (int l = 0; l < OS_CPU_LANES; ++l) *sink += (double)wa[l] + (double)wb[l];
