@@ -231,7 +231,7 @@ typedef struct OS_FN(cpu_lanes) {
     int kind[OS_CPU_LANES];    /* the optimizer */
     int cycles[OS_CPU_LANES];  /* the scheduler cycles its momentum (cfg->sched_cycles) */
     unsigned kinds;            /* the optimizers of the lanes that do not cycle, one bit each */
-    int sched_none;            /* every lane's schedule is none */
+    const os_sched *sched;     /* the lanes' one schedule (NULL: they have several) */
     const os_train_cfg *cfg;   /* the lanes' configurations */
     int n;                     /* lanes in use (the others copy lane 0 and are never stepped) */
 } OS_FN(cpu_lanes);
@@ -263,8 +263,8 @@ static OS_FORCEINLINE void OS_FN(cpu_lane_cfg)(const OS_FN(cpu_lanes) *restrict 
 #undef CPU_X
     c->opt.kind = kind;
     c->sched_cycles = 0;
-    c->sched = NULL; /* the rest is not read by os_train_step */
-    c->lr = c->init_wa = c->init_wb = 0;
+    c->sched = L->sched; /* os_train_epoch's, where the lanes share it */
+    c->lr = c->init_wa = c->init_wb = 0; /* not read */
 }
 
 /* Lanes 0..n-1 start the trainings of cfg[0..n) (os_train_init). */
@@ -273,7 +273,7 @@ static void OS_FN(cpu_lanes_init)(OS_FN(cpu_lanes) *L, const os_train_cfg *cfg, 
     L->cfg = cfg;
     L->n = n;
     L->kinds = 0;
-    L->sched_none = 1;
+    L->sched = cfg[0].sched;
     for (int l = 0; l < OS_CPU_LANES; ++l) {
         const os_train_cfg *c = &cfg[l < n ? l : 0];
         OS_FN(os_train) t;
@@ -285,16 +285,16 @@ static void OS_FN(cpu_lanes_init)(OS_FN(cpu_lanes) *L, const os_train_cfg *cfg, 
         L->kind[l] = c->opt.kind;
         L->cycles[l] = c->sched_cycles;
         if (!c->sched_cycles) L->kinds |= 1u << c->opt.kind;
-        L->sched_none &= c->sched->kind == OS_SCHED_NONE;
+        if (c->sched != L->sched) L->sched = NULL;
     }
 }
 
 /* The update of the lanes of optimizer `kind` (a constant: the optimizer's
  * switch folds away) that do not cycle, among those `on`: os_train_step
  * in every lane, kept where the lane is one of them, so the loop
- * vectorises. sched[l]: lane l's scheduler steps now. */
+ * vectorises. step[l]: lane l's scheduler steps now. */
 static OS_FORCEINLINE void OS_FN(cpu_lanes_step_kind)(OS_FN(cpu_lanes) *restrict L, const OS_FN(cpu_grad) *restrict g,
-                                                      const int *restrict on, int kind, int *restrict sched)
+                                                      const int *restrict on, int kind, int *restrict step)
 {
     for (int l = 0; l < OS_CPU_LANES; ++l) {
         OS_FN(os_train) t;
@@ -309,57 +309,106 @@ static OS_FORCEINLINE void OS_FN(cpu_lanes_step_kind)(OS_FN(cpu_lanes) *restrict
         const int s = OS_FN(os_train_step)(&t, &c, &gl, NULL);
         const int mine = on[l] && L->kind[l] == kind && !L->cycles[l];
         OS_FN(cpu_lane_put)(L, l, &t, mine);
-        sched[l] = mine ? s : sched[l];
+        step[l] = mine ? s : step[l];
     }
 }
 
-/* One update of the lanes `on` from their loss and gradients: os_train_apply
- * in each, as a vector loop per optimizer of the lanes, then the scheduler
- * steps (a vector loop where every lane's schedule is none). */
-static void OS_FN(cpu_lanes_update)(OS_FN(cpu_lanes) *restrict L, const OS_FN(cpu_grad) *restrict g,
-                                    const int *restrict on)
+/* scheduler.step() in the lanes `step`. Where the lanes share a schedule
+ * of a factor (os_sched_factor: none, multistep, ...) and their step count,
+ * the factor is found once and applied in a vector loop; else each lane
+ * steps alone. */
+static void OS_FN(cpu_lanes_sched)(OS_FN(cpu_lanes) *restrict L, const int *restrict step)
 {
-    int sched[OS_CPU_LANES] = {0};
-#define CPU_X(ID, ...) \
-    if (L->kinds & (1u << OS_OPT_##ID)) OS_FN(cpu_lanes_step_kind)(L, g, on, OS_OPT_##ID, sched);
-    OS_OPTIMIZERS(CPU_X)
-#undef CPU_X
-    for (int l = 0; l < L->n; ++l) {
-        if (!on[l]) continue;
-        if (L->cycles[l]) { /* a cycled momentum or beta1: the lane alone, scheduler and all */
-            OS_FN(os_train) t;
-            OS_FN(cpu_lane_get)(L, l, &t);
-            OS_FN(os_grad) gl = {g->loss[l], g->gwa[l], g->gwb[l], g->k[l]};
-            OS_FN(os_train_apply)(&t, &L->cfg[l], &gl, NULL);
-            OS_FN(cpu_lane_put)(L, l, &t, 1);
+    int f = -1;
+    double q = 1.0;
+    if (L->sched) {
+        int64_t e = -1;
+        int same = 1;
+        for (int l = 0; l < L->n; ++l) {
+            if (!step[l]) continue;
+            if (e < 0) e = L->s_e[l];
+            same &= L->s_e[l] == e;
         }
+        if (e < 0) return; /* no lane steps */
+        if (same) f = os_sched_factor(L->sched, e + 1, &q);
     }
-    if (L->sched_none) { /* os_sched_step of none in every lane */
-        static const os_sched none = {.kind = OS_SCHED_NONE, .n = 1};
-#pragma omp simd
+    if (f >= 0) {
         for (int l = 0; l < OS_CPU_LANES; ++l) {
             OS_FN(os_train) t;
 #define CPU_X(type, name, field) t.field = L->name[l];
             OS_CPU_SCHED_FIELDS(CPU_X)
-            os_sched_step(&none, &t.sched);
 #undef CPU_X
-#define CPU_X(type, name, field) L->name[l] = sched[l] ? t.field : L->name[l];
+            os_sched_step_factor(&t.sched, f, q);
+#define CPU_X(type, name, field) L->name[l] = step[l] ? t.field : L->name[l];
             OS_CPU_SCHED_FIELDS(CPU_X)
 #undef CPU_X
         }
         return;
     }
     for (int l = 0; l < L->n; ++l) {
-        if (!sched[l]) continue;
+        if (!step[l]) continue;
         OS_FN(os_train) t;
 #define CPU_X(type, name, field) t.field = L->name[l];
         OS_CPU_SCHED_FIELDS(CPU_X)
-        os_sched_step(L->cfg[l].sched, &t.sched);
 #undef CPU_X
+        os_sched_step(L->cfg[l].sched, &t.sched);
 #define CPU_X(type, name, field) L->name[l] = t.field;
         OS_CPU_SCHED_FIELDS(CPU_X)
 #undef CPU_X
     }
+}
+
+/* One update of the lanes `on` from their loss and gradients: os_train_apply
+ * in each, as a vector loop per optimizer of the lanes, then the scheduler
+ * steps. */
+static void OS_FN(cpu_lanes_update)(OS_FN(cpu_lanes) *restrict L, const OS_FN(cpu_grad) *restrict g,
+                                    const int *restrict on)
+{
+    int step[OS_CPU_LANES] = {0};
+#define CPU_X(ID, ...) \
+    if (L->kinds & (1u << OS_OPT_##ID)) OS_FN(cpu_lanes_step_kind)(L, g, on, OS_OPT_##ID, step);
+    OS_OPTIMIZERS(CPU_X)
+#undef CPU_X
+    for (int l = 0; l < L->n; ++l) {
+        if (!on[l] || !L->cycles[l]) continue;
+        /* a cycled momentum or beta1: the lane alone, scheduler and all */
+        OS_FN(os_train) t;
+        OS_FN(cpu_lane_get)(L, l, &t);
+        OS_FN(os_grad) gl = {g->loss[l], g->gwa[l], g->gwb[l], g->k[l]};
+        OS_FN(os_train_apply)(&t, &L->cfg[l], &gl, NULL);
+        OS_FN(cpu_lane_put)(L, l, &t, 1);
+    }
+    OS_FN(cpu_lanes_sched)(L, step);
+}
+
+/* The end of an epoch in the lanes `on` (os_train_end_epoch): a vector loop
+ * where the lanes share their schedule. */
+static void OS_FN(cpu_lanes_end_epoch)(OS_FN(cpu_lanes) *restrict L, const int *restrict on)
+{
+    int step[OS_CPU_LANES] = {0};
+    if (L->sched) {
+        /* a copy: reads of it are safe in every lane, so the loop vectorises */
+        const os_sched sched = *L->sched;
+        for (int l = 0; l < OS_CPU_LANES; ++l) {
+            OS_FN(os_train) t;
+            os_train_cfg c;
+            OS_FN(cpu_lane_get)(L, l, &t);
+            OS_FN(cpu_lane_cfg)(L, l, 0, &c);
+            c.sched = &sched;
+            const int s = OS_FN(os_train_epoch)(&t, &c);
+            OS_FN(cpu_lane_put)(L, l, &t, on[l]);
+            step[l] = on[l] && s;
+        }
+    } else {
+        for (int l = 0; l < L->n; ++l) {
+            if (!on[l]) continue;
+            OS_FN(os_train) t;
+            OS_FN(cpu_lane_get)(L, l, &t);
+            step[l] = OS_FN(os_train_epoch)(&t, &L->cfg[l]);
+            OS_FN(cpu_lane_put)(L, l, &t, 1);
+        }
+    }
+    OS_FN(cpu_lanes_sched)(L, step);
 }
 
 /* One epoch of the lanes `on` (cleared where a training diverges). */
@@ -378,13 +427,7 @@ static void OS_FN(cpu_lanes_epoch)(OS_FN(cpu_lanes) *L, int *on, const OS_T *d2,
         }
         if (!any) return;
     }
-    for (int l = 0; l < L->n; ++l) {
-        if (!on[l]) continue;
-        OS_FN(os_train) t;
-        OS_FN(cpu_lane_get)(L, l, &t);
-        OS_FN(os_train_end_epoch)(&t, &L->cfg[l]);
-        OS_FN(cpu_lane_put)(L, l, &t, 1);
-    }
+    OS_FN(cpu_lanes_end_epoch)(L, on);
 }
 
 /* ------------------------------------------------------------------------ */

@@ -95,14 +95,22 @@ OS_HD static inline void OS_FN(os_train_update)(OS_FN(os_train) *tr, const os_tr
     OS_FN(os_train_apply)(tr, c, &g, info);
 }
 
-/* End of an epoch: the per-epoch scheduler step; plateau's step on the
- * epoch's training loss (once per epoch whatever --sched-step says). */
-OS_HD static inline void OS_FN(os_train_end_epoch)(OS_FN(os_train) *tr, const os_train_cfg *c)
+/* End of an epoch up to the per-epoch scheduler step: the epoch's metrics
+ * and plateau's step on its training loss (once per epoch whatever
+ * --sched-step says). Returns 1 when scheduler.step() follows now (the
+ * schedule steps per epoch), as os_train_step. */
+OS_HD static OS_FORCEINLINE int OS_FN(os_train_epoch)(OS_FN(os_train) *tr, const os_train_cfg *c)
 {
-    if (tr->diverged) return;
+    if (tr->diverged) return 0;
     const double loss = os_metrics_end_epoch(&tr->m, (double)tr->wa, (double)tr->wb, c->ref_wa, c->ref_wb);
     os_sched_epoch(c->sched, &tr->sched, loss);
-    if (c->sched_per_epoch) os_sched_step(c->sched, &tr->sched);
+    return c->sched_per_epoch;
+}
+
+/* End of an epoch: os_train_epoch, then the scheduler step where it follows. */
+OS_HD static inline void OS_FN(os_train_end_epoch)(OS_FN(os_train) *tr, const os_train_cfg *c)
+{
+    if (OS_FN(os_train_epoch)(tr, c)) os_sched_step(c->sched, &tr->sched);
 }
 
 /* The results of a finished (or diverged) training, final_loss NaN until
