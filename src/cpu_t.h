@@ -87,6 +87,13 @@ static void OS_FN(trace_row)(FILE *f, int64_t k, int epoch, int batch,
     fputc('\n', f);
 }
 
+/* The data in batch order: bd2[j] = d2[order[j]], by[j] = y[order[j]]. */
+static void OS_FN(cpu_gather)(OS_T *restrict bd2, OS_T *restrict by, const OS_T *restrict d2, const OS_T *restrict y,
+                              const uint32_t *restrict order, int n)
+{
+    for (int j = 0; j < n; ++j) bd2[j] = d2[order[j]], by[j] = y[order[j]];
+}
+
 /* ------------------------------------------------------------------------ */
 /* scalar path: one training at a time (traces, and the reference the       */
 /* vectorised path is tested against)                                        */
@@ -231,6 +238,7 @@ typedef struct OS_FN(cpu_lanes) {
     int kind[OS_CPU_LANES];    /* the optimizer */
     int cycles[OS_CPU_LANES];  /* the scheduler cycles its momentum (cfg->sched_cycles) */
     unsigned kinds;            /* the optimizers of the lanes that do not cycle, one bit each */
+    int any_cycles;            /* some lane cycles */
     const os_sched *sched;     /* the lanes' one schedule (NULL: they have several) */
     const os_train_cfg *cfg;   /* the lanes' configurations */
     int n;                     /* lanes in use (the others copy lane 0 and are never stepped) */
@@ -273,6 +281,7 @@ static void OS_FN(cpu_lanes_init)(OS_FN(cpu_lanes) *L, const os_train_cfg *cfg, 
     L->cfg = cfg;
     L->n = n;
     L->kinds = 0;
+    L->any_cycles = 0;
     L->sched = cfg[0].sched;
     for (int l = 0; l < OS_CPU_LANES; ++l) {
         const os_train_cfg *c = &cfg[l < n ? l : 0];
@@ -285,6 +294,7 @@ static void OS_FN(cpu_lanes_init)(OS_FN(cpu_lanes) *L, const os_train_cfg *cfg, 
         L->kind[l] = c->opt.kind;
         L->cycles[l] = c->sched_cycles;
         if (!c->sched_cycles) L->kinds |= 1u << c->opt.kind;
+        L->any_cycles |= c->sched_cycles;
         if (c->sched != L->sched) L->sched = NULL;
     }
 }
@@ -321,16 +331,16 @@ static void OS_FN(cpu_lanes_sched)(OS_FN(cpu_lanes) *restrict L, const int *rest
 {
     int f = -1;
     double q = 1.0;
-    if (L->sched) {
-        int64_t e = -1;
-        int same = 1;
-        for (int l = 0; l < L->n; ++l) {
-            if (!step[l]) continue;
-            if (e < 0) e = L->s_e[l];
-            same &= L->s_e[l] == e;
+    if (L->sched) { /* the least and the most step count of the lanes that step */
+        int64_t lo = INT64_MAX, hi = -1;
+#pragma omp simd reduction(min : lo) reduction(max : hi)
+        for (int l = 0; l < OS_CPU_LANES; ++l) {
+            const int64_t a = step[l] ? L->s_e[l] : INT64_MAX, b = step[l] ? L->s_e[l] : -1;
+            lo = a < lo ? a : lo;
+            hi = b > hi ? b : hi;
         }
-        if (e < 0) return; /* no lane steps */
-        if (same) f = os_sched_factor(L->sched, e + 1, &q);
+        if (hi < 0) return; /* no lane steps */
+        if (lo == hi) f = os_sched_factor(L->sched, hi + 1, &q);
     }
     if (f >= 0) {
         for (int l = 0; l < OS_CPU_LANES; ++l) {
@@ -369,7 +379,7 @@ static void OS_FN(cpu_lanes_update)(OS_FN(cpu_lanes) *restrict L, const OS_FN(cp
     if (L->kinds & (1u << OS_OPT_##ID)) OS_FN(cpu_lanes_step_kind)(L, g, on, OS_OPT_##ID, step);
     OS_OPTIMIZERS(CPU_X)
 #undef CPU_X
-    for (int l = 0; l < L->n; ++l) {
+    for (int l = 0; l < L->n && L->any_cycles; ++l) {
         if (!on[l] || !L->cycles[l]) continue;
         /* a cycled momentum or beta1: the lane alone, scheduler and all */
         OS_FN(os_train) t;
@@ -461,7 +471,7 @@ static void OS_FN(cpu_block)(const os_sweep *sw, const OS_FN(cpu_data) *cds, con
         if (shuffle == OS_SHUFFLE_SHARED && !mixed) {
             const os_trial *t0 = &sw->trials[idx[0]];
             cpu_make_order(ws, t0->seed, t0->order_stream, (uint32_t)e, (uint32_t)n);
-            for (int j = 0; j < n; ++j) bd2[j] = cd->d2[ws->order[j]], by[j] = cd->y[ws->order[j]];
+            OS_FN(cpu_gather)(bd2, by, cd->d2, cd->y, ws->order, n);
             sd2 = bd2;
             sy = by;
         }
@@ -509,7 +519,7 @@ static void OS_FN(cpu_block)(const os_sweep *sw, const OS_FN(cpu_data) *cds, con
                 } else {
                     for (int l = 0; l < lanes; ++l) {
                         if (!active[l]) continue;
-                        for (int j = 0; j < n; ++j) bd2[j] = ld[l][ord[l][j]], by[j] = lyv[l][ord[l][j]];
+                        OS_FN(cpu_gather)(bd2, by, ld[l], lyv[l], ord[l], n);
                         OS_FN(cpu_epoch)(&tr[c0 + l], &cfg[c0 + l], bd2, by, n, bs, e, NULL);
                     }
                 }
@@ -542,7 +552,7 @@ static void OS_FN(cpu_trace)(const os_sweep *sw, const OS_FN(cpu_data) *cd, cpu_
         const OS_T *sd2 = cd->d2, *sy = cd->y;
         if (sw->spec->shuffle != OS_SHUFFLE_NONE) {
             cpu_make_order(ws, tl->seed, tl->order_stream, (uint32_t)e, (uint32_t)n);
-            for (int j = 0; j < n; ++j) bd2[j] = cd->d2[ws->order[j]], by[j] = cd->y[ws->order[j]];
+            OS_FN(cpu_gather)(bd2, by, cd->d2, cd->y, ws->order, n);
             sd2 = bd2;
             sy = by;
         }
