@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -522,6 +523,19 @@ TEST_F(cli, SimdMatchesScalar)
                 EXPECT_EQ(read_table(simd).rows.size(), (15u * 3 * 2 + 1) * scheds.size() * 2 * 2 * 2 * 2);
                 EXPECT_TRUE(simd == scalar) << "the SIMD table differs from the scalar one";
             }
+}
+
+// bench --bound prints the same-run ratio of the bare loop's CPU time to the
+// run's (a smoke test: how large it is, is the benchmark's business).
+TEST_F(cli, BenchBoundPrintsTheRatio)
+{
+    Proc p = run({"bench", "--bound", "--backend", "cpu", "--sizes", "64", "--epochs", "2", "--threads", "1"});
+    ASSERT_EQ(p.status, 0) << p.err;
+    const size_t at = p.out.find("\nratio ");
+    ASSERT_NE(at, std::string::npos) << p.out;
+    const double r = std::strtod(p.out.c_str() + at + 7, nullptr);
+    EXPECT_TRUE(r > 0 && std::isfinite(r)) << p.out;
+    EXPECT_NE(p.out.find("of CPU time (64 trainings, best of 3 each)"), std::string::npos) << p.out;
 }
 
 // ---------------------------------------------------------------------------
