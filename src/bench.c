@@ -17,7 +17,11 @@
  * --bound (CPU) also times the bare loop on each size's trainings (the
  * vectorised forward pass and gradient alone, os_cpu_bound) and prints
  * the training rate as a fraction of it: the ratio scripts/bench/host.py
- * reports, measured in the same run.
+ * reports, measured in the same run. The run and the bare loop are timed
+ * in CPU time (all threads), three times each, alternately, and the ratio
+ * is that of their least times, so that other processes on a shared
+ * machine move it less (they lengthen the wall time, not ours); the
+ * table's row is the first run's, in wall time.
  */
 #include <math.h>
 #include <stddef.h>
@@ -30,11 +34,20 @@
 #include "orbitsweep/backend.h"
 
 #define BENCH_MAX_SIZES 32
+#define BENCH_BOUND_REPEATS 3 /* --bound: times each of the run and the bare loop, alternately */
 
 static double bench_now(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* The CPU time this process has used (all its threads), in seconds. */
+static double bench_cpu_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
@@ -60,7 +73,8 @@ static size_t bench_flags(os_flag *f)
     f[n++] = (os_flag){"--epochs", OS_F_VALUE, offsetof(bench_opts, epochs), OS_V_INT, NULL, NULL, "N",
                        "epochs, 1..100000", "100"};
     f[n++] = (os_flag){"--bound", OS_F_BOOL, offsetof(bench_opts, bound), 0, NULL, NULL, NULL,
-                       "CPU: also time the bare forward+gradient loop on the same trainings, and print the ratio",
+                       "CPU: also time the bare forward+gradient loop on the same trainings, and print the ratio "
+                       "(of the least CPU time of 3 timings each)",
                        NULL};
     for (size_t i = 0; i < N_BENCH_AXES; ++i) {
         const os_axis_def *d = &os_axes[bench_axes[i]];
@@ -184,9 +198,9 @@ static int bench_one(const bench_opts *o, double size, int quiet_row)
         os_sweep_free(&sw);
         return os_spec_free(&s), 1;
     }
-    const double k0 = bench_kernel_seconds(&s), t2 = bench_now();
+    const double k0 = bench_kernel_seconds(&s), t2 = bench_now(), c2 = bench_cpu_now();
     st = os_sweep_run(&sw, res, NULL, NULL, &err);
-    const double t3 = bench_now(), run = t3 - t2, kern = bench_kernel_seconds(&s) - k0;
+    const double t3 = bench_now(), run = t3 - t2, run_cpu = bench_cpu_now() - c2, kern = bench_kernel_seconds(&s) - k0;
     if (st) {
         fprintf(stderr, "orbitsweep: bench: %s\n", err.msg);
     } else if (!quiet_row) {
@@ -199,12 +213,26 @@ static int bench_one(const bench_opts *o, double size, int quiet_row)
             printf(" %9.4f %15.3e\n", kern, kern > 0 ? ev / kern : 0.0);
         else
             printf(" %9s %15s\n", "-", "-");
-        double bare = 0;
-        if (o->bound && (st = os_cpu_bound(&sw, &bare, &err)) == OS_OK)
-            printf("ratio %.3f  orbitsweep %.3e evaluations/s / bare loop %.3e evaluations/s (%zu trainings)\n",
-                   bare / run, ev / run, ev / bare, sw.n_trials);
-        else if (o->bound)
-            fprintf(stderr, "orbitsweep: bench: %s\n", err.msg);
+        if (o->bound) { /* the bare loop and the run, alternately; the least CPU time of each */
+            double best_run = run_cpu, best_bare = INFINITY;
+            for (int r = 0; r < BENCH_BOUND_REPEATS && st == OS_OK; ++r) {
+                double bare = 0;
+                if (r > 0) {
+                    const double c4 = bench_cpu_now();
+                    st = os_sweep_run(&sw, res, NULL, NULL, &err);
+                    best_run = fmin(best_run, bench_cpu_now() - c4);
+                }
+                const double c5 = bench_cpu_now();
+                if (st == OS_OK) st = os_cpu_bound(&sw, &bare, &err);
+                best_bare = fmin(best_bare, bench_cpu_now() - c5);
+            }
+            if (st == OS_OK)
+                printf("ratio %.3f  orbitsweep %.3e evaluations/s / bare loop %.3e evaluations/s of CPU time "
+                       "(%zu trainings, best of %d each)\n", best_bare / best_run, ev / best_run, ev / best_bare,
+                       sw.n_trials, BENCH_BOUND_REPEATS);
+            else
+                fprintf(stderr, "orbitsweep: bench: %s\n", err.msg);
+        }
         fflush(stdout);
     }
     free(res);

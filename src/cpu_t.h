@@ -87,6 +87,13 @@ static void OS_FN(trace_row)(FILE *f, int64_t k, int epoch, int batch,
     fputc('\n', f);
 }
 
+/* The data in batch order: bd2[j] = d2[order[j]], by[j] = y[order[j]]. */
+static void OS_FN(cpu_gather)(OS_T *restrict bd2, OS_T *restrict by, const OS_T *restrict d2, const OS_T *restrict y,
+                              const uint32_t *restrict order, int n)
+{
+    for (int j = 0; j < n; ++j) bd2[j] = d2[order[j]], by[j] = y[order[j]];
+}
+
 /* ------------------------------------------------------------------------ */
 /* scalar path: one training at a time (traces, and the reference the       */
 /* vectorised path is tested against)                                        */
@@ -146,34 +153,32 @@ OS_FN(cpu_partial_lanes)(const OS_T *restrict inv, const OS_T *restrict wb,
     }
 }
 
+/* The loss and gradients of the lanes (os_grad, one array per quantity). */
+typedef struct OS_FN(cpu_grad) {
+    OS_T loss[OS_CPU_LANES], gwa[OS_CPU_LANES], gwb[OS_CPU_LANES];
+    int k[OS_CPU_LANES];
+} OS_FN(cpu_grad);
+
 /* Loss and gradients of all lanes from their 8 partials (SoA, [p][lane]). */
 static __attribute__((noinline)) void
 OS_FN(cpu_lanes_grad)(const OS_T (*restrict al)[OS_CPU_LANES], const OS_T (*restrict aa)[OS_CPU_LANES],
                       const OS_T (*restrict ab)[OS_CPU_LANES], const int (*restrict ak)[OS_CPU_LANES],
-                      const OS_T *restrict wa, const OS_T *restrict wb, OS_FN(os_grad) *restrict g)
+                      const OS_T *restrict wa, const OS_T *restrict wb, OS_FN(cpu_grad) *restrict g)
 {
-    OS_T loss[OS_CPU_LANES], gwa[OS_CPU_LANES], gwb[OS_CPU_LANES];
-    int k[OS_CPU_LANES];
 #pragma omp simd
     for (int l = 0; l < OS_CPU_LANES; ++l) {
         OS_T sl = OS_FN(os_tree8)(al[0][l], al[1][l], al[2][l], al[3][l], al[4][l], al[5][l], al[6][l], al[7][l]);
         OS_T sa = OS_FN(os_tree8)(aa[0][l], aa[1][l], aa[2][l], aa[3][l], aa[4][l], aa[5][l], aa[6][l], aa[7][l]);
         OS_T sb = OS_FN(os_tree8)(ab[0][l], ab[1][l], ab[2][l], ab[3][l], ab[4][l], ab[5][l], ab[6][l], ab[7][l]);
-        k[l] = ak[0][l] + ak[1][l] + ak[2][l] + ak[3][l] + ak[4][l] + ak[5][l] + ak[6][l] + ak[7][l];
-        OS_FN(os_grad_scalars)(sl, sa, sb, k[l], wa[l], wb[l], &loss[l], &gwa[l], &gwb[l]);
-    }
-    for (int l = 0; l < OS_CPU_LANES; ++l) {
-        g[l].loss = loss[l];
-        g[l].gwa = gwa[l];
-        g[l].gwb = gwb[l];
-        g[l].k = k[l];
+        g->k[l] = ak[0][l] + ak[1][l] + ak[2][l] + ak[3][l] + ak[4][l] + ak[5][l] + ak[6][l] + ak[7][l];
+        OS_FN(os_grad_scalars)(sl, sa, sb, g->k[l], wa[l], wb[l], &g->loss[l], &g->gwa[l], &g->gwb[l]);
     }
 }
 
 /* The loss and gradients of all lanes at (wa, wb) on the batch lo..hi-1:
  * the 8 canonical partials, then the combining tree. */
 static void OS_FN(cpu_lanes_batch)(const OS_T *wa, const OS_T *wb, const OS_T *d2, const OS_T *y, int lane_major,
-                                   int lo, int hi, OS_FN(os_grad) *g)
+                                   int lo, int hi, OS_FN(cpu_grad) *g)
 {
     OS_T inv[OS_CPU_LANES], wbf[OS_CPU_LANES];
     for (int l = 0; l < OS_CPU_LANES; ++l) {
@@ -189,31 +194,250 @@ static void OS_FN(cpu_lanes_batch)(const OS_T *wa, const OS_T *wb, const OS_T *d
     OS_FN(cpu_lanes_grad)(al, aa, ab, ak, wa, wb, g);
 }
 
-/* One epoch of up to OS_CPU_LANES trainings with the same batch size. */
-static void OS_FN(cpu_lanes_epoch)(OS_FN(os_train) *tr, const os_train_cfg *cfg, int lanes,
-                                   int *active, const OS_T *d2, const OS_T *y, int lane_major,
+/* The lanes' trainings, structure of arrays: each field of os_train
+ * (train_t.h) and each field of os_train_cfg that an update reads, as an
+ * array over the lanes, so that a loop over the lanes loads and stores
+ * whole vectors. X(type, array, field of os_train / os_train_cfg). */
+#ifndef OS_CPU_TRAIN_FIELDS
+#define OS_CPU_SCHED_FIELDS(X)                                                                                  \
+    X(double, s_base, sched.base) X(double, s_lr, sched.lr) X(double, s_mom, sched.mom)                         \
+    X(double, s_best, sched.best) X(int64_t, s_e, sched.e) X(int32_t, s_bad, sched.bad)                         \
+    X(int32_t, s_cool, sched.cool)
+#define OS_CPU_TRAIN_FIELDS(X)                                                                                  \
+    X(OS_T, wa, wa) X(OS_T, wb, wb) X(OS_T, m0, opt.m[0]) X(OS_T, m1, opt.m[1]) X(OS_T, v0, opt.v[0])            \
+    X(OS_T, v1, opt.v[1]) X(OS_T, u0, opt.u[0]) X(OS_T, u1, opt.u[1]) X(int64_t, t, opt.t)                      \
+    X(double, b1t_hi, opt.b1t.hi) X(double, b1t_lo, opt.b1t.lo) X(double, b2t_hi, opt.b2t.hi)                   \
+    X(double, b2t_lo, opt.b2t.lo) OS_CPU_SCHED_FIELDS(X) X(int64_t, last_bad, last_bad)                         \
+    X(int, diverged, diverged) X(int64_t, masked, m.masked) X(double, path, m.path)                             \
+    X(double, ep_loss_sum, m.ep_loss_sum) X(int64_t, ep_loss_n, m.ep_loss_n) X(double, best_loss, m.best_loss)  \
+    X(double, lo_wa, m.lo_wa) X(double, hi_wa, m.hi_wa) X(double, lo_wb, m.lo_wb) X(double, hi_wb, m.hi_wb)     \
+    X(double, oscillation, m.oscillation)
+#define OS_CPU_CFG_FIELDS(X)                                                                                    \
+    X(double, momentum, opt.momentum) X(double, dampening, opt.dampening) X(double, alpha, opt.alpha)           \
+    X(double, beta1, opt.beta1) X(double, beta2, opt.beta2) X(double, eps, opt.eps)                             \
+    X(double, weight_decay, opt.weight_decay) X(double, amsgrad, opt.amsgrad) X(double, centered, opt.centered) \
+    X(double, momentum_decay, opt.momentum_decay) X(double, lr_decay, opt.lr_decay)                             \
+    X(double, initial_accumulator_value, opt.initial_accumulator_value) X(double, rho, opt.rho)                 \
+    X(int, sched_per_epoch, sched_per_epoch) X(double, ref_wa, ref_wa) X(double, ref_wb, ref_wb)                \
+    X(double, tol_wa, tol_wa) X(double, tol_wb, tol_wb)
+#define OS_CPU_SOA(type, name, field) _Alignas(64) type name[OS_CPU_LANES];
+#endif
+
+/* Every field is in the lists: the listed ones fill the struct but for
+ * padding (cpu_lane_cfg sets kind, sched_cycles, sched, lr, init_wa and
+ * init_wb itself). */
+#define CPU_X(type, name, field) +sizeof(type)
+_Static_assert(sizeof(OS_FN(os_train)) - (0 OS_CPU_TRAIN_FIELDS(CPU_X)) < 8, "a field of os_train is not in OS_CPU_TRAIN_FIELDS");
+_Static_assert(sizeof(os_train_cfg) - (0 OS_CPU_CFG_FIELDS(CPU_X) + 2 * sizeof(int) + sizeof(void *) + 3 * sizeof(double)) < 8,
+               "a field of os_train_cfg is not in OS_CPU_CFG_FIELDS");
+#undef CPU_X
+
+typedef struct OS_FN(cpu_lanes) {
+    OS_CPU_TRAIN_FIELDS(OS_CPU_SOA)
+    OS_CPU_CFG_FIELDS(OS_CPU_SOA)
+    int kind[OS_CPU_LANES];    /* the optimizer */
+    int cycles[OS_CPU_LANES];  /* the scheduler cycles its momentum (cfg->sched_cycles) */
+    unsigned kinds;            /* the optimizers of the lanes that do not cycle, one bit each */
+    int any_cycles;            /* some lane cycles */
+    const os_sched *sched;     /* the lanes' one schedule (NULL: they have several) */
+    const os_train_cfg *cfg;   /* the lanes' configurations */
+    int n;                     /* lanes in use (the others copy lane 0 and are never stepped) */
+} OS_FN(cpu_lanes);
+
+static OS_FORCEINLINE void OS_FN(cpu_lane_get)(const OS_FN(cpu_lanes) *restrict L, int l, OS_FN(os_train) *restrict t)
+{
+#define CPU_X(type, name, field) t->field = L->name[l];
+    OS_CPU_TRAIN_FIELDS(CPU_X)
+#undef CPU_X
+}
+
+/* Lane l's state from *t where `on` (a select, so that a loop over the
+ * lanes stores whole vectors). */
+static OS_FORCEINLINE void OS_FN(cpu_lane_put)(OS_FN(cpu_lanes) *restrict L, int l, const OS_FN(os_train) *restrict t,
+                                               int on)
+{
+#define CPU_X(type, name, field) L->name[l] = on ? t->field : L->name[l];
+    OS_CPU_TRAIN_FIELDS(CPU_X)
+#undef CPU_X
+}
+
+/* Lane l's configuration as os_train_step reads it, with the optimizer
+ * `kind` (the constant of the caller's loop) and no cycling. */
+static OS_FORCEINLINE void OS_FN(cpu_lane_cfg)(const OS_FN(cpu_lanes) *restrict L, int l, int kind,
+                                               os_train_cfg *restrict c)
+{
+#define CPU_X(type, name, field) c->field = L->name[l];
+    OS_CPU_CFG_FIELDS(CPU_X)
+#undef CPU_X
+    c->opt.kind = kind;
+    c->sched_cycles = 0;
+    c->sched = L->sched; /* os_train_epoch's, where the lanes share it */
+    c->lr = c->init_wa = c->init_wb = 0; /* not read */
+}
+
+/* Lanes 0..n-1 start the trainings of cfg[0..n) (os_train_init). */
+static void OS_FN(cpu_lanes_init)(OS_FN(cpu_lanes) *L, const os_train_cfg *cfg, int n)
+{
+    L->cfg = cfg;
+    L->n = n;
+    L->kinds = 0;
+    L->any_cycles = 0;
+    L->sched = cfg[0].sched;
+    for (int l = 0; l < OS_CPU_LANES; ++l) {
+        const os_train_cfg *c = &cfg[l < n ? l : 0];
+        OS_FN(os_train) t;
+        OS_FN(os_train_init)(&t, c);
+        OS_FN(cpu_lane_put)(L, l, &t, 1);
+#define CPU_X(type, name, field) L->name[l] = c->field;
+        OS_CPU_CFG_FIELDS(CPU_X)
+#undef CPU_X
+        L->kind[l] = c->opt.kind;
+        L->cycles[l] = c->sched_cycles;
+        if (!c->sched_cycles) L->kinds |= 1u << c->opt.kind;
+        L->any_cycles |= c->sched_cycles;
+        if (c->sched != L->sched) L->sched = NULL;
+    }
+}
+
+/* The update of the lanes of optimizer `kind` (a constant: the optimizer's
+ * switch folds away) that do not cycle, among those `on`: os_train_step
+ * in every lane, kept where the lane is one of them, so the loop
+ * vectorises. step[l]: lane l's scheduler steps now. */
+static OS_FORCEINLINE void OS_FN(cpu_lanes_step_kind)(OS_FN(cpu_lanes) *restrict L, const OS_FN(cpu_grad) *restrict g,
+                                                      const int *restrict on, int kind, int *restrict step)
+{
+    for (int l = 0; l < OS_CPU_LANES; ++l) {
+        OS_FN(os_train) t;
+        os_train_cfg c;
+        OS_FN(cpu_lane_get)(L, l, &t);
+        OS_FN(cpu_lane_cfg)(L, l, kind, &c);
+        OS_FN(os_grad) gl;
+        gl.loss = g->loss[l];
+        gl.gwa = g->gwa[l];
+        gl.gwb = g->gwb[l];
+        gl.k = g->k[l];
+        const int s = OS_FN(os_train_step)(&t, &c, &gl, NULL);
+        const int mine = on[l] && L->kind[l] == kind && !L->cycles[l];
+        OS_FN(cpu_lane_put)(L, l, &t, mine);
+        step[l] = mine ? s : step[l];
+    }
+}
+
+/* scheduler.step() in the lanes `step`. Where the lanes share a schedule
+ * of a factor (os_sched_factor: none, multistep, ...) and their step count,
+ * the factor is found once and applied in a vector loop; else each lane
+ * steps alone. */
+static void OS_FN(cpu_lanes_sched)(OS_FN(cpu_lanes) *restrict L, const int *restrict step)
+{
+    int f = -1;
+    double q = 1.0;
+    if (L->sched) { /* the least and the most step count of the lanes that step */
+        int64_t lo = INT64_MAX, hi = -1;
+#pragma omp simd reduction(min : lo) reduction(max : hi)
+        for (int l = 0; l < OS_CPU_LANES; ++l) {
+            const int64_t a = step[l] ? L->s_e[l] : INT64_MAX, b = step[l] ? L->s_e[l] : -1;
+            lo = a < lo ? a : lo;
+            hi = b > hi ? b : hi;
+        }
+        if (hi < 0) return; /* no lane steps */
+        if (lo == hi) f = os_sched_factor(L->sched, hi + 1, &q);
+    }
+    if (f >= 0) {
+        for (int l = 0; l < OS_CPU_LANES; ++l) {
+            OS_FN(os_train) t;
+#define CPU_X(type, name, field) t.field = L->name[l];
+            OS_CPU_SCHED_FIELDS(CPU_X)
+#undef CPU_X
+            os_sched_step_factor(&t.sched, f, q);
+#define CPU_X(type, name, field) L->name[l] = step[l] ? t.field : L->name[l];
+            OS_CPU_SCHED_FIELDS(CPU_X)
+#undef CPU_X
+        }
+        return;
+    }
+    for (int l = 0; l < L->n; ++l) {
+        if (!step[l]) continue;
+        OS_FN(os_train) t;
+#define CPU_X(type, name, field) t.field = L->name[l];
+        OS_CPU_SCHED_FIELDS(CPU_X)
+#undef CPU_X
+        os_sched_step(L->cfg[l].sched, &t.sched);
+#define CPU_X(type, name, field) L->name[l] = t.field;
+        OS_CPU_SCHED_FIELDS(CPU_X)
+#undef CPU_X
+    }
+}
+
+/* One update of the lanes `on` from their loss and gradients: os_train_apply
+ * in each, as a vector loop per optimizer of the lanes, then the scheduler
+ * steps. */
+static void OS_FN(cpu_lanes_update)(OS_FN(cpu_lanes) *restrict L, const OS_FN(cpu_grad) *restrict g,
+                                    const int *restrict on)
+{
+    int step[OS_CPU_LANES] = {0};
+#define CPU_X(ID, ...) \
+    if (L->kinds & (1u << OS_OPT_##ID)) OS_FN(cpu_lanes_step_kind)(L, g, on, OS_OPT_##ID, step);
+    OS_OPTIMIZERS(CPU_X)
+#undef CPU_X
+    for (int l = 0; l < L->n && L->any_cycles; ++l) {
+        if (!on[l] || !L->cycles[l]) continue;
+        /* a cycled momentum or beta1: the lane alone, scheduler and all */
+        OS_FN(os_train) t;
+        OS_FN(cpu_lane_get)(L, l, &t);
+        OS_FN(os_grad) gl = {g->loss[l], g->gwa[l], g->gwb[l], g->k[l]};
+        OS_FN(os_train_apply)(&t, &L->cfg[l], &gl, NULL);
+        OS_FN(cpu_lane_put)(L, l, &t, 1);
+    }
+    OS_FN(cpu_lanes_sched)(L, step);
+}
+
+/* The end of an epoch in the lanes `on` (os_train_end_epoch): a vector loop
+ * where the lanes share their schedule. */
+static void OS_FN(cpu_lanes_end_epoch)(OS_FN(cpu_lanes) *restrict L, const int *restrict on)
+{
+    int step[OS_CPU_LANES] = {0};
+    if (L->sched) {
+        /* a copy: reads of it are safe in every lane, so the loop vectorises */
+        const os_sched sched = *L->sched;
+        for (int l = 0; l < OS_CPU_LANES; ++l) {
+            OS_FN(os_train) t;
+            os_train_cfg c;
+            OS_FN(cpu_lane_get)(L, l, &t);
+            OS_FN(cpu_lane_cfg)(L, l, 0, &c);
+            c.sched = &sched;
+            const int s = OS_FN(os_train_epoch)(&t, &c);
+            OS_FN(cpu_lane_put)(L, l, &t, on[l]);
+            step[l] = on[l] && s;
+        }
+    } else {
+        for (int l = 0; l < L->n; ++l) {
+            if (!on[l]) continue;
+            OS_FN(os_train) t;
+            OS_FN(cpu_lane_get)(L, l, &t);
+            step[l] = OS_FN(os_train_epoch)(&t, &L->cfg[l]);
+            OS_FN(cpu_lane_put)(L, l, &t, 1);
+        }
+    }
+    OS_FN(cpu_lanes_sched)(L, step);
+}
+
+/* One epoch of the lanes `on` (cleared where a training diverges). */
+static void OS_FN(cpu_lanes_epoch)(OS_FN(cpu_lanes) *L, int *on, const OS_T *d2, const OS_T *y, int lane_major,
                                    int n, int bs)
 {
     for (int lo = 0; lo < n; lo += bs) {
         const int hi = lo + bs < n ? lo + bs : n;
-        OS_T wa[OS_CPU_LANES], wb[OS_CPU_LANES];
-        for (int l = 0; l < OS_CPU_LANES; ++l) {
-            wa[l] = l < lanes ? tr[l].wa : (OS_T)1;
-            wb[l] = l < lanes ? tr[l].wb : (OS_T)1;
-        }
-        OS_FN(os_grad) g[OS_CPU_LANES];
-        OS_FN(cpu_lanes_batch)(wa, wb, d2, y, lane_major, lo, hi, g);
+        OS_FN(cpu_grad) g;
+        OS_FN(cpu_lanes_batch)(L->wa, L->wb, d2, y, lane_major, lo, hi, &g);
+        OS_FN(cpu_lanes_update)(L, &g, on);
         int any = 0;
-        for (int l = 0; l < lanes; ++l) {
-            if (!active[l]) continue;
-            OS_FN(os_train_apply)(&tr[l], &cfg[l], &g[l], NULL);
-            active[l] = !tr[l].diverged;
-            any |= active[l];
+        for (int l = 0; l < L->n; ++l) {
+            on[l] = on[l] && !L->diverged[l];
+            any |= on[l];
         }
         if (!any) return;
     }
-    for (int l = 0; l < lanes; ++l)
-        if (active[l]) OS_FN(os_train_end_epoch)(&tr[l], &cfg[l]);
+    OS_FN(cpu_lanes_end_epoch)(L, on);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -222,7 +446,8 @@ static void OS_FN(cpu_lanes_epoch)(OS_FN(os_train) *tr, const os_train_cfg *cfg,
 static void OS_FN(cpu_block)(const os_sweep *sw, const OS_FN(cpu_data) *cds, const size_t *idx,
                              int cnt, cpu_scratch *ws, int simd, os_result *res)
 {
-    OS_FN(os_train) tr[OS_CPU_BLOCK];
+    OS_FN(os_train) tr[OS_CPU_BLOCK];                    /* the scalar path's trainings */
+    OS_FN(cpu_lanes) grp[OS_CPU_BLOCK / OS_CPU_LANES]; /* the vectorised path's, a group of lanes each */
     os_train_cfg cfg[OS_CPU_BLOCK];
     const os_dataset *d = os_sweep_dataset(sw, idx[0]);
     const OS_FN(cpu_data) *cd = &cds[sw->trials[idx[0]].data];
@@ -237,25 +462,28 @@ static void OS_FN(cpu_block)(const os_sweep *sw, const OS_FN(cpu_data) *cds, con
     int max_ep = 0;
     for (int t = 0; t < cnt; ++t) {
         cfg[t] = os_sweep_train_cfg(sw, idx[t]);
-        OS_FN(os_train_init)(&tr[t], &cfg[t]);
+        if (!simd) OS_FN(os_train_init)(&tr[t], &cfg[t]);
         const int ep = sw->trials[idx[t]].epochs;
         max_ep = ep > max_ep ? ep : max_ep;
     }
+    for (int c0 = 0; simd && c0 < cnt; c0 += OS_CPU_LANES)
+        OS_FN(cpu_lanes_init)(&grp[c0 / OS_CPU_LANES], &cfg[c0], cnt - c0 < OS_CPU_LANES ? cnt - c0 : OS_CPU_LANES);
     for (int e = 0; e < max_ep; ++e) {
         const OS_T *sd2 = cd->d2, *sy = cd->y; /* the shared batch order's data */
         if (shuffle == OS_SHUFFLE_SHARED && !mixed) {
             const os_trial *t0 = &sw->trials[idx[0]];
             cpu_make_order(ws, t0->seed, t0->order_stream, (uint32_t)e, (uint32_t)n);
-            for (int j = 0; j < n; ++j) bd2[j] = cd->d2[ws->order[j]], by[j] = cd->y[ws->order[j]];
+            OS_FN(cpu_gather)(bd2, by, cd->d2, cd->y, ws->order, n);
             sd2 = bd2;
             sy = by;
         }
         for (int c0 = 0; c0 < cnt; c0 += OS_CPU_LANES) {
             const int lanes = cnt - c0 < OS_CPU_LANES ? cnt - c0 : OS_CPU_LANES;
-            int active[OS_CPU_LANES], any = 0;
+            OS_FN(cpu_lanes) *L = &grp[c0 / OS_CPU_LANES];
+            int active[OS_CPU_LANES] = {0}, any = 0;
             for (int l = 0; l < lanes; ++l) {
                 const os_trial *tl = &sw->trials[idx[c0 + l]];
-                active[l] = e < tl->epochs && !tr[c0 + l].diverged;
+                active[l] = e < tl->epochs && !(simd ? L->diverged[l] : tr[c0 + l].diverged);
                 any |= active[l];
             }
             if (!any) continue;
@@ -289,23 +517,26 @@ static void OS_FN(cpu_block)(const os_sweep *sw, const OS_FN(cpu_data) *cds, con
                             ry[l] = lyv[l][o];
                         }
                     }
-                    OS_FN(cpu_lanes_epoch)(&tr[c0], &cfg[c0], lanes, active, ld2, ly, 1, n, bs);
+                    OS_FN(cpu_lanes_epoch)(L, active, ld2, ly, 1, n, bs);
                 } else {
                     for (int l = 0; l < lanes; ++l) {
                         if (!active[l]) continue;
-                        for (int j = 0; j < n; ++j) bd2[j] = ld[l][ord[l][j]], by[j] = lyv[l][ord[l][j]];
+                        OS_FN(cpu_gather)(bd2, by, ld[l], lyv[l], ord[l], n);
                         OS_FN(cpu_epoch)(&tr[c0 + l], &cfg[c0 + l], bd2, by, n, bs, e, NULL);
                     }
                 }
             } else if (simd) {
-                OS_FN(cpu_lanes_epoch)(&tr[c0], &cfg[c0], lanes, active, sd2, sy, 0, n, bs);
+                OS_FN(cpu_lanes_epoch)(L, active, sd2, sy, 0, n, bs);
             } else {
                 for (int l = 0; l < lanes; ++l)
                     if (active[l]) OS_FN(cpu_epoch)(&tr[c0 + l], &cfg[c0 + l], sd2, sy, n, bs, e, NULL);
             }
         }
     }
-    for (int t = 0; t < cnt; ++t) OS_FN(os_train_result)(&tr[t], &res[idx[t]]);
+    for (int t = 0; t < cnt; ++t) {
+        if (simd) OS_FN(cpu_lane_get)(&grp[t / OS_CPU_LANES], t % OS_CPU_LANES, &tr[t]);
+        OS_FN(os_train_result)(&tr[t], &res[idx[t]]);
+    }
 }
 
 /* The trace of trial 0: every update, then the final parameters. */
@@ -323,7 +554,7 @@ static void OS_FN(cpu_trace)(const os_sweep *sw, const OS_FN(cpu_data) *cd, cpu_
         const OS_T *sd2 = cd->d2, *sy = cd->y;
         if (tl->shuffle != OS_SHUFFLE_NONE) {
             cpu_make_order(ws, tl->seed, tl->order_stream, (uint32_t)e, (uint32_t)n);
-            for (int j = 0; j < n; ++j) bd2[j] = cd->d2[ws->order[j]], by[j] = cd->y[ws->order[j]];
+            OS_FN(cpu_gather)(bd2, by, cd->d2, cd->y, ws->order, n);
             sd2 = bd2;
             sy = by;
         }
@@ -351,12 +582,12 @@ static void OS_FN(cpu_bound_block)(const OS_FN(cpu_data) *cd, int n, int bs, int
         for (int e = 0; e < epochs; ++e)
             for (int lo = 0; lo < n; lo += bs) {
                 const int hi = lo + bs < n ? lo + bs : n;
-                OS_FN(os_grad) g[OS_CPU_LANES];
-                OS_FN(cpu_lanes_batch)(wa, wb, cd->d2, cd->y, 0, lo, hi, g);
+                OS_FN(cpu_grad) g;
+                OS_FN(cpu_lanes_batch)(wa, wb, cd->d2, cd->y, 0, lo, hi, &g);
 #pragma omp simd
                 for (int l = 0; l < OS_CPU_LANES; ++l) {
-                    wa[l] -= (OS_T)1e-4 * g[l].gwa;
-                    wb[l] -= (OS_T)1e-4 * g[l].gwb;
+                    wa[l] -= (OS_T)1e-4 * g.gwa[l];
+                    wb[l] -= (OS_T)1e-4 * g.gwb[l];
                 }
             }
         for (int l = 0; l < OS_CPU_LANES; ++l) *sink += (double)wa[l] + (double)wb[l];

@@ -12,8 +12,10 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <map>
 #include <set>
 #include <string>
@@ -472,30 +474,68 @@ TEST_F(cli, DeterministicAcrossThreadsAndRuns)
     EXPECT_NE(first["shared"], first["trial"]);
 }
 
-// The vectorised CPU path (trainings in SIMD lanes) gives the scalar path's
-// table byte for byte: every optimizer and scheduler, all shuffle modes, both
-// dtypes, mixed batch sizes and epochs, a diverging lr and masked starts.
+// The vectorised CPU path (trainings in SIMD lanes, a vector loop per
+// optimizer) gives the scalar path's table byte for byte, over the whole
+// catalogue: every optimizer (amsgrad, centered, RMSprop with and without
+// momentum, weight decay) x every scheduler kind (cycled momentum and beta1
+// among them) x both sched_step modes x all shuffle modes x both dtypes, with
+// mixed batch sizes and epochs in a block, diverging learning rates and
+// masked batches (a start of Wa = 0.003).
 TEST_F(cli, SimdMatchesScalar)
 {
-    for (const char *shuffle : {"shared", "trial", "none"})
-        for (const char *dtype : {"float32", "float64"}) {
-            const std::vector<std::string> spec = {
-                "run", "--optimizer", "sgd,momentum,nesterov,rmsprop,adam",
-                "--lr", "0.001,0.02,0.3,30", "--scheduler", "none",
-                "--scheduler", "multistep:milestones=2/4,gamma=0.5",
-                "--scheduler", "multiplicative:factor=0.8,start=3,end=12,every=3",
-                "--scheduler", "step:step_size=5,gamma=0.7", "--scheduler", "exponential:gamma=0.97",
-                "--scheduler", "cosine:t_max=10,eta_min=0.0001", "--init-wa", "0.1,0.003",
-                "--batch-size", "32,48", "--epochs", "3,4", "--seeds", "2", "--shuffle", shuffle,
-                "--dtype", dtype, "--n", "128", "--quiet"};
-            SCOPED_TRACE(std::string("--shuffle ") + shuffle + " --dtype " + dtype);
-            std::vector<std::string> a = spec, b = spec;
-            a.insert(a.end(), {"--simd", "on"});
-            b.insert(b.end(), {"--simd", "off", "--threads", "1"});
-            const std::string simd = run_ok(a), scalar = run_ok(b);
-            EXPECT_EQ(read_table(simd).rows.size(), 5u * 4 * 6 * 2 * 2 * 2 * 2);
-            EXPECT_TRUE(simd == scalar) << "the SIMD table differs from the scalar one";
-        }
+    {
+        std::ofstream f(path("lr.csv"));
+        f << "factor\n1\n0.5\n0.25\n0.5\n";
+    }
+    const std::vector<std::string> scheds = {
+        "none", "constant:factor=0.5,total_iters=5", "multistep:milestones=2/4,gamma=0.5",
+        "multiplicative:factor=0.8,start=3,end=12,every=3", "step:step_size=5,gamma=0.7", "exponential:gamma=0.97",
+        "cosine:t_max=10,eta_min=0.0001", "linear:start_factor=0.1,total_iters=6", "polynomial:total_iters=8,power=2",
+        "cosine_warm_restarts:t_0=3,t_mult=2", "cyclic:base_lr=0.001,step_size_up=3",
+        "cyclic:base_lr=0.001,step_size_up=2,mode=exp_range,gamma=0.9", "onecycle:total_steps=20",
+        "plateau:patience=1,factor=0.5", "table:lr.csv",
+        "sequential(linear:start_factor=0.1,total_iters=3;cosine:t_max=10;milestones=3)",
+        "chain(exponential:gamma=0.9;step:step_size=2,gamma=0.5)"};
+    std::vector<std::string> axes = {"--init-wa", "0.1,0.003", "--batch-size", "32,48", "--epochs", "3,4"};
+    for (const auto &s : scheds) axes.insert(axes.end(), {"--scheduler", s});
+    for (const char *sched_step : {"update", "epoch"})
+        for (const char *shuffle : {"shared", "trial", "none"})
+            for (const char *dtype : {"float32", "float64"}) {
+                std::vector<std::string> spec = {
+                    "run", "--optimizer",
+                    "sgd,momentum,nesterov,rmsprop,adam,adamw,nadam,radam,adamax,adagrad,adadelta,lion",
+                    "--lr", "0.002,0.05,30", "--amsgrad", "false,true", "--centered", "false,true",
+                    "--weight-decay", "0,0.01"};
+                spec.insert(spec.end(), axes.begin(), axes.end());
+                for (const std::string s : {"--and", "--optimizer", "rmsprop", "--momentum", "0.5", "--lr", "0.01"})
+                    spec.push_back(s);
+                spec.insert(spec.end(), axes.begin(), axes.end());
+                for (const std::string s : {"--seeds", "2", "--sched-step", sched_step, "--shuffle", shuffle, "--dtype",
+                                            dtype, "--n", "96", "--quiet"})
+                    spec.push_back(s);
+                SCOPED_TRACE(std::string("--sched-step ") + sched_step + " --shuffle " + shuffle + " --dtype " + dtype);
+                std::vector<std::string> a = spec, b = spec;
+                a.insert(a.end(), {"--simd", "on"});
+                b.insert(b.end(), {"--simd", "off", "--threads", "1"});
+                const std::string simd = run_ok(a), scalar = run_ok(b);
+                // 15 optimizers' settings x 3 lr x 2 weight decays, and rmsprop with momentum;
+                // x schedulers x init_wa x batch sizes x epochs x seeds
+                EXPECT_EQ(read_table(simd).rows.size(), (15u * 3 * 2 + 1) * scheds.size() * 2 * 2 * 2 * 2);
+                EXPECT_TRUE(simd == scalar) << "the SIMD table differs from the scalar one";
+            }
+}
+
+// bench --bound prints the same-run ratio of the bare loop's CPU time to the
+// run's (a smoke test: how large it is, is the benchmark's business).
+TEST_F(cli, BenchBoundPrintsTheRatio)
+{
+    Proc p = run({"bench", "--bound", "--backend", "cpu", "--sizes", "64", "--epochs", "2", "--threads", "1"});
+    ASSERT_EQ(p.status, 0) << p.err;
+    const size_t at = p.out.find("\nratio ");
+    ASSERT_NE(at, std::string::npos) << p.out;
+    const double r = std::strtod(p.out.c_str() + at + 7, nullptr);
+    EXPECT_TRUE(r > 0 && std::isfinite(r)) << p.out;
+    EXPECT_NE(p.out.find("of CPU time (64 trainings, best of 3 each)"), std::string::npos) << p.out;
 }
 
 // ---------------------------------------------------------------------------

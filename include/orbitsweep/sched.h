@@ -134,18 +134,6 @@ OS_HD static inline int os_sched_milestone_count(const os_sched_part *s, int64_t
     return c;
 }
 
-/* MultiStepLR: lr * gamma ** count(e). gamma**1 and gamma**2 are what
- * Python's pow gives bit for bit; repeated multiplication is used so that
- * host and device agree. */
-OS_HD static inline double os_sched_multistep(const os_sched_part *s, double lr, int64_t e)
-{
-    int c = os_sched_milestone_count(s, e);
-    if (c == 0) return lr;
-    double g = s->gamma;
-    for (int i = 1; i < c; ++i) g *= s->gamma;
-    return lr * g;
-}
-
 /* OneCycleLR's phase at step e: its start and end (indices into
  * {initial, max, min} for the lr and {max_m, base_m} for momentum) and pct,
  * as get_lr() computes them (phase ends are doubles). Returns the
@@ -280,34 +268,65 @@ OS_HD static inline double os_sched_onecycle(const os_sched_part *s, double b, i
     return (E - S) * pct + S;
 }
 
+/* The parts whose get_lr() at step e multiplies the lr by a factor of e
+ * alone (none, constant, linear, polynomial, multistep, multiplicative,
+ * step, exponential): 1 with the factor in *q where step e multiplies the
+ * lr by it, 0 where it leaves the lr as it is; -1 for the other kinds. So
+ * trainings that share such a schedule and its step share the factor (the
+ * CPU's SIMD lanes step them together, os_sched_step_factor). */
+OS_HD static inline int os_sched_part_factor(const os_sched_part *s, int64_t e, double *q)
+{
+    switch (s->kind) {
+    case OS_SCHED_NONE:
+        return 0;
+    case OS_SCHED_CONSTANT: /* lr f at 0; lr / f at total_iters */
+        if (e == 0) return *q = s->factor, 1;
+        return e == s->total_iters ? (*q = 1.0 / s->factor, 1) : 0;
+    case OS_SCHED_LINEAR: /* lr sf at 0; lr (1 + (ef-sf) / (T sf + (e-1)(ef-sf))) up to T */
+        if (e == 0) return *q = s->start_factor, 1;
+        if (e > s->total_iters) return 0;
+        *q = 1. + (s->end_factor - s->start_factor) /
+                      ((double)s->total_iters * s->start_factor + (double)(e - 1) * (s->end_factor - s->start_factor));
+        return 1;
+    case OS_SCHED_POLYNOMIAL: /* lr ((1 - e/T) / (1 - (e-1)/T))^p up to T */
+        if (e == 0 || e > s->total_iters) return 0;
+        *q = os_sched_tab(s, e);
+        return 1;
+    case OS_SCHED_MULTISTEP: { /* lr gamma^(times e is a milestone) */
+        const int c = os_sched_milestone_count(s, e);
+        if (c == 0) return 0;
+        /* gamma**1 and gamma**2 are what Python's pow gives bit for bit;
+         * repeated multiplication, so that host and device agree */
+        double g = s->gamma;
+        for (int i = 1; i < c; ++i) g *= s->gamma;
+        *q = g;
+        return 1;
+    }
+    case OS_SCHED_MULTIPLICATIVE: { /* lr factor, when start <= e <= end and every | e */
+        if (e <= 0) return 0;
+        const int hit = e >= s->start && (s->end < 0 || e <= s->end) && e % s->every == 0;
+        *q = hit ? s->factor : 1.0;
+        return 1;
+    }
+    case OS_SCHED_STEP: /* lr gamma, when step_size | e */
+        return e > 0 && e % s->step_size == 0 ? (*q = s->gamma, 1) : 0;
+    case OS_SCHED_EXPONENTIAL: /* lr gamma */
+        return e > 0 ? (*q = s->gamma, 1) : 0;
+    default:
+        return -1;
+    }
+}
+
 /* get_lr() of one part at its step e >= 0 from the current lr (e = 0: the
  * constructor's initial step); cyclic and onecycle write the momentum they
  * would cycle into *mom (a local of the caller: no pointer into the state,
  * which stays in registers on a GPU). */
 OS_HD static inline double os_sched_part_lr(const os_sched_part *s, double base, double lr, int64_t e, double *mom)
 {
+    double q = 1.0;
+    const int f = os_sched_part_factor(s, e, &q);
+    if (f >= 0) return f ? lr * q : lr;
     switch (s->kind) {
-    case OS_SCHED_CONSTANT: /* lr f at 0; lr / f at total_iters */
-        if (e == 0) return lr * s->factor;
-        return e == s->total_iters ? lr * (1.0 / s->factor) : lr;
-    case OS_SCHED_LINEAR: /* lr sf at 0; lr (1 + (ef-sf) / (T sf + (e-1)(ef-sf))) up to T */
-        if (e == 0) return lr * s->start_factor;
-        if (e > s->total_iters) return lr;
-        return lr * (1. + (s->end_factor - s->start_factor) /
-                              ((double)s->total_iters * s->start_factor +
-                               (double)(e - 1) * (s->end_factor - s->start_factor)));
-    case OS_SCHED_POLYNOMIAL: /* lr ((1 - e/T) / (1 - (e-1)/T))^p up to T */
-        return e == 0 || e > s->total_iters ? lr : lr * os_sched_tab(s, e);
-    case OS_SCHED_MULTISTEP: /* lr gamma^(times e is a milestone) */
-        return os_sched_multistep(s, lr, e);
-    case OS_SCHED_MULTIPLICATIVE: { /* lr factor, when start <= e <= end and every | e */
-        int hit = e >= s->start && (s->end < 0 || e <= s->end) && e % s->every == 0;
-        return e > 0 ? lr * (hit ? s->factor : 1.0) : lr;
-    }
-    case OS_SCHED_STEP: /* lr gamma, when step_size | e */
-        return e > 0 && e % s->step_size == 0 ? lr * s->gamma : lr;
-    case OS_SCHED_EXPONENTIAL: /* lr gamma */
-        return e > 0 ? lr * s->gamma : lr;
     case OS_SCHED_COSINE: { /* eta_min + (lr - eta_min) (1 + cos(pi e/T)) / (1 + cos(pi (e-1)/T)) */
         if (e == 0) return lr;
         int64_t t = s->t_max, k = (e - 1 - t) % (2 * t);
@@ -338,8 +357,10 @@ OS_HD static inline double os_sched_part_restart(const os_sched_part *s, double 
         return base * (s->total_iters == 0 ? s->factor + (1 - s->factor) : s->factor);
     case OS_SCHED_LINEAR: /* b (sf + (ef - sf) min(T, 0) / T) */
         return base * s->start_factor;
-    case OS_SCHED_MULTISTEP: /* b gamma^(milestones <= 0) */
-        return os_sched_multistep(s, base, 0);
+    case OS_SCHED_MULTISTEP: { /* b gamma^(milestones <= 0) */
+        double q = 1.0;
+        return os_sched_part_factor(s, 0, &q) ? base * q : base;
+    }
     case OS_SCHED_POLYNOMIAL: /* b (1 - 0/T)^p */
     case OS_SCHED_STEP:       /* b gamma^(0 // s) */
     case OS_SCHED_EXPONENTIAL: /* b gamma^0 */
@@ -381,12 +402,32 @@ OS_HD static inline void os_sched_init(const os_sched *s, os_sched_state *st, do
     st->mom = cyc ? mom : NAN;
 }
 
+/* A schedule of one part of os_sched_part_factor's kinds: its factor at
+ * step e (as there); -1 for other schedules. */
+OS_HD static inline int os_sched_factor(const os_sched *s, int64_t e, double *q)
+{
+    return s->kind == s->part[0].kind ? os_sched_part_factor(&s->part[0], e, q) : -1;
+}
+
+/* scheduler.step() of such a schedule, with os_sched_factor(s, st->e + 1)
+ * = f (>= 0) and its factor q. */
+OS_HD static inline void os_sched_step_factor(os_sched_state *st, int f, double q)
+{
+    st->e += 1;
+    st->lr = f ? st->lr * q : st->lr;
+}
+
 /* scheduler.step(). */
 OS_HD static inline void os_sched_step(const os_sched *s, os_sched_state *st)
 {
     if (s->kind == OS_SCHED_PLATEAU) return; /* steps once per epoch, in os_sched_epoch */
+    double q = 1.0;
+    const int f = os_sched_factor(s, st->e + 1, &q);
+    if (f >= 0) { /* none, and the schedules of a factor */
+        os_sched_step_factor(st, f, q);
+        return;
+    }
     st->e += 1;
-    if (s->kind == OS_SCHED_NONE) return;
     double mom = NAN;
     if (s->kind == OS_SCHED_SEQUENTIAL) {
         int64_t local;

@@ -1,5 +1,7 @@
 /* train_t.h — typed training state and update (template: see typed.h). */
 
+/* A training's state. (The CPU's SIMD lanes hold it field by field:
+ * a new field goes into OS_CPU_TRAIN_FIELDS in src/cpu_t.h too.) */
 typedef struct OS_FN(os_train) {
     OS_T wa, wb;
     OS_FN(os_opt_state) opt; /* opt.t: the updates taken (one optimizer step each) */
@@ -34,12 +36,15 @@ OS_HD static inline void OS_FN(os_train_init)(OS_FN(os_train) *tr, const os_trai
     OS_FN(os_train_track)(tr, c);
 }
 
-/* One update from the minibatch's loss and gradients (os_grad_finish):
- * optimizer step, divergence check, convergence tracking, scheduler step.
- * Fills *info when given. */
-OS_HD static OS_FORCEINLINE void OS_FN(os_train_apply)(OS_FN(os_train) *tr, const os_train_cfg *c,
-                                               const OS_FN(os_grad) *g,
-                                               OS_FN(os_update_info) *info)
+/* One update from the minibatch's loss and gradients (os_grad_finish) up
+ * to the scheduler: optimizer step, metrics, divergence check, convergence
+ * tracking. Fills *info when given. Returns 1 when scheduler.step() follows
+ * now (the training goes on and steps its scheduler per update): the
+ * caller then calls os_sched_step, as os_train_apply does. Branch-free but
+ * for the optimizer's kind and c->sched_cycles, so a loop over trainings of
+ * one kind that do not cycle vectorises (the CPU's SIMD lanes, cpu_t.h). */
+OS_HD static OS_FORCEINLINE int OS_FN(os_train_step)(OS_FN(os_train) *tr, const os_train_cfg *c,
+                                                     const OS_FN(os_grad) *g, OS_FN(os_update_info) *info)
 {
     OS_T p[2] = {tr->wa, tr->wb};
     const OS_T grad[2] = {g->gwa, g->gwb};
@@ -68,10 +73,17 @@ OS_HD static OS_FORCEINLINE void OS_FN(os_train_apply)(OS_FN(os_train) *tr, cons
     if (!(fabs((double)p[0]) <= OS_DIVERGE_LIMIT && fabs((double)p[1]) <= OS_DIVERGE_LIMIT)) {
         tr->diverged = 1; /* also catches NaN and +-inf */
         tr->last_bad = tr->opt.t;
-        return;
+        return 0;
     }
     OS_FN(os_train_track)(tr, c);
-    if (!c->sched_per_epoch) os_sched_step(c->sched, &tr->sched);
+    return !c->sched_per_epoch;
+}
+
+/* One update: os_train_step, then the scheduler step where it follows. */
+OS_HD static OS_FORCEINLINE void OS_FN(os_train_apply)(OS_FN(os_train) *tr, const os_train_cfg *c,
+                                                       const OS_FN(os_grad) *g, OS_FN(os_update_info) *info)
+{
+    if (OS_FN(os_train_step)(tr, c, g, info)) os_sched_step(c->sched, &tr->sched);
 }
 
 /* One update from the batch's 8 canonical partials. */
@@ -83,14 +95,22 @@ OS_HD static inline void OS_FN(os_train_update)(OS_FN(os_train) *tr, const os_tr
     OS_FN(os_train_apply)(tr, c, &g, info);
 }
 
-/* End of an epoch: the per-epoch scheduler step; plateau's step on the
- * epoch's training loss (once per epoch whatever --sched-step says). */
-OS_HD static inline void OS_FN(os_train_end_epoch)(OS_FN(os_train) *tr, const os_train_cfg *c)
+/* End of an epoch up to the per-epoch scheduler step: the epoch's metrics
+ * and plateau's step on its training loss (once per epoch whatever
+ * --sched-step says). Returns 1 when scheduler.step() follows now (the
+ * schedule steps per epoch), as os_train_step. */
+OS_HD static OS_FORCEINLINE int OS_FN(os_train_epoch)(OS_FN(os_train) *tr, const os_train_cfg *c)
 {
-    if (tr->diverged) return;
+    if (tr->diverged) return 0;
     const double loss = os_metrics_end_epoch(&tr->m, (double)tr->wa, (double)tr->wb, c->ref_wa, c->ref_wb);
     os_sched_epoch(c->sched, &tr->sched, loss);
-    if (c->sched_per_epoch) os_sched_step(c->sched, &tr->sched);
+    return c->sched_per_epoch;
+}
+
+/* End of an epoch: os_train_epoch, then the scheduler step where it follows. */
+OS_HD static inline void OS_FN(os_train_end_epoch)(OS_FN(os_train) *tr, const os_train_cfg *c)
+{
+    if (OS_FN(os_train_epoch)(tr, c)) os_sched_step(c->sched, &tr->sched);
 }
 
 /* The results of a finished (or diverged) training, final_loss NaN until
