@@ -27,14 +27,7 @@
 
 double os_trial_axis(const os_trial *t, int axis)
 {
-    const char *p = (const char *)t + os_axes[axis].offset;
-    switch (os_axes[axis].type) {
-    case OS_AXT_OPT:
-    case OS_AXT_CHOICE:
-    case OS_AXT_INT: return (double)*(const int *)p;
-    case OS_AXT_SCHED: return (double)*(const uint32_t *)p;
-    default: return *(const double *)p;
-    }
+    return os_axis_field((const char *)t + os_axes[axis].offset, os_axes[axis].type);
 }
 
 static void trial_set_axis(os_trial *t, int axis, double v)

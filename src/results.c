@@ -412,18 +412,7 @@ static void npz_fill(const os_sweep *blk, const os_result *res, size_t c, void *
         const int kind = os_axes[c - 1].type;
         const char *at = (const char *)blk->trials + os_axes[c - 1].offset;
         for (size_t i = 0; i < n; ++i, at += sizeof(os_trial)) {
-            double v;
-            if (kind == OS_AXT_OPT || kind == OS_AXT_INT) {
-                int x;
-                memcpy(&x, at, sizeof x);
-                v = (double)x;
-            } else if (kind == OS_AXT_SCHED) {
-                uint32_t x;
-                memcpy(&x, at, sizeof x);
-                v = (double)x;
-            } else {
-                memcpy(&v, at, sizeof v);
-            }
+            const double v = os_axis_field(at, kind);
             if (type == NPZ_F8) f8[i] = v;
             else if (type == NPZ_I8) i8[i] = (int64_t)v;
             else i4[i] = (int32_t)v;

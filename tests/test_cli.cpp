@@ -501,18 +501,19 @@ TEST_F(cli, SimdMatchesScalar)
     for (const char *sched_step : {"update", "epoch"})
         for (const char *shuffle : {"shared", "trial", "none"})
             for (const char *dtype : {"float32", "float64"}) {
+                // each block its own axes (a block after --and starts from the defaults)
+                std::vector<std::string> both = axes;
+                both.insert(both.end(), {"--sched-step", sched_step, "--shuffle", shuffle, "--dtype", dtype, "--n", "96"});
                 std::vector<std::string> spec = {
                     "run", "--optimizer",
                     "sgd,momentum,nesterov,rmsprop,adam,adamw,nadam,radam,adamax,adagrad,adadelta,lion",
                     "--lr", "0.002,0.05,30", "--amsgrad", "false,true", "--centered", "false,true",
                     "--weight-decay", "0,0.01"};
-                spec.insert(spec.end(), axes.begin(), axes.end());
+                spec.insert(spec.end(), both.begin(), both.end());
                 for (const std::string s : {"--and", "--optimizer", "rmsprop", "--momentum", "0.5", "--lr", "0.01"})
                     spec.push_back(s);
-                spec.insert(spec.end(), axes.begin(), axes.end());
-                for (const std::string s : {"--seeds", "2", "--sched-step", sched_step, "--shuffle", shuffle, "--dtype",
-                                            dtype, "--n", "96", "--quiet"})
-                    spec.push_back(s);
+                spec.insert(spec.end(), both.begin(), both.end());
+                for (const std::string s : {"--seeds", "2", "--quiet"}) spec.push_back(s);
                 SCOPED_TRACE(std::string("--sched-step ") + sched_step + " --shuffle " + shuffle + " --dtype " + dtype);
                 std::vector<std::string> a = spec, b = spec;
                 a.insert(a.end(), {"--simd", "on"});

@@ -470,6 +470,18 @@ void os_sweep_free(os_sweep *sw);
 /* Axis `axis` of a trial as a double (the optimizer kind, the scheduler
  * index, or the value; NaN for a hyperparameter its optimizer does not use). */
 double os_trial_axis(const os_trial *t, int axis);
+/* The same from the field's address and the axis's type (a loop over one
+ * axis of many trials, its type fixed). */
+static inline double os_axis_field(const void *p, int type)
+{
+    switch (type) {
+    case OS_AXT_OPT:
+    case OS_AXT_CHOICE:
+    case OS_AXT_INT: return (double)*(const int *)p;
+    case OS_AXT_SCHED: return (double)*(const uint32_t *)p;
+    default: return *(const double *)p;
+    }
+}
 
 /* The configuration hash of trial t (its own batch orders' key): FNV-1a
  * over the axes of `table` (n rows) in their `hash` order, so the order of
