@@ -36,14 +36,6 @@ protected:
     }
 };
 
-// The rows of a table, each without its trial field.
-std::vector<std::string> rows_without_trial(const Table &t)
-{
-    std::vector<std::string> v;
-    for (const auto &r : t.rows) v.push_back(join(std::vector<std::string>(r.begin() + 1, r.end()), ","));
-    return v;
-}
-
 // Every training of the sweep: two optimizers (one with a scheduler's
 // table), short last batches, several seeds.
 const std::vector<std::string> kBase = {"--optimizer", "sgd,adam", "--lr", "0.02,0.2", "--epochs", "3",

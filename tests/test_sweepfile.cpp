@@ -36,14 +36,6 @@ protected:
     }
 };
 
-// The rows of a table without the trial column (as text).
-std::vector<std::string> rows_without_trial(const Table &t)
-{
-    std::vector<std::string> v;
-    for (const auto &r : t.rows) v.push_back(join(std::vector<std::string>(r.begin() + 1, r.end()), ","));
-    return v;
-}
-
 // A valid value of axis a that is not its default, as text.
 std::string axis_value(const os_axis_def &a)
 {

@@ -166,6 +166,14 @@ inline Table read_table(const std::string &text, bool crlf)
 // temporary directories
 
 // mkdtemp on tmpl ("/tmp/name.XXXXXX"); "" on failure (errno says why).
+// The rows of a table without the trial column (as text).
+inline std::vector<std::string> rows_without_trial(const Table &t)
+{
+    std::vector<std::string> v;
+    for (const auto &r : t.rows) v.push_back(join(std::vector<std::string>(r.begin() + 1, r.end()), ","));
+    return v;
+}
+
 inline std::string make_temp_dir(const std::string &tmpl)
 {
     std::vector<char> t(tmpl.begin(), tmpl.end());
