@@ -315,18 +315,12 @@ static os_status parse_choices(const char *flag, const char *const *names, const
         size_t len = end ? (size_t)(end - tok) : strlen(tok);
         while (len && (*tok == ' ' || *tok == '\t')) ++tok, --len;
         while (len && (tok[len - 1] == ' ' || tok[len - 1] == '\t')) --len;
-        int k = -1;
-        for (int i = 0; names[i]; ++i)
-            if (strlen(names[i]) == len && strncmp(tok, names[i], len) == 0) k = i;
-        if (k < 0) {
-            char all[128];
-            size_t w = 0;
-            all[0] = 0;
-            for (int i = 0; names[i] && w < sizeof all; ++i)
-                w += (size_t)snprintf(all + w, sizeof all - w, "%s%s", i ? ", " : "", names[i]);
-            os_set_error(err, "%s: '%.*s' in '%s' is not one of %s", flag, (int)len, tok, text, all);
-            return OS_EINPUT;
-        }
+        char *name = strndup(tok, len); /* one name, read as the settings' choices are (value.c) */
+        int k;
+        if (!name) return os_set_error(err, "out of memory"), OS_ERUNTIME;
+        const os_status st = os_value_parse(OS_V_CHOICE, flag, name, &k, names, err);
+        free(name);
+        if (st) return st;
         if (os_list_push(l, k, err)) return OS_ERUNTIME;
         if (!end) return OS_OK;
         tok = end + 1;
