@@ -814,26 +814,39 @@ static int cmd_run(cli *c, int argc, char **argv)
         const int ng = os_gpu_devices(dev, OS_MAX_DEVICES, &why);
         if (ng > 0) c->spec.devices[0] = dev[os_mpi_local_rank() % ng].index, c->spec.n_devices = 1;
     }
+    /* What each rank does on its own (its node's devices, its read of a
+     * --data file, its memory), then every rank's verdict: a rank that
+     * failed stops them all here, before any file is opened, instead of
+     * leaving the others waiting for it. */
     os_backend_choice bc;
-    if ((st = os_backend_choose(&c->spec, &bc, &err))) return fail(&err, st);
-    c->spec.backend = bc.backend; /* resolved once: the run does not probe again */
-    if (c->spec.overlap == OS_OVERLAP_AUTO && !npz) /* text: its formatting overlaps the training on any backend */
-        c->spec.overlap = OS_OVERLAP_ON;
     os_sweep sw;
-    if ((st = os_sweep_prepare(&c->spec, &sw, &err))) return fail(&err, st);
-    for (int i = 0; i < sw.n_warnings; ++i) fprintf(stderr, "orbitsweep: warning: %s\n", sw.warnings[i]);
-    if (c->dry_run) {
-        rc = dry_run(&sw, bc.where, out);
+    os_provenance pv;
+    memset(&sw, 0, sizeof sw);
+    memset(&pv, 0, sizeof pv);
+    size_t lo = 0, hi = 0;
+    if (!(st = os_backend_choose(&c->spec, &bc, &err))) {
+        c->spec.backend = bc.backend; /* resolved once: the run does not probe again */
+        if (c->spec.overlap == OS_OVERLAP_AUTO && !npz) /* text: its formatting overlaps the training on any backend */
+            c->spec.overlap = OS_OVERLAP_ON;
+        st = os_sweep_prepare(&c->spec, &sw, &err);
+    }
+    if (!st && !c->dry_run) {
+        hi = sw.n_trials;
+        if (!(st = os_sweep_shard(&sw, shard_k, shard_n, &lo, &hi, &err)) &&
+            !(st = os_provenance_make(&c->spec, "run", npz ? "npz" : "csv", sw.n_trials, &pv, &err))) {
+            pv.first = lo, pv.count = hi - lo, pv.shard_k = shard_k, pv.shard_n = shard_n;
+            st = os_provenance_command(&pv, argc, argv, &err);
+        }
+    }
+    if (st && !rank) fail(&err, st);
+    if ((rc = os_mpi_agree((int)st, err.msg))) return os_provenance_free(&pv), os_sweep_free(&sw), rc;
+    if (!rank)
+        for (int i = 0; i < sw.n_warnings; ++i) fprintf(stderr, "orbitsweep: warning: %s\n", sw.warnings[i]);
+    if (c->dry_run) { /* rank 0's alone, as a single process's */
+        rc = rank ? 0 : dry_run(&sw, bc.where, out);
         os_sweep_free(&sw);
         return rc;
     }
-    size_t lo = 0, hi = sw.n_trials;
-    os_provenance pv;
-    if ((st = os_sweep_shard(&sw, shard_k, shard_n, &lo, &hi, &err)) ||
-        (st = os_provenance_make(&c->spec, "run", npz ? "npz" : "csv", sw.n_trials, &pv, &err)))
-        return os_sweep_free(&sw), fail(&err, st);
-    pv.first = lo, pv.count = hi - lo, pv.shard_k = shard_k, pv.shard_n = shard_n;
-    if ((st = os_provenance_command(&pv, argc, argv, &err))) return os_provenance_free(&pv), os_sweep_free(&sw), fail(&err, st);
     os_atomic_file af;
     memset(&af, 0, sizeof af);
     partial q;

@@ -42,6 +42,34 @@ long os_mpi_share(long v)
     return v;
 }
 
+/* A line on the launcher's stdout from a rank other than 0 (its stderr is
+ * /dev/null). */
+static void say_on_stdout(const char *msg)
+{
+    char line[600];
+    const int n = snprintf(line, sizeof line, "orbitsweep: rank %d: %s\n", g_rank, msg);
+    if (write(1, line, (size_t)(n < (int)sizeof line ? n : (int)sizeof line - 1)) < 0) {
+    }
+}
+
+int os_mpi_agree(int rc, const char *why)
+{
+    if (!g_on || g_size == 1) return rc;
+    int *all = malloc((size_t)g_size * sizeof *all);
+    if (!all || MPI_Allgather(&rc, 1, MPI_INT, all, 1, MPI_INT, MPI_COMM_WORLD) != MPI_SUCCESS) {
+        say_on_stdout("MPI: the ranks could not compare their plans");
+        MPI_Abort(MPI_COMM_WORLD, 1);
+    }
+    int worst = 0, first = -1;
+    for (int r = 0; r < g_size; ++r) {
+        worst = all[r] > worst ? all[r] : worst;
+        if (all[r] && first < 0) first = r;
+    }
+    free(all);
+    if (first == g_rank && g_rank > 0) say_on_stdout(why);
+    return worst;
+}
+
 void os_mpi_abort(int code)
 {
     if (g_on && g_size > 1) MPI_Abort(MPI_COMM_WORLD, code);
@@ -64,14 +92,10 @@ static os_status send_block(void *ctx, const os_sweep *blk, const os_result *res
 
 static void fail_all(const os_error *err)
 {
-    char line[600];
-    const int n = snprintf(line, sizeof line, "orbitsweep: rank %d: %s\n", g_rank, err->msg);
-    if (g_rank > 0) { /* stderr is /dev/null here: say it on the launcher's stdout */
-        if (write(1, line, (size_t)n) < 0) {
-        }
-    } else {
-        fputs(line, stderr);
-    }
+    if (g_rank > 0) /* stderr is /dev/null here: say it on the launcher's stdout */
+        say_on_stdout(err->msg);
+    else
+        fprintf(stderr, "orbitsweep: rank %d: %s\n", g_rank, err->msg);
     MPI_Abort(MPI_COMM_WORLD, 1);
 }
 

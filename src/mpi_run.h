@@ -25,6 +25,12 @@ int os_mpi_local_rank(void);
 /* Rank 0 tells every rank a number (the first trial to run, or a negative
  * exit code: stop); every rank returns it. */
 long os_mpi_share(long v);
+/* Every rank's verdict on what it did alone (0: well, else its exit code,
+ * why: its message): returns the worst, the same on every rank, so that
+ * no rank waits for one that has stopped. The lowest rank that failed
+ * says why, on stdout where it is not rank 0 (rank 0 says it itself, on
+ * stderr). */
+int os_mpi_agree(int rc, const char *why);
 /* Trials lo .. hi-1 of sw in blocks of block_size: block j trained by
  * rank j mod N; rank 0 receives the others' results and calls done with
  * every block in grid order, then progress. A failure anywhere ends every
@@ -40,6 +46,7 @@ static inline int os_mpi_rank(void) { return 0; }
 static inline int os_mpi_size(void) { return 1; }
 static inline int os_mpi_local_rank(void) { return 0; }
 static inline long os_mpi_share(long v) { return v; }
+static inline int os_mpi_agree(int rc, const char *why) { return (void)why, rc; }
 static inline os_status os_mpi_stream(const os_sweep *sw, size_t lo, size_t hi, size_t block_size, os_block_fn done,
                                       void *ctx, os_progress_fn progress, void *pctx, double *train_s, os_error *err)
 {

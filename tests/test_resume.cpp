@@ -619,6 +619,34 @@ TEST_F(resume, MpiRanksWriteTheSingleProcessTable)
     EXPECT_FALSE(exists(path("bad.csv")) || exists(path("bad.csv.part")));
 }
 
+// A rank that fails on its own (here: its copy of the --data file is
+// missing, as on a node without it; mpirun's ":" gives each rank its own
+// arguments) stops every rank before any file is opened, and its reason is
+// said once, naming the rank.
+TEST_F(resume, MpiRankFailingAloneStopsEveryRank)
+{
+    SKIP_WITHOUT_MPI();
+    ASSERT_EQ(run({"data", "--n", "64", "-o", "d.csv"}).status, 0);
+    const auto rank = [](int n, const char *data) {
+        return std::vector<std::string>{"-np", std::to_string(n), OS_BIN, "run", "--data", data, "--epochs", "2",
+                                        "--quiet", "-o", "r.csv"};
+    };
+    struct Case {
+        const char *zero, *others, *says;
+    } cases[] = {{"d.csv", "gone.csv", "rank 1: --data: 'gone.csv'"},
+                 {"gone.csv", "d.csv", "--data: 'gone.csv'"},
+                 {"gone.csv", "gone.csv", "--data: 'gone.csv'"}};
+    for (const Case &c : cases) {
+        SCOPED_TRACE(std::string("rank 0 ") + c.zero + ", ranks 1-2 " + c.others);
+        std::vector<std::string> args = with(with({"--allow-run-as-root", "--oversubscribe"}, rank(1, c.zero)), {":"});
+        std::string err;
+        EXPECT_EQ(run_mpi(work_, with(args, rank(2, c.others)), &err), 2) << err;
+        EXPECT_TRUE(has(err, c.says)) << err;
+        EXPECT_EQ(err.find("gone.csv"), err.rfind("gone.csv")) << "said more than once: " << err;
+        EXPECT_FALSE(exists(path("r.csv")) || exists(path("r.csv.part")) || exists(path("r.csv.json")));
+    }
+}
+
 TEST_F(resume, MpiRunInterruptedResumesOnRankZero)
 {
     SKIP_WITHOUT_MPI();
