@@ -5,9 +5,10 @@
  * every formula comes from the shared headers (model.h, optim.h, sched.h,
  * train.h).
  *
- * Vectorised path: OS_CPU_LANES trainings of one seed and batch size run
- * side by side, one per SIMD lane; each batch point is broadcast to all
- * lanes (or, with --shuffle trial, read from a per-lane transposed copy).
+ * Vectorised path: OS_CPU_LANES trainings of one batch size run side by
+ * side, one per SIMD lane; each batch point is broadcast to all lanes
+ * (trainings of one seed), or each lane reads its own, gathered lane-major
+ * in its own order (several seeds in a block, --shuffle trial).
  * The canonical order is kept by summing partial p (points p, p+8, ... of
  * the batch, in batch order) for all lanes before partial p+1.
  */
