@@ -30,11 +30,10 @@
 typedef struct cpu_scratch {
     uint32_t *order; /* the epoch's order: position -> data index */
     uint32_t *table; /* one pass of the bijection over [0, 2^bits) */
-    uint32_t *lorder; /* per-lane orders (n * OS_CPU_LANES): lane l's at l * n */
-    uint32_t *lidx;   /* per-lane orders, lane-major (n * OS_CPU_LANES) */
+    uint32_t *lorder; /* per-lane orders (n * OS_CPU_LANES): lane l's at l * n (scalar path), lane-major (SIMD) */
     void *bd2, *by;  /* the data in batch order (n values of the dtype) */
     void *ld2, *ly;  /* per-lane copies, lane-major (n * OS_CPU_LANES) */
-    void *cd2, *cy;  /* the lanes' datasets end to end (n * OS_CPU_LANES), where they differ */
+    void *cd2, *cy;  /* blocks of several seeds: the lanes' datasets end to end (n * OS_CPU_LANES) */
 } cpu_scratch;
 
 static void cpu_scratch_free(cpu_scratch *ws)
@@ -42,7 +41,6 @@ static void cpu_scratch_free(cpu_scratch *ws)
     free(ws->order);
     free(ws->table);
     free(ws->lorder);
-    free(ws->lidx);
     free(ws->cd2);
     free(ws->cy);
     free(ws->bd2);
@@ -52,22 +50,24 @@ static void cpu_scratch_free(cpu_scratch *ws)
     memset(ws, 0, sizeof *ws);
 }
 
-static int cpu_scratch_make(cpu_scratch *ws, int max_n)
+/* mixed: the sweep has blocks of several seeds (cpu_plan.mixed). */
+static int cpu_scratch_make(cpu_scratch *ws, int max_n, int mixed)
 {
     size_t n = (size_t)max_n, dom = 1;
     while (dom < n) dom *= 2;
     ws->order = malloc(n * sizeof *ws->order);
     ws->table = malloc(dom * sizeof *ws->table);
     ws->lorder = malloc(n * OS_CPU_LANES * sizeof *ws->lorder);
-    ws->lidx = malloc(n * OS_CPU_LANES * sizeof *ws->lidx);
     ws->bd2 = malloc(n * sizeof(double));
     ws->by = malloc(n * sizeof(double));
     ws->ld2 = malloc(n * OS_CPU_LANES * sizeof(double));
     ws->ly = malloc(n * OS_CPU_LANES * sizeof(double));
-    ws->cd2 = malloc(n * OS_CPU_LANES * sizeof(double));
-    ws->cy = malloc(n * OS_CPU_LANES * sizeof(double));
-    if (ws->order && ws->table && ws->lorder && ws->lidx && ws->bd2 && ws->by && ws->ld2 && ws->ly && ws->cd2 &&
-        ws->cy)
+    if (mixed) {
+        ws->cd2 = malloc(n * OS_CPU_LANES * sizeof(double));
+        ws->cy = malloc(n * OS_CPU_LANES * sizeof(double));
+    }
+    if (ws->order && ws->table && ws->lorder && ws->bd2 && ws->by && ws->ld2 && ws->ly &&
+        (!mixed || (ws->cd2 && ws->cy)))
         return 1;
     cpu_scratch_free(ws);
     return 0;
@@ -247,6 +247,7 @@ typedef struct cpu_plan {
     size_t *idx;              /* trial indices, block after block */
     size_t *start;            /* block b is idx[start[b] .. start[b+1]) */
     size_t n_blocks;
+    int mixed;                /* some blocks hold several seeds or datasets (cpu_plan_mix_seeds) */
 } cpu_plan;
 
 /* A trial's place in the block order: dtype, shuffle mode, dataset, seed,
@@ -364,6 +365,7 @@ static int cpu_plan_mix_seeds(const os_sweep *sw, cpu_plan *pl)
     pl->idx = idx;
     pl->start = start;
     pl->n_blocks = nb;
+    pl->mixed = 1;
     return 1;
 }
 
@@ -388,7 +390,7 @@ os_status os_cpu_run(const os_sweep *sw, os_result *res, os_progress_fn progress
 #pragma omp parallel num_threads(os_spec_threads(sw->spec))
     {
         cpu_scratch ws = {0};
-        int ok = cpu_scratch_make(&ws, cs.max_n);
+        int ok = cpu_scratch_make(&ws, cs.max_n, pl.mixed);
         if (!ok) {
 #pragma omp atomic write
             failed = 1;
@@ -458,7 +460,7 @@ os_status os_cpu_trace(const os_sweep *sw, FILE *f, os_error *err)
     os_status st = cpu_state_make(sw, &cs, err);
     if (st) return st;
     cpu_scratch ws = {0};
-    if (!cpu_scratch_make(&ws, cs.max_n)) {
+    if (!cpu_scratch_make(&ws, cs.max_n, 0)) {
         cpu_state_free(&cs);
         os_set_error(err, "out of memory");
         return OS_ERUNTIME;

@@ -554,14 +554,14 @@ static void OS_FN(cpu_block)(const os_sweep *sw, const OS_FN(cpu_data) *cds, con
                     const os_trial *tl = &sw->trials[idx[c0 + (l < lanes ? l : 0)]];
                     if (shuffle != OS_SHUFFLE_NONE) os_perm_init(&perm[l], tl->seed, tl->order_stream, (uint32_t)e, (uint32_t)n);
                 }
-                cpu_lane_orders(ws, shuffle == OS_SHUFFLE_NONE ? NULL : perm, (uint32_t)n, ws->lidx);
+                cpu_lane_orders(ws, shuffle == OS_SHUFFLE_NONE ? NULL : perm, (uint32_t)n, ws->lorder);
                 if (gc0 != c0) {
                     const OS_FN(cpu_data) *cdl[OS_CPU_LANES];
                     for (int l = 0; l < lanes; ++l) cdl[l] = &cds[sw->trials[idx[c0 + l]].data];
                     OS_FN(cpu_lanes_data)(cdl, lanes, n, (OS_T *)ws->cd2, (OS_T *)ws->cy, &gd2, &gy, doff, yoff);
                     gc0 = c0;
                 }
-                OS_FN(cpu_gather_lanes)(ld2, ly, gd2, gy, doff, yoff, ws->lidx, n);
+                OS_FN(cpu_gather_lanes)(ld2, ly, gd2, gy, doff, yoff, ws->lorder, n);
                 OS_FN(cpu_lanes_epoch)(L, active, ld2, ly, 1, n, bs);
             } else if (shuffle == OS_SHUFFLE_TRIAL || mixed) {
                 /* each lane's order (lanes of one seed and stream share it) and data */
