@@ -15,6 +15,9 @@
 #ifdef _OPENMP
 #include <omp.h>
 #endif
+#ifdef __AVX512F__
+#include <immintrin.h>
+#endif
 
 #include "orbitsweep/backend.h"
 #include "orbitsweep/shuffle.h"
@@ -27,9 +30,10 @@
 typedef struct cpu_scratch {
     uint32_t *order; /* the epoch's order: position -> data index */
     uint32_t *table; /* one pass of the bijection over [0, 2^bits) */
-    uint32_t *lorder; /* per-lane orders (n * OS_CPU_LANES): lane l's at l * n */
+    uint32_t *lorder; /* per-lane orders (n * OS_CPU_LANES): lane l's at l * n (scalar path), lane-major (SIMD) */
     void *bd2, *by;  /* the data in batch order (n values of the dtype) */
     void *ld2, *ly;  /* per-lane copies, lane-major (n * OS_CPU_LANES) */
+    void *cd2, *cy;  /* blocks of several seeds: the lanes' datasets end to end (n * OS_CPU_LANES) */
 } cpu_scratch;
 
 static void cpu_scratch_free(cpu_scratch *ws)
@@ -37,6 +41,8 @@ static void cpu_scratch_free(cpu_scratch *ws)
     free(ws->order);
     free(ws->table);
     free(ws->lorder);
+    free(ws->cd2);
+    free(ws->cy);
     free(ws->bd2);
     free(ws->by);
     free(ws->ld2);
@@ -44,7 +50,8 @@ static void cpu_scratch_free(cpu_scratch *ws)
     memset(ws, 0, sizeof *ws);
 }
 
-static int cpu_scratch_make(cpu_scratch *ws, int max_n)
+/* mixed: the sweep has blocks of several seeds (cpu_plan.mixed). */
+static int cpu_scratch_make(cpu_scratch *ws, int max_n, int mixed)
 {
     size_t n = (size_t)max_n, dom = 1;
     while (dom < n) dom *= 2;
@@ -55,29 +62,74 @@ static int cpu_scratch_make(cpu_scratch *ws, int max_n)
     ws->by = malloc(n * sizeof(double));
     ws->ld2 = malloc(n * OS_CPU_LANES * sizeof(double));
     ws->ly = malloc(n * OS_CPU_LANES * sizeof(double));
-    if (ws->order && ws->table && ws->lorder && ws->bd2 && ws->by && ws->ld2 && ws->ly) return 1;
+    if (mixed) {
+        ws->cd2 = malloc(n * OS_CPU_LANES * sizeof(double));
+        ws->cy = malloc(n * OS_CPU_LANES * sizeof(double));
+    }
+    if (ws->order && ws->table && ws->lorder && ws->bd2 && ws->by && ws->ld2 && ws->ly &&
+        (!mixed || (ws->cd2 && ws->cy)))
+        return 1;
     cpu_scratch_free(ws);
     return 0;
 }
 
-/* The batch order of one epoch into out[0..n) (position j -> data index):
+/* The order of p into out[0..n) (position j -> data index, os_perm_at):
  * the bijection's pass over the whole power-of-two domain is tabulated in
  * one vectorised loop, then each position walks the table into [0, n)
  * (for n a power of two the pass is the order). */
-static void cpu_make_order_to(cpu_scratch *ws, uint32_t *out, uint64_t seed, uint64_t stream, uint32_t epoch,
-                              uint32_t n)
+static void cpu_perm_order(cpu_scratch *ws, uint32_t *out, const os_perm *p)
 {
-    os_perm p;
-    os_perm_init(&p, seed, stream, epoch, n);
-    const uint32_t dom = p.mask + 1u;
+    const uint32_t dom = p->mask + 1u, n = p->n;
     uint32_t *table = dom == n ? out : ws->table;
 #pragma omp simd
-    for (uint32_t x = 0; x < dom; ++x) table[x] = os_perm_round(&p, x);
+    for (uint32_t x = 0; x < dom; ++x) table[x] = os_perm_round(p, x);
     if (table == out) return;
     for (uint32_t j = 0; j < n; ++j) {
         uint32_t x = table[j];
         while (x >= n) x = table[x];
         out[j] = x;
+    }
+}
+
+/* The batch order of one epoch into out[0..n). */
+static void cpu_make_order_to(cpu_scratch *ws, uint32_t *out, uint64_t seed, uint64_t stream, uint32_t epoch,
+                              uint32_t n)
+{
+    os_perm p;
+    os_perm_init(&p, seed, stream, epoch, n);
+    cpu_perm_order(ws, out, &p);
+}
+
+/* The orders of the OS_CPU_LANES lanes' keys p[l] (all of n points; NULL:
+ * data order) for one epoch, lane-major: idx[j * OS_CPU_LANES + l] is lane
+ * l's data index at position j. For n a power of two a position is one
+ * pass of the bijection, computed for all lanes at once in a vector loop
+ * (a key per lane); else each lane's order takes the table route. */
+static void cpu_lane_orders(cpu_scratch *ws, const os_perm *p, uint32_t n, uint32_t *restrict idx)
+{
+    if (!p) {
+        for (uint32_t j = 0; j < n; ++j)
+            for (int l = 0; l < OS_CPU_LANES; ++l) idx[(size_t)j * OS_CPU_LANES + l] = j;
+        return;
+    }
+    if (p[0].mask == n - 1u) {
+        uint32_t k0[OS_CPU_LANES], k1[OS_CPU_LANES], k2[OS_CPU_LANES], k3[OS_CPU_LANES];
+        for (int l = 0; l < OS_CPU_LANES; ++l) k0[l] = p[l].key[0], k1[l] = p[l].key[1], k2[l] = p[l].key[2], k3[l] = p[l].key[3];
+        const uint32_t mask = p[0].mask;
+        const unsigned half = p[0].half;
+        for (uint32_t j = 0; j < n; ++j) {
+            uint32_t *restrict o = idx + (size_t)j * OS_CPU_LANES;
+#pragma omp simd
+            for (int l = 0; l < OS_CPU_LANES; ++l) {
+                const os_perm q = {{k0[l], k1[l], k2[l], k3[l]}, n, mask, half};
+                o[l] = os_perm_round(&q, j);
+            }
+        }
+        return;
+    }
+    for (int l = 0; l < OS_CPU_LANES; ++l) {
+        if (!l || memcmp(p[l].key, p[l - 1].key, sizeof p[l].key) != 0) cpu_perm_order(ws, ws->order, &p[l]);
+        for (uint32_t j = 0; j < n; ++j) idx[(size_t)j * OS_CPU_LANES + l] = ws->order[j];
     }
 }
 
@@ -195,6 +247,7 @@ typedef struct cpu_plan {
     size_t *idx;              /* trial indices, block after block */
     size_t *start;            /* block b is idx[start[b] .. start[b+1]) */
     size_t n_blocks;
+    int mixed;                /* some blocks hold several seeds or datasets (cpu_plan_mix_seeds) */
 } cpu_plan;
 
 /* A trial's place in the block order: dtype, shuffle mode, dataset, seed,
@@ -312,6 +365,7 @@ static int cpu_plan_mix_seeds(const os_sweep *sw, cpu_plan *pl)
     pl->idx = idx;
     pl->start = start;
     pl->n_blocks = nb;
+    pl->mixed = 1;
     return 1;
 }
 
@@ -336,7 +390,7 @@ os_status os_cpu_run(const os_sweep *sw, os_result *res, os_progress_fn progress
 #pragma omp parallel num_threads(os_spec_threads(sw->spec))
     {
         cpu_scratch ws = {0};
-        int ok = cpu_scratch_make(&ws, cs.max_n);
+        int ok = cpu_scratch_make(&ws, cs.max_n, pl.mixed);
         if (!ok) {
 #pragma omp atomic write
             failed = 1;
@@ -406,7 +460,7 @@ os_status os_cpu_trace(const os_sweep *sw, FILE *f, os_error *err)
     os_status st = cpu_state_make(sw, &cs, err);
     if (st) return st;
     cpu_scratch ws = {0};
-    if (!cpu_scratch_make(&ws, cs.max_n)) {
+    if (!cpu_scratch_make(&ws, cs.max_n, 0)) {
         cpu_state_free(&cs);
         os_set_error(err, "out of memory");
         return OS_ERUNTIME;

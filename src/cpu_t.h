@@ -5,9 +5,10 @@
  * every formula comes from the shared headers (model.h, optim.h, sched.h,
  * train.h).
  *
- * Vectorised path: OS_CPU_LANES trainings of one seed and batch size run
- * side by side, one per SIMD lane; each batch point is broadcast to all
- * lanes (or, with --shuffle trial, read from a per-lane transposed copy).
+ * Vectorised path: OS_CPU_LANES trainings of one batch size run side by
+ * side, one per SIMD lane; each batch point is broadcast to all lanes
+ * (trainings of one seed), or each lane reads its own, gathered lane-major
+ * in its own order (several seeds in a block, --shuffle trial).
  * The canonical order is kept by summing partial p (points p, p+8, ... of
  * the batch, in batch order) for all lanes before partial p+1.
  */
@@ -92,6 +93,61 @@ static void OS_FN(cpu_gather)(OS_T *restrict bd2, OS_T *restrict by, const OS_T 
                               const uint32_t *restrict order, int n)
 {
     for (int j = 0; j < n; ++j) bd2[j] = d2[order[j]], by[j] = y[order[j]];
+}
+
+/* Every lane's data in its batch order, lane-major (j * OS_CPU_LANES + l):
+ * ld2 from d2[doff[l] + i], ly from y[yoff[l] + i], i = idx[j *
+ * OS_CPU_LANES + l] (cpu_lane_orders). One base array per quantity, so
+ * that a row of lanes is one vector gather each (AVX-512: GCC's generic
+ * tuning does not emit gathers itself). */
+static void OS_FN(cpu_gather_lanes)(OS_T *restrict ld2, OS_T *restrict ly, const OS_T *restrict d2,
+                                    const OS_T *restrict y, const int32_t *restrict doff,
+                                    const int32_t *restrict yoff, const uint32_t *restrict idx, int n)
+{
+#if defined(__AVX512F__) && OS_CPU_LANES == 16
+    const __m512i dv = _mm512_loadu_si512(doff), yv = _mm512_loadu_si512(yoff);
+    for (int j = 0; j < n; ++j) {
+        const __m512i x = _mm512_loadu_si512(idx + (size_t)j * OS_CPU_LANES);
+        const __m512i xd = _mm512_add_epi32(x, dv), xy = _mm512_add_epi32(x, yv);
+        OS_T *rd = ld2 + (size_t)j * OS_CPU_LANES, *ry = ly + (size_t)j * OS_CPU_LANES;
+        if (sizeof(OS_T) == sizeof(float)) {
+            _mm512_storeu_ps(rd, _mm512_i32gather_ps(xd, (const void *)d2, 4));
+            _mm512_storeu_ps(ry, _mm512_i32gather_ps(xy, (const void *)y, 4));
+        } else {
+            _mm512_storeu_pd(rd, _mm512_i32gather_pd(_mm512_castsi512_si256(xd), (const void *)d2, 8));
+            _mm512_storeu_pd(rd + 8, _mm512_i32gather_pd(_mm512_extracti64x4_epi64(xd, 1), (const void *)d2, 8));
+            _mm512_storeu_pd(ry, _mm512_i32gather_pd(_mm512_castsi512_si256(xy), (const void *)y, 8));
+            _mm512_storeu_pd(ry + 8, _mm512_i32gather_pd(_mm512_extracti64x4_epi64(xy, 1), (const void *)y, 8));
+        }
+    }
+#else
+    for (int j = 0; j < n; ++j) {
+        const uint32_t *x = idx + (size_t)j * OS_CPU_LANES;
+        OS_T *rd = ld2 + (size_t)j * OS_CPU_LANES, *ry = ly + (size_t)j * OS_CPU_LANES;
+        for (int l = 0; l < OS_CPU_LANES; ++l) rd[l] = d2[doff[l] + x[l]], ry[l] = y[yoff[l] + x[l]];
+    }
+#endif
+}
+
+/* The lanes' datasets as cpu_gather_lanes reads them: one base array and an
+ * offset per lane for d2 and for y, the lanes' own arrays where they share
+ * one, else copies end to end in buf_d2 / buf_y (lane l at l * n). Lanes
+ * past `lanes` read lane 0's. */
+static void OS_FN(cpu_lanes_data)(const OS_FN(cpu_data) *const *cdl, int lanes, int n, OS_T *buf_d2, OS_T *buf_y,
+                                  const OS_T **d2, const OS_T **y, int32_t *doff, int32_t *yoff)
+{
+    int same_d2 = 1, same_y = 1;
+    for (int l = 1; l < lanes; ++l) same_d2 &= cdl[l]->d2 == cdl[0]->d2, same_y &= cdl[l]->y == cdl[0]->y;
+    *d2 = same_d2 ? cdl[0]->d2 : buf_d2;
+    *y = same_y ? cdl[0]->y : buf_y;
+    for (int l = 0; l < OS_CPU_LANES; ++l) {
+        const int own = l < lanes ? l : 0;
+        doff[l] = same_d2 ? 0 : own * n;
+        yoff[l] = same_y ? 0 : own * n;
+        if (l >= lanes) continue;
+        if (!same_d2) memcpy(buf_d2 + (size_t)l * (size_t)n, cdl[l]->d2, (size_t)n * sizeof *buf_d2);
+        if (!same_y) memcpy(buf_y + (size_t)l * (size_t)n, cdl[l]->y, (size_t)n * sizeof *buf_y);
+    }
 }
 
 /* ------------------------------------------------------------------------ */
@@ -468,6 +524,9 @@ static void OS_FN(cpu_block)(const os_sweep *sw, const OS_FN(cpu_data) *cds, con
     }
     for (int c0 = 0; simd && c0 < cnt; c0 += OS_CPU_LANES)
         OS_FN(cpu_lanes_init)(&grp[c0 / OS_CPU_LANES], &cfg[c0], cnt - c0 < OS_CPU_LANES ? cnt - c0 : OS_CPU_LANES);
+    const OS_T *gd2 = NULL, *gy = NULL; /* cpu_lanes_data of the lane group gc0 */
+    int32_t doff[OS_CPU_LANES], yoff[OS_CPU_LANES];
+    int gc0 = -1;
     for (int e = 0; e < max_ep; ++e) {
         const OS_T *sd2 = cd->d2, *sy = cd->y; /* the shared batch order's data */
         if (shuffle == OS_SHUFFLE_SHARED && !mixed) {
@@ -487,7 +546,24 @@ static void OS_FN(cpu_block)(const os_sweep *sw, const OS_FN(cpu_data) *cds, con
                 any |= active[l];
             }
             if (!any) continue;
-            if (shuffle == OS_SHUFFLE_TRIAL || mixed) {
+            if (simd && (shuffle == OS_SHUFFLE_TRIAL || mixed)) {
+                /* each lane its own order and data: the orders of all lanes
+                 * at once, then one gather per row of lanes */
+                os_perm perm[OS_CPU_LANES];
+                for (int l = 0; l < OS_CPU_LANES; ++l) {
+                    const os_trial *tl = &sw->trials[idx[c0 + (l < lanes ? l : 0)]];
+                    if (shuffle != OS_SHUFFLE_NONE) os_perm_init(&perm[l], tl->seed, tl->order_stream, (uint32_t)e, (uint32_t)n);
+                }
+                cpu_lane_orders(ws, shuffle == OS_SHUFFLE_NONE ? NULL : perm, (uint32_t)n, ws->lorder);
+                if (gc0 != c0) {
+                    const OS_FN(cpu_data) *cdl[OS_CPU_LANES];
+                    for (int l = 0; l < lanes; ++l) cdl[l] = &cds[sw->trials[idx[c0 + l]].data];
+                    OS_FN(cpu_lanes_data)(cdl, lanes, n, (OS_T *)ws->cd2, (OS_T *)ws->cy, &gd2, &gy, doff, yoff);
+                    gc0 = c0;
+                }
+                OS_FN(cpu_gather_lanes)(ld2, ly, gd2, gy, doff, yoff, ws->lorder, n);
+                OS_FN(cpu_lanes_epoch)(L, active, ld2, ly, 1, n, bs);
+            } else if (shuffle == OS_SHUFFLE_TRIAL || mixed) {
                 /* each lane's order (lanes of one seed and stream share it) and data */
                 const uint32_t *ord[OS_CPU_LANES];
                 const OS_T *ld[OS_CPU_LANES], *lyv[OS_CPU_LANES];
@@ -507,23 +583,10 @@ static void OS_FN(cpu_block)(const os_sweep *sw, const OS_FN(cpu_data) *cds, con
                         ord[l] = own;
                     }
                 }
-                if (simd) {
-                    /* lane-major, one batch position (a row of lanes) at a time */
-                    for (int j = 0; j < n; ++j) {
-                        OS_T *rd = ld2 + (size_t)j * OS_CPU_LANES, *ry = ly + (size_t)j * OS_CPU_LANES;
-                        for (int l = 0; l < lanes; ++l) {
-                            const uint32_t o = ord[l][j];
-                            rd[l] = ld[l][o];
-                            ry[l] = lyv[l][o];
-                        }
-                    }
-                    OS_FN(cpu_lanes_epoch)(L, active, ld2, ly, 1, n, bs);
-                } else {
-                    for (int l = 0; l < lanes; ++l) {
-                        if (!active[l]) continue;
-                        OS_FN(cpu_gather)(bd2, by, ld[l], lyv[l], ord[l], n);
-                        OS_FN(cpu_epoch)(&tr[c0 + l], &cfg[c0 + l], bd2, by, n, bs, e, NULL);
-                    }
+                for (int l = 0; l < lanes; ++l) {
+                    if (!active[l]) continue;
+                    OS_FN(cpu_gather)(bd2, by, ld[l], lyv[l], ord[l], n);
+                    OS_FN(cpu_epoch)(&tr[c0 + l], &cfg[c0 + l], bd2, by, n, bs, e, NULL);
                 }
             } else if (simd) {
                 OS_FN(cpu_lanes_epoch)(L, active, sd2, sy, 0, n, bs);

@@ -44,14 +44,23 @@ OS_HD static inline void os_perm_init(os_perm *p, uint64_t seed, uint64_t stream
     p->half = (bits + 1) / 2;
 }
 
-/* One pass of the keyed bijection of [0, 2^bits). */
+/* One pass of the keyed bijection of [0, 2^bits): four rounds of x = (x +
+ * key[r]) * (key[r+1] | 1) mod 2^bits, then x ^= x >> half. The add and
+ * the multiply wrap mod 2^32 and are masked once (reducing mod 2^bits
+ * commutes with both). Written out round by round, so that a loop over
+ * SIMD lanes with a key each vectorises. */
 OS_HD static inline uint32_t os_perm_round(const os_perm *p, uint32_t x)
 {
-    for (int r = 0; r < 4; ++r) {
-        x = (x + p->key[r]) & p->mask;
-        x = (x * (p->key[(r + 1) & 3] | 1u)) & p->mask;
-        x ^= x >> p->half;
-    }
+    const uint32_t m = p->mask;
+    const unsigned h = p->half;
+    x = ((x + p->key[0]) * (p->key[1] | 1u)) & m;
+    x ^= x >> h;
+    x = ((x + p->key[1]) * (p->key[2] | 1u)) & m;
+    x ^= x >> h;
+    x = ((x + p->key[2]) * (p->key[3] | 1u)) & m;
+    x ^= x >> h;
+    x = ((x + p->key[3]) * (p->key[0] | 1u)) & m;
+    x ^= x >> h;
     return x;
 }
 
