@@ -82,6 +82,62 @@ TEST(Stream, BlocksOfAPreparedSweepAreThePlansTrials)
     os_sweep_free(&plan);
 }
 
+// A block's trials are decoded from the index where a block or a part of
+// one starts, and stepped from their neighbour elsewhere: every trial of
+// the plan (stepped) is the trial a block of one decodes, over grids whose
+// innermost axis carries often, whose n and noise turn, of several blocks.
+TEST(Stream, SteppedTrialsAreTheDecodedTrials)
+{
+    for (int shape = 0; shape < 3; ++shape) {
+        SCOPED_TRACE("shape " + std::to_string(shape));
+        Spec sp;
+        os_error err;
+        if (shape == 0) {
+            ASSERT_NO_FATAL_FAILURE(mixed_spec(&sp.s));
+        } else if (shape == 1) { /* everything turns: two values each, the dataset's axes too */
+            set_list(&sp.s, OS_AX_OPTIMIZER, "adam,rmsprop");
+            set_list(&sp.s, OS_AX_LR, "0.01,0.1");
+            set_list(&sp.s, OS_AX_BETA2, "0.9,0.99");
+            set_list(&sp.s, OS_AX_CENTERED, "false,true");
+            set_list(&sp.s, OS_AX_EPOCHS, "1,2");
+            set_list(&sp.s, OS_AX_INIT_WB, "1.5,1.8");
+            set_list(&sp.s, OS_AX_N, "64,100");
+            set_list(&sp.s, OS_AX_NOISE, "0,0.1");
+            set_list(&sp.s, OS_AX_SHUFFLE, "shared,trial");
+            set_list(&sp.s, OS_AX_DTYPE, "float32,float64");
+            sp.s.seeds = 2;
+        } else { /* a block where only n turns, then one of seven learning rates (as --and) */
+            for (int b = 0; b < 2; ++b) {
+                size_t k;
+                ASSERT_EQ(os_spec_add_block(&sp.s, &k, &err), OS_OK) << err.msg;
+                os_spec_swap_axes(&sp.s, &sp.s.blocks[k]);
+                if (b == 0) {
+                    set_list(&sp.s, OS_AX_N, "32,48,64");
+                    set_list(&sp.s, OS_AX_SHUFFLE, "trial");
+                } else {
+                    set_list(&sp.s, OS_AX_OPTIMIZER, "sgd,momentum");
+                    set_list(&sp.s, OS_AX_LR, "logspace(-3,0,7)");
+                }
+                os_spec_swap_axes(&sp.s, &sp.s.blocks[k]);
+            }
+            sp.s.seeds = 3;
+        }
+        os_sweep plan, lazy;
+        ASSERT_EQ(os_sweep_plan(&sp.s, &plan, &err), OS_OK) << err.msg;
+        ASSERT_EQ(os_sweep_prepare(&sp.s, &lazy, &err), OS_OK) << err.msg;
+        ASSERT_GT(plan.n_trials, (size_t)20);
+        for (size_t i = 0; i < plan.n_trials; ++i) {
+            os_sweep one;
+            ASSERT_EQ(os_sweep_block(&lazy, i, 1, &one, &err), OS_OK) << err.msg;
+            ASSERT_TRUE(same_trial(one.trials[0], plan.trials[i]) && one.trials[0].data == plan.trials[i].data)
+                << "trial " << i;
+            os_sweep_free(&one);
+        }
+        os_sweep_free(&lazy);
+        os_sweep_free(&plan);
+    }
+}
+
 // Collects a streamed table.
 struct Sink {
     FILE *f;
