@@ -61,29 +61,6 @@ static char *put_param(char *o, int f32, double v)
     return f32 ? o + os_fmt_float(o, 40, (float)v) : put_opt(o, v);
 }
 
-/* The last value each axis column printed, and its text: neighbouring
- * rows mostly share their axes' values (one formatting then serves many
- * rows; a writer thread has its own). */
-typedef struct text_cache {
-    uint64_t bits[OS_AX_COUNT];
-    char text[OS_AX_COUNT][40];
-    unsigned char len[OS_AX_COUNT]; /* 0: nothing cached */
-} text_cache;
-
-static char *put_cached(char *o, text_cache *c, int a, double v)
-{
-    uint64_t bits;
-    memcpy(&bits, &v, sizeof bits);
-    if (!c->len[a] || c->bits[a] != bits) {
-        c->bits[a] = bits;
-        c->len[a] = (unsigned char)os_fmt_double(c->text[a], sizeof c->text[a], v);
-    }
-    /* all 40 bytes (the field's room in the row: ROW_BYTES), a copy of
-     * fixed length, not a call (the next field overwrites the rest) */
-    memcpy(o, c->text[a], sizeof c->text[a]);
-    return o + c->len[a];
-}
-
 /* The measured columns, after the sweep axes and the seed: name and kind.
  * Both writers (CSV here, .npz below) take a row's values from
  * measured_value. */
@@ -142,39 +119,91 @@ static mval measured_value(const os_sweep *sw, size_t i, const os_result *r, siz
     return v;
 }
 
+/* Axis a of trial t's field (the axes' table, straight-line code), as bits:
+ * equal bits, equal text. */
+static inline uint64_t field_bits(const void *p, size_t size)
+{
+    uint64_t b = 0;
+    memcpy(&b, p, size);
+    return b;
+}
+
+static void axis_bits(const os_trial *t, uint64_t bits[OS_AX_COUNT])
+{
+#define OS_X(ID, column, flag, type, member, ...) bits[OS_AX_##ID] = field_bits(&t->member, sizeof t->member);
+    OS_AXES(OS_X)
+#undef OS_X
+}
+
+/* Axis a's field of trial t (empty where unused). */
+static char *put_axis(char *o, const os_trial *t, int a, char *const *sched_fields)
+{
+    switch (os_axes[a].type) {
+    case OS_AXT_OPT: {
+        const char *name = os_optimizer_name(t->opt.kind);
+        return put_text(o, name, strlen(name));
+    }
+    case OS_AXT_SCHED: return put_text(o, sched_fields[t->sched], strlen(sched_fields[t->sched]));
+    case OS_AXT_CHOICE: {
+        const char *name = os_axis_choices(a)[(int)os_trial_axis(t, a)];
+        return put_text(o, name, strlen(name));
+    }
+    case OS_AXT_INT: return put_i64(o, (int64_t)os_trial_axis(t, a));
+    case OS_AXT_BOOL: { /* true / false, empty where unused */
+        const double v = os_trial_axis(t, a);
+        return isnan(v) ? o : v != 0 ? put_text(o, "true", 4) : put_text(o, "false", 5);
+    }
+    default: return put_opt(o, os_trial_axis(t, a));
+    }
+}
+
+/* The previous row's axis columns: their fields' bits and where each
+ * field (its comma first) starts. Neighbouring rows mostly share their
+ * axes' values (a configuration's seeds all of them, an lr grid's rows
+ * all but lr), so a row copies the runs of unchanged fields from the row
+ * before it and formats only the others (a writer thread has its own;
+ * prev NULL: no row before, in this buffer). */
+typedef struct row_cache {
+    const char *prev;
+    uint64_t bits[OS_AX_COUNT];
+    uint32_t at[OS_AX_COUNT + 1]; /* offsets from prev; at[OS_AX_COUNT]: the end */
+} row_cache;
+
+/* The axis columns of trial t, each after a comma; c becomes this row's
+ * (updated in place: entries a.. are still the row before's at axis a). */
+static char *put_axes(char *o, const os_trial *t, char *const *sched_fields, row_cache *c)
+{
+    uint64_t bits[OS_AX_COUNT];
+    axis_bits(t, bits);
+    char *const start = o;
+    for (int a = 0; a < OS_AX_COUNT;) {
+        if (c->prev && bits[a] == c->bits[a]) { /* a run of unchanged fields: one copy */
+            int b = a + 1;
+            while (b < OS_AX_COUNT && bits[b] == c->bits[b]) ++b;
+            const uint32_t from = c->at[a], len = c->at[b] - from, shift = (uint32_t)(o - start) - from;
+            memcpy(o, c->prev + from, len);
+            for (; a < b; ++a) c->at[a] += shift;
+            o += len;
+        } else {
+            c->at[a] = (uint32_t)(o - start);
+            c->bits[a] = bits[a];
+            *o++ = ',';
+            o = put_axis(o, t, a, sched_fields);
+            ++a;
+        }
+    }
+    c->at[OS_AX_COUNT] = (uint32_t)(o - start);
+    c->prev = start;
+    return o;
+}
+
 /* One row: trial, the axes, seed, the measured columns. */
 static char *put_row(char *o, const os_sweep *sw, const os_result *r, size_t i, char *const *sched_fields,
-                     text_cache *cache)
+                     row_cache *cache)
 {
     const os_trial *t = &sw->trials[i];
     o = put_u64(o, sw->first + i);
-    for (int a = 0; a < OS_AX_COUNT; ++a) {
-        *o++ = ',';
-        switch (os_axes[a].type) {
-        case OS_AXT_OPT: {
-            const char *name = os_optimizer_name(t->opt.kind);
-            o = put_text(o, name, strlen(name));
-            break;
-        }
-        case OS_AXT_SCHED: o = put_text(o, sched_fields[t->sched], strlen(sched_fields[t->sched])); break;
-        case OS_AXT_CHOICE: {
-            const char *name = os_axis_choices(a)[(int)os_trial_axis(t, a)];
-            o = put_text(o, name, strlen(name));
-            break;
-        }
-        case OS_AXT_INT: o = put_i64(o, (int64_t)os_trial_axis(t, a)); break;
-        case OS_AXT_BOOL: { /* true / false, empty where unused */
-            const double v = os_trial_axis(t, a);
-            if (!isnan(v)) o = v != 0 ? put_text(o, "true", 4) : put_text(o, "false", 5);
-            break;
-        }
-        default: {
-            const double v = os_trial_axis(t, a);
-            if (!isnan(v)) o = put_cached(o, cache, a, v);
-            break;
-        }
-        }
-    }
+    o = put_axes(o, t, sched_fields, cache);
     *o++ = ',';
     o = put_u64(o, t->seed);
     const int f32 = t->dtype == OS_DTYPE_F32;
@@ -185,10 +214,13 @@ static char *put_row(char *o, const os_sweep *sw, const os_result *r, size_t i, 
         case M_PARAM: o = put_param(o, f32, v.d); break;
         case M_REAL: o = put_double(o, v.d); break;
         case M_REAL_OPT:
-            if (k == COL_FINAL_LR && v.d == t->lr && !signbit(v.d)) /* a constant schedule: lr's text */
-                o = put_cached(o, cache, OS_AX_LR, t->lr);
-            else
+            if (k == COL_FINAL_LR && v.d == t->lr && !signbit(v.d)) { /* a constant schedule: lr's text, as above */
+                const uint32_t from = cache->at[OS_AX_LR] + 1, to = cache->at[OS_AX_LR + 1];
+                memcpy(o, cache->prev + from, to - from);
+                o += to - from;
+            } else {
                 o = put_opt(o, v.d);
+            }
             break;
         case M_INT: o = put_i64(o, v.i); break;
         default:
@@ -260,12 +292,12 @@ int os_write_rows(FILE *f, const os_sweep *sw, const os_result *res)
 #pragma omp master
             for (int k = 0; c > 0 && k < PIECES; ++k) /* the chunk before, in order */
                 if (out_len[k] && fwrite(out[k], 1, out_len[k], f) != out_len[k]) failed = 1;
-            text_cache cache;
-            memset(cache.len, 0, sizeof cache.len);
 #pragma omp for schedule(dynamic, 1)
             for (int k = 0; k < PIECES; ++k) {
                 const size_t lo = c0 + (size_t)k * piece_rows, hi = lo + piece_rows < n ? lo + piece_rows : n;
                 char *o = put[k];
+                row_cache cache;
+                cache.prev = NULL;
                 for (size_t i = lo; i < hi; ++i) o = put_row(o, sw, &res[i], i, fields, &cache);
                 put_len[k] = lo < hi ? (size_t)(o - put[k]) : 0;
             }
