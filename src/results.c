@@ -325,8 +325,7 @@ int os_write_results(FILE *f, const os_sweep *sw, const os_result *res)
 struct os_results_npz {
     os_npz *z;
     size_t n_cols;
-    void *buf; /* one block's column per writer thread */
-    size_t cap;
+    void *buf; /* a tile of rows of every column (NPZ_TILE 8-byte values each), reused */
 };
 
 enum { NPZ_I8, NPZ_U8, NPZ_F8, NPZ_F4, NPZ_I4 };
@@ -427,32 +426,32 @@ os_results_npz *os_results_npz_open(int fd, const os_sweep *sw)
     return t;
 }
 
-/* Column c of a block into buf (n values of its array type). */
-static void npz_fill(const os_sweep *blk, const os_result *res, size_t c, void *buf)
+/* Column c of rows i0 .. i1-1 of a block into buf (i1 - i0 values of its
+ * array type). */
+static void npz_fill(const os_sweep *blk, const os_result *res, size_t c, size_t i0, size_t i1, void *buf)
 {
     os_column_def d;
     const int type = npz_column(blk, c, &d);
-    const size_t n = blk->n_trials;
-    int64_t *i8 = buf;
-    uint64_t *u8 = buf;
-    double *f8 = buf;
-    float *f4 = buf;
-    int32_t *i4 = buf;
+    int64_t *i8 = (int64_t *)buf - i0;
+    uint64_t *u8 = (uint64_t *)buf - i0;
+    double *f8 = (double *)buf - i0;
+    float *f4 = (float *)buf - i0;
+    int32_t *i4 = (int32_t *)buf - i0;
     if (c == 0) {
-        for (size_t i = 0; i < n; ++i) i8[i] = (int64_t)(blk->first + i);
+        for (size_t i = i0; i < i1; ++i) i8[i] = (int64_t)(blk->first + i);
     } else if (c <= OS_AX_COUNT) { /* os_trial_axis, inline: the field's kind is the loop's, not each value's */
         const int kind = os_axes[c - 1].type;
-        const char *at = (const char *)blk->trials + os_axes[c - 1].offset;
-        for (size_t i = 0; i < n; ++i, at += sizeof(os_trial)) {
+        const char *at = (const char *)(blk->trials + i0) + os_axes[c - 1].offset;
+        for (size_t i = i0; i < i1; ++i, at += sizeof(os_trial)) {
             const double v = os_axis_field(at, kind);
             if (type == NPZ_F8) f8[i] = v;
             else if (type == NPZ_I8) i8[i] = (int64_t)v;
             else i4[i] = (int32_t)v;
         }
     } else if (c == OS_AX_COUNT + 1) {
-        for (size_t i = 0; i < n; ++i) u8[i] = blk->trials[i].seed;
+        for (size_t i = i0; i < i1; ++i) u8[i] = blk->trials[i].seed;
     } else {
-        for (size_t i = 0; i < n; ++i) {
+        for (size_t i = i0; i < i1; ++i) {
             const mval v = measured_value(blk, i, &res[i], c - OS_AX_COUNT - 2);
             if (type == NPZ_I8) i8[i] = v.i;
             else if (type == NPZ_F4) f4[i] = (float)v.d;
@@ -461,43 +460,66 @@ static void npz_fill(const os_sweep *blk, const os_result *res, size_t c, void *
     }
 }
 
-void os_results_fill(const os_sweep *blk, const os_result *res, void *const *columns)
+/* Rows are read a few hundred at a time, every column of them while their
+ * trials and results are in cache (a column at a time over a whole block
+ * walked all of its trials and results once per column). */
+#define NPZ_SUB 512
+
+/* Rows i0 .. i1-1 of every column: column c's at cols[c] + (i - first) values. */
+static void npz_fill_rows(const os_sweep *blk, const os_result *res, size_t n_cols, size_t i0, size_t i1,
+                          size_t first, void *const *cols)
 {
-    const long n_cols = (long)os_results_columns(blk, NULL);
-    int want = os_spec_threads(blk->spec);
-    want = want < n_cols ? want : (int)n_cols;
-#pragma omp parallel for schedule(dynamic, 1) num_threads(want)
-    for (long c = 0; c < n_cols; ++c) {
+    for (size_t c = 0; c < n_cols; ++c) {
         os_column_def d;
-        npz_column(blk, (size_t)c, &d);
-        npz_fill(blk, res, (size_t)c, (char *)columns[c] + blk->first * d.size);
+        npz_column(blk, c, &d);
+        npz_fill(blk, res, c, i0, i1, (char *)cols[c] + (i0 - first) * d.size);
     }
 }
 
-/* The columns are filled and written in parallel, each by one thread into
- * its own buffer (pwrite at the column's place; its CRC its own). */
+void os_results_fill(const os_sweep *blk, const os_result *res, void *const *columns)
+{
+    const size_t n_cols = os_results_columns(blk, NULL), n = blk->n_trials;
+    void *cols[1 + OS_AX_COUNT + 1 + N_MEASURED];
+    for (size_t c = 0; c < n_cols; ++c) {
+        os_column_def d;
+        npz_column(blk, c, &d);
+        cols[c] = (char *)columns[c] + blk->first * d.size;
+    }
+#pragma omp parallel for schedule(static) num_threads(os_spec_threads(blk->spec))
+    for (long s = 0; s < (long)((n + NPZ_SUB - 1) / NPZ_SUB); ++s) {
+        const size_t i0 = (size_t)s * NPZ_SUB, i1 = i0 + NPZ_SUB < n ? i0 + NPZ_SUB : n;
+        npz_fill_rows(blk, res, n_cols, i0, i1, 0, cols);
+    }
+}
+
+/* A tile of NPZ_TILE rows at a time: its columns filled in parallel (rows
+ * split among the threads), then written in parallel (each column by one
+ * thread: pwrite at the column's place, its CRC its own). */
+#define NPZ_TILE 16384
+
 int os_results_npz_rows(os_results_npz *t, const os_sweep *blk, const os_result *res)
 {
     const size_t n = blk->n_trials;
     int want = os_spec_threads(blk->spec), failed = 0;
     want = want < OS_MAX_WRITERS ? want : OS_MAX_WRITERS;
-    want = want < (int)t->n_cols ? want : (int)t->n_cols;
-    if (n * 8 * (size_t)want > t->cap) {
-        free(t->buf);
-        t->cap = n * 8 * (size_t)want;
-        if (!(t->buf = malloc(t->cap))) return t->cap = 0, -1;
-    }
-#pragma omp parallel for schedule(dynamic, 1) num_threads(want)
-    for (long c = 0; c < (long)t->n_cols; ++c) {
-        int tid = 0;
-#ifdef _OPENMP
-        tid = omp_get_thread_num();
-#endif
-        void *buf = (char *)t->buf + (size_t)tid * n * 8;
-        npz_fill(blk, res, (size_t)c, buf);
-        if (os_npz_write(t->z, (size_t)c, blk->first, buf, n)) {
+    if (!t->buf && !(t->buf = malloc(t->n_cols * NPZ_TILE * 8))) return -1;
+    void *cols[1 + OS_AX_COUNT + 1 + N_MEASURED];
+    for (size_t c = 0; c < t->n_cols; ++c) cols[c] = (char *)t->buf + c * NPZ_TILE * 8;
+    for (size_t lo = 0; lo < n && !failed; lo += NPZ_TILE) {
+        const size_t cnt = n - lo < NPZ_TILE ? n - lo : NPZ_TILE;
+#pragma omp parallel num_threads(want)
+        {
+#pragma omp for schedule(static)
+            for (long s = 0; s < (long)((cnt + NPZ_SUB - 1) / NPZ_SUB); ++s) {
+                const size_t i0 = lo + (size_t)s * NPZ_SUB, i1 = i0 + NPZ_SUB < lo + cnt ? i0 + NPZ_SUB : lo + cnt;
+                npz_fill_rows(blk, res, t->n_cols, i0, i1, lo, cols);
+            }
+#pragma omp for schedule(dynamic, 1)
+            for (long c = 0; c < (long)t->n_cols; ++c)
+                if (os_npz_write(t->z, (size_t)c, blk->first + lo, cols[c], cnt)) {
 #pragma omp atomic write
-            failed = 1;
+                    failed = 1;
+                }
         }
     }
     return failed ? -1 : 0;
