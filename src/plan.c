@@ -617,7 +617,10 @@ static void duplicate_warning(const os_spec *s, os_sweep *sw, int a, const os_li
         for (size_t i = 0; i < l->n; ++i)
             for (size_t j = 0; j < i; ++j)
                 if (strcmp(s->scheds[(size_t)l->v[i]].name, s->scheds[(size_t)l->v[j]].name) == 0) dup = l->v[i];
-    if (os_axes[a].type != OS_AXT_SCHED) {
+    int monotonic = l->n > 1; /* strictly increasing or decreasing (a range, a logspace): no duplicate, no sort */
+    for (size_t i = 2; monotonic && i < l->n; ++i) monotonic = (l->v[i] > l->v[i - 1]) == (l->v[1] > l->v[0]);
+    for (size_t i = 1; monotonic && i < l->n; ++i) monotonic = l->v[i] != l->v[i - 1];
+    if (os_axes[a].type != OS_AXT_SCHED && !monotonic) {
         memcpy(v, l->v, l->n * sizeof *v);
         qsort(v, l->n, sizeof *v, cmp_double);
         for (size_t i = 1; i < l->n; ++i)
