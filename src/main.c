@@ -817,7 +817,7 @@ static int cmd_run(cli *c, int argc, char **argv)
     os_backend_choice bc;
     if ((st = os_backend_choose(&c->spec, &bc, &err))) return fail(&err, st);
     c->spec.backend = bc.backend; /* resolved once: the run does not probe again */
-    if (c->spec.overlap == OS_OVERLAP_AUTO && !npz) /* text: its formatting overlaps the training on any backend */
+    if (c->spec.overlap == OS_OVERLAP_AUTO) /* the table's writing overlaps the training on any backend */
         c->spec.overlap = OS_OVERLAP_ON;
     os_sweep sw;
     if ((st = os_sweep_prepare(&c->spec, &sw, &err))) return fail(&err, st);
