@@ -14,11 +14,7 @@ measured here, one after the other (a shared, noisy machine slows both):
            while the next one trains, sharing the cores); the training time
            is that of the same run with --overlap off, where nothing else
            runs while it trains (a default run's own training time is
-           stretched by the writing that shares its cores). The two runs
-           write tables of their own: the timed run writes a new file, as
-           a sweep's first run does, and does not pay for deleting the
-           other run's 278 MB table (its rename would replace it: 70-110 ms
-           on an ext4 mounted with online discard)
+           stretched by the writing that shares its cores)
   memory   peak resident memory of 10^7 trainings x 1 epoch (target < 512 MB),
            and what the same sweep's trials and results alone would take
   seeds    wall time of 40,000 seeds x 1 configuration / 40,000 learning
@@ -90,10 +86,10 @@ def main():
             n = 250000 // div
             for ext in ("csv", "npz"):
                 cmd = [exe, "run", "--optimizer", "sgd,momentum,rmsprop,adam", "--lr", f"logspace(-4,0,{n})",
-                       "--epochs", "1"]
-                wall_off, _, out, _ = run(cmd + ["--overlap", "off", "-o", os.path.join(work, "off." + ext)], work)
+                       "--epochs", "1", "-o", os.path.join(work, "r." + ext)]
+                wall_off, _, out, _ = run(cmd + ["--overlap", "off"], work)
                 train, write = training_seconds(out)
-                wall, _, _, _ = run(cmd + ["-o", os.path.join(work, "r." + ext)], work)
+                wall, _, _, _ = run(cmd, work)
                 rows.append((f"table ({ext})", f"{4 * n:,} trainings x 1 epoch: wall / training",
                              f"{wall:.2f} s / {train:.2f} s (--overlap off: wall {wall_off:.2f} s, "
                              f"writing {write:.2f} s)", wall / train, "<= 1.5"))
