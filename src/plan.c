@@ -289,34 +289,35 @@ static int grid_inner(const os_grid *g, const grid_opt *go)
 static void grid_trials(const os_sweep *sw, size_t first, size_t n, os_trial *out)
 {
     const os_spec *s = sw->spec;
-    const size_t seeds = (size_t)s->seeds;
+    const uint32_t seeds = (uint32_t)s->seeds;
     const long parts = (long)(n / 4096 + 1);
 #pragma omp parallel for schedule(static) num_threads(os_spec_threads(sw->spec))
     for (long p = 0; p < parts; ++p) {
         const size_t lo = n * (size_t)p / (size_t)parts, hi = n * (size_t)(p + 1) / (size_t)parts;
         const os_grid *g = sw->grid;
-        size_t idx[OS_AX_COUNT], o = 0;
+        const grid_opt *go = NULL; /* the layout entry of the trial before, which ends at end */
+        size_t idx[OS_AX_COUNT], end = 0;
         int inner = -1;
         for (size_t k = lo; k < hi; ++k) {
             const size_t i = first + k;
-            const size_t ok = grid_find(g, i);
-            const uint32_t r = (uint32_t)((i - g->opt[ok].first) % seeds);
-            const int step = k > lo && ok == o; /* the same optimizer's layout entry as the trial before */
-            if (step && r != 0) {
+            const uint32_t r = go ? out[k - 1].replicate + 1 : 0; /* the trial before's seed, one on */
+            if (go && i < end && r < seeds) {
                 out[k] = out[k - 1];
                 set_replicate(&out[k], s, r);
-            } else if (step && inner >= 0 && idx[inner] + 1 < g->opt[o].count[inner]) {
-                /* the dataset stays: n and noise are outer axes, one value per layout entry */
+            } else if (go && i < end && inner >= 0 && idx[inner] + 1 < go->count[inner]) {
+                /* the next configuration; the dataset stays: n and noise are outer axes, one value per
+                 * layout entry */
                 out[k] = out[k - 1];
                 idx[inner] += 1;
-                trial_set_axis(&out[k], inner, grid_value(s, &g->opt[o], 0, idx[inner], inner));
+                trial_set_axis(&out[k], inner, grid_value(s, go, 0, idx[inner], inner));
                 out[k].cfg += 1;
                 set_order_stream(&out[k], s);
                 set_replicate(&out[k], s, 0);
             } else {
                 grid_trial(sw, i, &out[k], idx);
-                o = ok;
-                inner = grid_inner(g, &g->opt[o]);
+                go = &g->opt[grid_find(g, i)];
+                end = go->first + go->n;
+                inner = grid_inner(g, go);
             }
         }
     }
