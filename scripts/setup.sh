@@ -3,7 +3,8 @@
 # from Debian's packages, when it is missing: a C/C++ compiler, CMake,
 # Ninja, GoogleTest, zlib (.npz tables), libyaml (sweep files), cJSON (the
 # tables' sidecars), OpenSSL's libcrypto (SHA-256 in them), {fmt} (its
-# Dragonbox writes the tables' numbers; header-only), matplotlib, and
+# Dragonbox writes the tables' numbers; header-only), libdeflate (the .npz
+# tables' checksums, faster than zlib's), matplotlib, and
 # venv and headers for the Python package. Open MPI is optional (OS_WITH_MPI=1
 # installs it: `mpirun -np N orbitsweep run`; CI does). Safe to run again
 # (installs nothing then).
@@ -20,6 +21,7 @@ command -v ninja >/dev/null 2>&1 || need+=(ninja-build)
 [ -f /usr/include/cjson/cJSON.h ] || need+=(libcjson-dev)
 [ -f /usr/include/openssl/evp.h ] || need+=(libssl-dev)
 [ -f /usr/include/fmt/format.h ] || need+=(libfmt-dev)
+[ -f /usr/include/libdeflate.h ] || need+=(libdeflate-dev)
 if [ "${OS_WITH_MPI:-0}" = 1 ]; then
   command -v mpirun >/dev/null 2>&1 || need+=(openmpi-bin)
   [ -f /usr/lib/x86_64-linux-gnu/openmpi/include/mpi.h ] || [ -f /usr/include/mpi.h ] || need+=(libopenmpi-dev)

@@ -826,7 +826,7 @@ static int cmd_run(cli *c, int argc, char **argv)
     size_t lo = 0, hi = 0;
     if (!(st = os_backend_choose(&c->spec, &bc, &err))) {
         c->spec.backend = bc.backend; /* resolved once: the run does not probe again */
-        if (c->spec.overlap == OS_OVERLAP_AUTO && !npz) /* text: its formatting overlaps the training on any backend */
+        if (c->spec.overlap == OS_OVERLAP_AUTO) /* the table's writing overlaps the training on any backend */
             c->spec.overlap = OS_OVERLAP_ON;
         st = os_sweep_prepare(&c->spec, &sw, &err);
     }

@@ -6,7 +6,9 @@
  * then the central directory, the ZIP64 end records and the classic end
  * record. Entries are stored, not compressed; times are 1980-01-01 00:00 so
  * the same arrays make the same bytes. Local headers are written last,
- * when each entry's CRC-32 (zlib) is known. Depends on nothing but zlib.
+ * when each entry's CRC-32 is known: libdeflate's where the build has it
+ * (several times faster), else zlib's, the same checksum. Depends on
+ * nothing but zlib (and libdeflate, optionally).
  */
 #include "npz.h"
 
@@ -16,6 +18,9 @@
 #include <string.h>
 #include <unistd.h>
 #include <zlib.h>
+#ifdef OS_HAVE_LIBDEFLATE
+#include <libdeflate.h>
+#endif
 
 #define NAME_MAX_LEN 200
 #define LOCAL_FIXED 30   /* a local header without its name and extra field */
@@ -40,6 +45,21 @@ struct os_npz {
     uint64_t end; /* where the central directory goes */
     npz_item items[];
 };
+
+/* The CRC-32 of p[0..n) continued from crc. */
+static unsigned long crc_update(unsigned long crc, const void *p, size_t n)
+{
+#ifdef OS_HAVE_LIBDEFLATE
+    return libdeflate_crc32((uint32_t)crc, p, n);
+#else
+    for (size_t done = 0; done < n;) { /* zlib's crc32 takes at most 4 GiB at a time */
+        const size_t part = n - done < ((size_t)1 << 30) ? n - done : ((size_t)1 << 30);
+        crc = crc32(crc, (const Bytef *)p + done, (uInt)part);
+        done += part;
+    }
+    return crc;
+#endif
+}
 
 static void put16(unsigned char *p, unsigned v) { p[0] = (unsigned char)v, p[1] = (unsigned char)(v >> 8); }
 static void put32(unsigned char *p, uint32_t v)
@@ -99,7 +119,7 @@ os_npz *os_npz_open(int fd, const os_npz_entry *entries, size_t n)
         it->local_off = off;
         it->data_off = off + LOCAL_FIXED + strlen(it->name) + LOCAL_EXTRA + it->npy_len;
         it->size = it->npy_len + (uint64_t)e->itemsize * e->count;
-        it->crc = crc32(0L, (const Bytef *)it->npy, (uInt)it->npy_len);
+        it->crc = crc_update(0, it->npy, it->npy_len);
         off = it->data_off + (uint64_t)e->itemsize * e->count;
     }
     z->end = off;
@@ -118,11 +138,7 @@ int os_npz_write(os_npz *z, size_t k, size_t first, const void *data, size_t cou
     }
     const size_t bytes = count * it->itemsize;
     if (write_at(z->fd, data, bytes, it->data_off + (uint64_t)first * it->itemsize)) return -1;
-    for (size_t done = 0; done < bytes;) { /* crc32 takes at most 4 GiB at a time */
-        const size_t part = bytes - done < ((size_t)1 << 30) ? bytes - done : ((size_t)1 << 30);
-        it->crc = crc32(it->crc, (const Bytef *)data + done, (uInt)part);
-        done += part;
-    }
+    it->crc = crc_update(it->crc, data, bytes);
     it->written += count;
     return 0;
 }

@@ -228,16 +228,25 @@ static size_t grid_find(const os_grid *g, size_t i)
     return lo;
 }
 
+/* A trial's batch-order stream: its configuration's own, or its seed's. */
+static void set_order_stream(os_trial *t, const os_spec *s)
+{
+    t->order_stream = t->shuffle == OS_SHUFFLE_TRIAL ? OS_STREAM_TRIAL_ORDER(os_config_hash(os_axes, OS_AX_COUNT, t, s))
+                                                     : OS_STREAM_SHARED_ORDER;
+}
+
 /* Trial i of the grid: the odometer's position decoded from the index
- * (the innermost axis, last in grid order, turns fastest; seeds inside). */
-static void grid_trial(const os_sweep *sw, size_t i, os_trial *t)
+ * (the innermost axis, last in grid order, turns fastest; seeds inside),
+ * into idx. */
+static void grid_trial(const os_sweep *sw, size_t i, os_trial *t, size_t idx[OS_AX_COUNT])
 {
     const os_spec *s = sw->spec;
     const os_grid *g = sw->grid;
     const size_t o = grid_find(g, i);
     const grid_opt *go = &g->opt[o];
     const size_t j = i - go->first;
-    size_t c = j / (size_t)s->seeds, idx[OS_AX_COUNT] = {0};
+    size_t c = j / (size_t)s->seeds;
+    memset(idx, 0, OS_AX_COUNT * sizeof *idx);
     memset(t, 0, sizeof *t);
     t->cfg = go->cfg0 + (uint32_t)c;
     const size_t point = c; /* a sample's point number */
@@ -248,8 +257,7 @@ static void grid_trial(const os_sweep *sw, size_t i, os_trial *t)
         c /= go->count[a];
     }
     for (int a = 0; a < OS_AX_COUNT; ++a) trial_set_axis(t, a, grid_value(s, go, point, idx[a], a));
-    t->order_stream = t->shuffle == OS_SHUFFLE_TRIAL ? OS_STREAM_TRIAL_ORDER(os_config_hash(os_axes, OS_AX_COUNT, t, s))
-                                                     : OS_STREAM_SHARED_ORDER;
+    set_order_stream(t, s);
     if (s->data_file) { /* the file's points: its n, no noise */
         t->n = sw->n_data ? sw->data[0].n : 0;
         t->noise = NAN;
@@ -261,25 +269,55 @@ static void grid_trial(const os_sweep *sw, size_t i, os_trial *t)
     set_replicate(t, s, (uint32_t)(j % (size_t)s->seeds));
 }
 
-/* Trials first .. first+n-1 into out, in parallel; a seed after the first
- * of its configuration copies its neighbour (same axes, same hash). */
+/* The innermost axis of go's odometer that turns (-1: none; a sampled
+ * block has no odometer). */
+static int grid_inner(const os_grid *g, const grid_opt *go)
+{
+    for (int k = OS_AX_COUNT - 1; k >= 0 && !go->sample; --k) {
+        const int a = g->order[k];
+        if (a != OS_AX_OPTIMIZER && go->count[a] > 1) return a;
+    }
+    return -1;
+}
+
+/* Trials first .. first+n-1 into out, in parallel. Each part decodes its
+ * first trial from the index, then steps: a seed after the first of its
+ * configuration copies its neighbour (same axes, same hash), and the next
+ * configuration, where only the innermost axis moves on (no carry), is its
+ * neighbour with that axis's next value (and its own hash); the rest are
+ * decoded. The same trials as decoding each (test_stream). */
 static void grid_trials(const os_sweep *sw, size_t first, size_t n, os_trial *out)
 {
-    const size_t seeds = (size_t)sw->spec->seeds;
+    const os_spec *s = sw->spec;
+    const uint32_t seeds = (uint32_t)s->seeds;
     const long parts = (long)(n / 4096 + 1);
 #pragma omp parallel for schedule(static) num_threads(os_spec_threads(sw->spec))
     for (long p = 0; p < parts; ++p) {
         const size_t lo = n * (size_t)p / (size_t)parts, hi = n * (size_t)(p + 1) / (size_t)parts;
+        const os_grid *g = sw->grid;
+        const grid_opt *go = NULL; /* the layout entry of the trial before, which ends at end */
+        size_t idx[OS_AX_COUNT], end = 0;
+        int inner = -1;
         for (size_t k = lo; k < hi; ++k) {
             const size_t i = first + k;
-            const os_grid *g = sw->grid;
-            const size_t o = grid_find(g, i);
-            const uint32_t r = (uint32_t)((i - g->opt[o].first) % seeds);
-            if (k == lo || r == 0) {
-                grid_trial(sw, i, &out[k]);
-            } else {
+            const uint32_t r = go ? out[k - 1].replicate + 1 : 0; /* the trial before's seed, one on */
+            if (go && i < end && r < seeds) {
                 out[k] = out[k - 1];
-                set_replicate(&out[k], sw->spec, r);
+                set_replicate(&out[k], s, r);
+            } else if (go && i < end && inner >= 0 && idx[inner] + 1 < go->count[inner]) {
+                /* the next configuration; the dataset stays: n and noise are outer axes, one value per
+                 * layout entry */
+                out[k] = out[k - 1];
+                idx[inner] += 1;
+                trial_set_axis(&out[k], inner, grid_value(s, go, 0, idx[inner], inner));
+                out[k].cfg += 1;
+                set_order_stream(&out[k], s);
+                set_replicate(&out[k], s, 0);
+            } else {
+                grid_trial(sw, i, &out[k], idx);
+                go = &g->opt[grid_find(g, i)];
+                end = go->first + go->n;
+                inner = grid_inner(g, go);
             }
         }
     }
@@ -580,7 +618,10 @@ static void duplicate_warning(const os_spec *s, os_sweep *sw, int a, const os_li
         for (size_t i = 0; i < l->n; ++i)
             for (size_t j = 0; j < i; ++j)
                 if (strcmp(s->scheds[(size_t)l->v[i]].name, s->scheds[(size_t)l->v[j]].name) == 0) dup = l->v[i];
-    if (os_axes[a].type != OS_AXT_SCHED) {
+    int monotonic = l->n > 1; /* strictly increasing or decreasing (a range, a logspace): no duplicate, no sort */
+    for (size_t i = 2; monotonic && i < l->n; ++i) monotonic = (l->v[i] > l->v[i - 1]) == (l->v[1] > l->v[0]);
+    for (size_t i = 1; monotonic && i < l->n; ++i) monotonic = l->v[i] != l->v[i - 1];
+    if (os_axes[a].type != OS_AXT_SCHED && !monotonic) {
         memcpy(v, l->v, l->n * sizeof *v);
         qsort(v, l->n, sizeof *v, cmp_double);
         for (size_t i = 1; i < l->n; ++i)

@@ -61,29 +61,6 @@ static char *put_param(char *o, int f32, double v)
     return f32 ? o + os_fmt_float(o, 40, (float)v) : put_opt(o, v);
 }
 
-/* The last value each axis column printed, and its text: neighbouring
- * rows mostly share their axes' values (one formatting then serves many
- * rows; a writer thread has its own). */
-typedef struct text_cache {
-    uint64_t bits[OS_AX_COUNT];
-    char text[OS_AX_COUNT][40];
-    unsigned char len[OS_AX_COUNT]; /* 0: nothing cached */
-} text_cache;
-
-static char *put_cached(char *o, text_cache *c, int a, double v)
-{
-    uint64_t bits;
-    memcpy(&bits, &v, sizeof bits);
-    if (!c->len[a] || c->bits[a] != bits) {
-        c->bits[a] = bits;
-        c->len[a] = (unsigned char)os_fmt_double(c->text[a], sizeof c->text[a], v);
-    }
-    /* all 40 bytes (the field's room in the row: ROW_BYTES), a copy of
-     * fixed length, not a call (the next field overwrites the rest) */
-    memcpy(o, c->text[a], sizeof c->text[a]);
-    return o + c->len[a];
-}
-
 /* The measured columns, after the sweep axes and the seed: name and kind.
  * Both writers (CSV here, .npz below) take a row's values from
  * measured_value. */
@@ -114,7 +91,7 @@ typedef union mval {
 } mval;
 
 /* Measured column k of trial i (of sw) with result r. */
-static mval measured_value(const os_sweep *sw, size_t i, const os_result *r, size_t k)
+static inline __attribute__((always_inline)) mval measured_value(const os_sweep *sw, size_t i, const os_result *r, size_t k)
 {
     mval v;
     switch (k) {
@@ -142,42 +119,95 @@ static mval measured_value(const os_sweep *sw, size_t i, const os_result *r, siz
     return v;
 }
 
+/* Axis a of trial t's field (the axes' table, straight-line code), as bits:
+ * equal bits, equal text. */
+static inline uint64_t field_bits(const void *p, size_t size)
+{
+    uint64_t b = 0;
+    memcpy(&b, p, size);
+    return b;
+}
+
+static void axis_bits(const os_trial *t, uint64_t bits[OS_AX_COUNT])
+{
+#define OS_X(ID, column, flag, type, member, ...) bits[OS_AX_##ID] = field_bits(&t->member, sizeof t->member);
+    OS_AXES(OS_X)
+#undef OS_X
+}
+
+/* Axis a's field of trial t (empty where unused). */
+static char *put_axis(char *o, const os_trial *t, int a, char *const *sched_fields)
+{
+    switch (os_axes[a].type) {
+    case OS_AXT_OPT: {
+        const char *name = os_optimizer_name(t->opt.kind);
+        return put_text(o, name, strlen(name));
+    }
+    case OS_AXT_SCHED: return put_text(o, sched_fields[t->sched], strlen(sched_fields[t->sched]));
+    case OS_AXT_CHOICE: {
+        const char *name = os_axis_choices(a)[(int)os_trial_axis(t, a)];
+        return put_text(o, name, strlen(name));
+    }
+    case OS_AXT_INT: return put_i64(o, (int64_t)os_trial_axis(t, a));
+    case OS_AXT_BOOL: { /* true / false, empty where unused */
+        const double v = os_trial_axis(t, a);
+        return isnan(v) ? o : v != 0 ? put_text(o, "true", 4) : put_text(o, "false", 5);
+    }
+    default: return put_opt(o, os_trial_axis(t, a));
+    }
+}
+
+/* The previous row's axis columns: their fields' bits and where each
+ * field (its comma first) starts. Neighbouring rows mostly share their
+ * axes' values (a configuration's seeds all of them, an lr grid's rows
+ * all but lr), so a row copies the runs of unchanged fields from the row
+ * before it and formats only the others (a writer thread has its own;
+ * prev NULL: no row before, in this buffer). */
+typedef struct row_cache {
+    const char *prev;
+    uint64_t bits[OS_AX_COUNT];
+    uint32_t at[OS_AX_COUNT + 1]; /* offsets from prev; at[OS_AX_COUNT]: the end */
+} row_cache;
+
+/* The axis columns of trial t, each after a comma; c becomes this row's
+ * (updated in place: entries a.. are still the row before's at axis a). */
+static char *put_axes(char *o, const os_trial *t, char *const *sched_fields, row_cache *c)
+{
+    uint64_t bits[OS_AX_COUNT];
+    axis_bits(t, bits);
+    char *const start = o;
+    for (int a = 0; a < OS_AX_COUNT;) {
+        if (c->prev && bits[a] == c->bits[a]) { /* a run of unchanged fields: one copy */
+            int b = a + 1;
+            while (b < OS_AX_COUNT && bits[b] == c->bits[b]) ++b;
+            const uint32_t from = c->at[a], len = c->at[b] - from, shift = (uint32_t)(o - start) - from;
+            memcpy(o, c->prev + from, len);
+            for (; a < b; ++a) c->at[a] += shift;
+            o += len;
+        } else {
+            c->at[a] = (uint32_t)(o - start);
+            c->bits[a] = bits[a];
+            *o++ = ',';
+            o = put_axis(o, t, a, sched_fields);
+            ++a;
+        }
+    }
+    c->at[OS_AX_COUNT] = (uint32_t)(o - start);
+    c->prev = start;
+    return o;
+}
+
 /* One row: trial, the axes, seed, the measured columns. */
 static char *put_row(char *o, const os_sweep *sw, const os_result *r, size_t i, char *const *sched_fields,
-                     text_cache *cache)
+                     row_cache *cache)
 {
     const os_trial *t = &sw->trials[i];
     o = put_u64(o, sw->first + i);
-    for (int a = 0; a < OS_AX_COUNT; ++a) {
-        *o++ = ',';
-        switch (os_axes[a].type) {
-        case OS_AXT_OPT: {
-            const char *name = os_optimizer_name(t->opt.kind);
-            o = put_text(o, name, strlen(name));
-            break;
-        }
-        case OS_AXT_SCHED: o = put_text(o, sched_fields[t->sched], strlen(sched_fields[t->sched])); break;
-        case OS_AXT_CHOICE: {
-            const char *name = os_axis_choices(a)[(int)os_trial_axis(t, a)];
-            o = put_text(o, name, strlen(name));
-            break;
-        }
-        case OS_AXT_INT: o = put_i64(o, (int64_t)os_trial_axis(t, a)); break;
-        case OS_AXT_BOOL: { /* true / false, empty where unused */
-            const double v = os_trial_axis(t, a);
-            if (!isnan(v)) o = v != 0 ? put_text(o, "true", 4) : put_text(o, "false", 5);
-            break;
-        }
-        default: {
-            const double v = os_trial_axis(t, a);
-            if (!isnan(v)) o = put_cached(o, cache, a, v);
-            break;
-        }
-        }
-    }
+    o = put_axes(o, t, sched_fields, cache);
     *o++ = ',';
     o = put_u64(o, t->seed);
     const int f32 = t->dtype == OS_DTYPE_F32;
+#pragma GCC unroll 16 /* each column's kind and value known at compile time: no switch per field */
     for (size_t k = 0; k < N_MEASURED; ++k) {
         *o++ = ',';
         const mval v = measured_value(sw, i, r, k);
@@ -185,10 +215,13 @@ static char *put_row(char *o, const os_sweep *sw, const os_result *r, size_t i, 
         case M_PARAM: o = put_param(o, f32, v.d); break;
         case M_REAL: o = put_double(o, v.d); break;
         case M_REAL_OPT:
-            if (k == COL_FINAL_LR && v.d == t->lr && !signbit(v.d)) /* a constant schedule: lr's text */
-                o = put_cached(o, cache, OS_AX_LR, t->lr);
-            else
+            if (k == COL_FINAL_LR && v.d == t->lr && !signbit(v.d)) { /* a constant schedule: lr's text, as above */
+                const uint32_t from = cache->at[OS_AX_LR] + 1, to = cache->at[OS_AX_LR + 1];
+                memcpy(o, cache->prev + from, to - from);
+                o += to - from;
+            } else {
                 o = put_opt(o, v.d);
+            }
             break;
         case M_INT: o = put_i64(o, v.i); break;
         default:
@@ -260,12 +293,12 @@ int os_write_rows(FILE *f, const os_sweep *sw, const os_result *res)
 #pragma omp master
             for (int k = 0; c > 0 && k < PIECES; ++k) /* the chunk before, in order */
                 if (out_len[k] && fwrite(out[k], 1, out_len[k], f) != out_len[k]) failed = 1;
-            text_cache cache;
-            memset(cache.len, 0, sizeof cache.len);
 #pragma omp for schedule(dynamic, 1)
             for (int k = 0; k < PIECES; ++k) {
                 const size_t lo = c0 + (size_t)k * piece_rows, hi = lo + piece_rows < n ? lo + piece_rows : n;
                 char *o = put[k];
+                row_cache cache;
+                cache.prev = NULL;
                 for (size_t i = lo; i < hi; ++i) o = put_row(o, sw, &res[i], i, fields, &cache);
                 put_len[k] = lo < hi ? (size_t)(o - put[k]) : 0;
             }
@@ -293,8 +326,7 @@ int os_write_results(FILE *f, const os_sweep *sw, const os_result *res)
 struct os_results_npz {
     os_npz *z;
     size_t n_cols;
-    void *buf; /* one block's column per writer thread */
-    size_t cap;
+    void *buf; /* a tile of rows of every column (NPZ_TILE 8-byte values each), reused */
 };
 
 enum { NPZ_I8, NPZ_U8, NPZ_F8, NPZ_F4, NPZ_I4 };
@@ -395,32 +427,32 @@ os_results_npz *os_results_npz_open(int fd, const os_sweep *sw)
     return t;
 }
 
-/* Column c of a block into buf (n values of its array type). */
-static void npz_fill(const os_sweep *blk, const os_result *res, size_t c, void *buf)
+/* Column c of rows i0 .. i1-1 of a block into buf (i1 - i0 values of its
+ * array type). */
+static void npz_fill(const os_sweep *blk, const os_result *res, size_t c, size_t i0, size_t i1, void *buf)
 {
     os_column_def d;
     const int type = npz_column(blk, c, &d);
-    const size_t n = blk->n_trials;
-    int64_t *i8 = buf;
-    uint64_t *u8 = buf;
-    double *f8 = buf;
-    float *f4 = buf;
-    int32_t *i4 = buf;
+    int64_t *i8 = (int64_t *)buf - i0;
+    uint64_t *u8 = (uint64_t *)buf - i0;
+    double *f8 = (double *)buf - i0;
+    float *f4 = (float *)buf - i0;
+    int32_t *i4 = (int32_t *)buf - i0;
     if (c == 0) {
-        for (size_t i = 0; i < n; ++i) i8[i] = (int64_t)(blk->first + i);
+        for (size_t i = i0; i < i1; ++i) i8[i] = (int64_t)(blk->first + i);
     } else if (c <= OS_AX_COUNT) { /* os_trial_axis, inline: the field's kind is the loop's, not each value's */
         const int kind = os_axes[c - 1].type;
-        const char *at = (const char *)blk->trials + os_axes[c - 1].offset;
-        for (size_t i = 0; i < n; ++i, at += sizeof(os_trial)) {
+        const char *at = (const char *)(blk->trials + i0) + os_axes[c - 1].offset;
+        for (size_t i = i0; i < i1; ++i, at += sizeof(os_trial)) {
             const double v = os_axis_field(at, kind);
             if (type == NPZ_F8) f8[i] = v;
             else if (type == NPZ_I8) i8[i] = (int64_t)v;
             else i4[i] = (int32_t)v;
         }
     } else if (c == OS_AX_COUNT + 1) {
-        for (size_t i = 0; i < n; ++i) u8[i] = blk->trials[i].seed;
+        for (size_t i = i0; i < i1; ++i) u8[i] = blk->trials[i].seed;
     } else {
-        for (size_t i = 0; i < n; ++i) {
+        for (size_t i = i0; i < i1; ++i) {
             const mval v = measured_value(blk, i, &res[i], c - OS_AX_COUNT - 2);
             if (type == NPZ_I8) i8[i] = v.i;
             else if (type == NPZ_F4) f4[i] = (float)v.d;
@@ -429,43 +461,66 @@ static void npz_fill(const os_sweep *blk, const os_result *res, size_t c, void *
     }
 }
 
-void os_results_fill(const os_sweep *blk, const os_result *res, void *const *columns)
+/* Rows are read a few hundred at a time, every column of them while their
+ * trials and results are in cache (a column at a time over a whole block
+ * walked all of its trials and results once per column). */
+#define NPZ_SUB 512
+
+/* Rows i0 .. i1-1 of every column: column c's at cols[c] + (i - first) values. */
+static void npz_fill_rows(const os_sweep *blk, const os_result *res, size_t n_cols, size_t i0, size_t i1,
+                          size_t first, void *const *cols)
 {
-    const long n_cols = (long)os_results_columns(blk, NULL);
-    int want = os_spec_threads(blk->spec);
-    want = want < n_cols ? want : (int)n_cols;
-#pragma omp parallel for schedule(dynamic, 1) num_threads(want)
-    for (long c = 0; c < n_cols; ++c) {
+    for (size_t c = 0; c < n_cols; ++c) {
         os_column_def d;
-        npz_column(blk, (size_t)c, &d);
-        npz_fill(blk, res, (size_t)c, (char *)columns[c] + blk->first * d.size);
+        npz_column(blk, c, &d);
+        npz_fill(blk, res, c, i0, i1, (char *)cols[c] + (i0 - first) * d.size);
     }
 }
 
-/* The columns are filled and written in parallel, each by one thread into
- * its own buffer (pwrite at the column's place; its CRC its own). */
+void os_results_fill(const os_sweep *blk, const os_result *res, void *const *columns)
+{
+    const size_t n_cols = os_results_columns(blk, NULL), n = blk->n_trials;
+    void *cols[1 + OS_AX_COUNT + 1 + N_MEASURED];
+    for (size_t c = 0; c < n_cols; ++c) {
+        os_column_def d;
+        npz_column(blk, c, &d);
+        cols[c] = (char *)columns[c] + blk->first * d.size;
+    }
+#pragma omp parallel for schedule(static) num_threads(os_spec_threads(blk->spec))
+    for (long s = 0; s < (long)((n + NPZ_SUB - 1) / NPZ_SUB); ++s) {
+        const size_t i0 = (size_t)s * NPZ_SUB, i1 = i0 + NPZ_SUB < n ? i0 + NPZ_SUB : n;
+        npz_fill_rows(blk, res, n_cols, i0, i1, 0, cols);
+    }
+}
+
+/* A tile of NPZ_TILE rows at a time: its columns filled in parallel (rows
+ * split among the threads), then written in parallel (each column by one
+ * thread: pwrite at the column's place, its CRC its own). */
+#define NPZ_TILE 16384
+
 int os_results_npz_rows(os_results_npz *t, const os_sweep *blk, const os_result *res)
 {
     const size_t n = blk->n_trials;
     int want = os_spec_threads(blk->spec), failed = 0;
     want = want < OS_MAX_WRITERS ? want : OS_MAX_WRITERS;
-    want = want < (int)t->n_cols ? want : (int)t->n_cols;
-    if (n * 8 * (size_t)want > t->cap) {
-        free(t->buf);
-        t->cap = n * 8 * (size_t)want;
-        if (!(t->buf = malloc(t->cap))) return t->cap = 0, -1;
-    }
-#pragma omp parallel for schedule(dynamic, 1) num_threads(want)
-    for (long c = 0; c < (long)t->n_cols; ++c) {
-        int tid = 0;
-#ifdef _OPENMP
-        tid = omp_get_thread_num();
-#endif
-        void *buf = (char *)t->buf + (size_t)tid * n * 8;
-        npz_fill(blk, res, (size_t)c, buf);
-        if (os_npz_write(t->z, (size_t)c, blk->first, buf, n)) {
+    if (!t->buf && !(t->buf = malloc(t->n_cols * NPZ_TILE * 8))) return -1;
+    void *cols[1 + OS_AX_COUNT + 1 + N_MEASURED];
+    for (size_t c = 0; c < t->n_cols; ++c) cols[c] = (char *)t->buf + c * NPZ_TILE * 8;
+    for (size_t lo = 0; lo < n && !failed; lo += NPZ_TILE) {
+        const size_t cnt = n - lo < NPZ_TILE ? n - lo : NPZ_TILE;
+#pragma omp parallel num_threads(want)
+        {
+#pragma omp for schedule(static)
+            for (long s = 0; s < (long)((cnt + NPZ_SUB - 1) / NPZ_SUB); ++s) {
+                const size_t i0 = lo + (size_t)s * NPZ_SUB, i1 = i0 + NPZ_SUB < lo + cnt ? i0 + NPZ_SUB : lo + cnt;
+                npz_fill_rows(blk, res, t->n_cols, i0, i1, lo, cols);
+            }
+#pragma omp for schedule(dynamic, 1)
+            for (long c = 0; c < (long)t->n_cols; ++c)
+                if (os_npz_write(t->z, (size_t)c, blk->first + lo, cols[c], cnt)) {
 #pragma omp atomic write
-            failed = 1;
+                    failed = 1;
+                }
         }
     }
     return failed ? -1 : 0;

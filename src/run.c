@@ -201,6 +201,17 @@ static os_status stream_serial(const os_sweep *sw, const backend_def *b, size_t 
     return st;
 }
 
+/* The trainings of the overlapped block at first: cap, and the last cap
+ * or fewer in halves down to a sixteenth of cap, so that the last block's
+ * writing, which nothing overlaps, is short (each half still trains while
+ * the block before it is written). */
+static size_t taper(size_t first, size_t hi, size_t cap)
+{
+    const size_t left = hi - first, least = cap / 16 > 0 ? cap / 16 : 1;
+    if (left > cap) return cap;
+    return left > least ? (left + 1) / 2 : left;
+}
+
 /* The same with done on the writer thread while the next block trains. */
 static os_status stream_overlapped(const os_sweep *sw, const backend_def *b, size_t lo, size_t hi, size_t cap,
                                    os_block_fn done, void *done_ctx, os_progress_fn progress, void *ctx,
@@ -227,14 +238,14 @@ static os_status stream_overlapped(const os_sweep *sw, const backend_def *b, siz
     }
     os_status st = OS_OK;
     size_t k = 0;
-    for (size_t first = lo; first < hi && !st; first += cap, ++k) {
+    for (size_t first = lo, cnt = 0; first < hi && !st; first += cnt, ++k) {
         slot *s = &p.slots[k % 2];
         pthread_mutex_lock(&p.mu); /* the slot's last block written, and the writer's verdict */
         while (s->full) pthread_cond_wait(&p.cv, &p.mu);
         const os_status wst = p.st;
         pthread_mutex_unlock(&p.mu);
         if (wst) break;
-        const size_t cnt = hi - first < cap ? hi - first : cap;
+        cnt = taper(first, hi, cap);
         if ((st = os_sweep_block_next(sw, first, cnt, &s->blk, err))) break; /* the slot's trials reused */
         memset(s->res, 0, cnt * sizeof *s->res);
         block_progress bp = {progress, ctx, first, sw->n_trials};

@@ -47,73 +47,91 @@
 
 namespace {
 
-#ifdef OS_HAVE_FMT
-const char pairs[] = "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
-                     "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
-                     "8081828384858687888990919293949596979899";
-
-/* n's decimal digits, k of them, ending at end. */
-inline void put_digits(char *end, uint64_t n, int k)
+/* v < 10^8 as eight ASCII digits, leading zeros included, the first digit
+ * in the lowest byte: the halves, quarters and single digits split in the
+ * lanes of one 64-bit word (x / 100 as x * 10486 >> 20 for x < 10^4, x / 10
+ * as x * 103 >> 10 for x < 100; tests/test_format.cpp checks every v of
+ * each digit count). A few multiplications instead of a division per pair. */
+inline uint64_t eight_digits(uint32_t v)
 {
-    for (; k >= 2; k -= 2, n /= 100) std::memcpy(end -= 2, pairs + 2 * (n % 100), 2);
-    if (k) *--end = (char)('0' + n);
+    const uint64_t x = v / 10000 | (uint64_t)(v % 10000) << 32;         /* abcd | efgh */
+    const uint64_t h = (x * 10486 >> 20) & UINT64_C(0x0000007F0000007F); /* ab | ef */
+    const uint64_t y = h | (x - 100 * h) << 16;                          /* ab | cd | ef | gh */
+    const uint64_t t = (y * 103 >> 10) & UINT64_C(0x000F000F000F000F);   /* a | c | e | g */
+    return (t | (y - 10 * t) << 8) + UINT64_C(0x3030303030303030);
 }
 
-/* The digits (no sign, no trailing zeros) and decimal exponent of the
- * shortest round-trip form: value = d[0].d[1..k) x 10^x. Returns k. */
-template <class T> int shortest_digits(T v, char d[48], int *x)
+/* sig's k decimal digits (1 <= k <= 17, sig < 10^k) at p[0..k), written
+ * forwards in 8-byte stores: up to p + 24 may be overwritten. Written in
+ * place, not copied from a scratch buffer (a wide load of bytes just
+ * stored in pieces waits for the stores). */
+inline void put_digits(char *p, uint64_t sig, int k)
 {
-    if (v == 0) return d[0] = '0', *x = 0, 1;
-    const auto dec = fmt::detail::dragonbox::to_decimal(std::fabs(v));
-    uint64_t sig = dec.significand; /* at most 17 digits */
-    int e = dec.exponent;
-    while (sig % 10 == 0) sig /= 10, ++e;
-    const int k = fmt::detail::count_digits(sig);
-    if (k > 8) { /* the low eight in 32 bits */
-        put_digits(d + k, sig % 100000000, 8);
-        put_digits(d + k - 8, sig / 100000000, k - 8);
-    } else {
-        put_digits(d + k, sig, k);
+    if (k <= 8) {
+        const uint64_t w = eight_digits((uint32_t)sig) >> (8 * (8 - k));
+        std::memcpy(p, &w, 8);
+        return;
     }
+    if (k > 16) *p++ = (char)('0' + sig / UINT64_C(10000000000000000)), --k;
+    const uint64_t hi = eight_digits((uint32_t)(sig / 100000000 % 100000000)) >> (8 * (16 - k));
+    const uint64_t lo = eight_digits((uint32_t)(sig % 100000000));
+    std::memcpy(p, &hi, 8);
+    std::memcpy(p + k - 8, &lo, 8);
+}
+
+#ifdef OS_HAVE_FMT
+/* The shortest round-trip form of v (finite): value = sig x 10^(x-k+1),
+ * sig of k digits and no trailing zeros (0: sig 0, k 1, x 0). Returns k. */
+template <class T> int shortest_digits(T v, uint64_t *sig, int *x)
+{
+    if (v == 0) return *sig = 0, *x = 0, 1;
+    const auto dec = fmt::detail::dragonbox::to_decimal(std::fabs(v));
+    uint64_t s = dec.significand; /* at most 17 digits */
+    int e = dec.exponent;
+    while (s % 10 == 0) s /= 10, ++e;
+    const int k = fmt::detail::count_digits(s);
+    *sig = s;
     *x = e + k - 1;
     return k;
 }
 #else
-/* The digits (no sign, no trailing zeros) and decimal exponent of the
- * shortest round-trip form: value = d[0].d[1..k) x 10^x. Returns k. */
-template <class T> int shortest_digits(T v, char d[48], int *x)
+/* The same from to_chars' text. */
+template <class T> int shortest_digits(T v, uint64_t *sig, int *x)
 {
     char buf[64];
     const auto r = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::scientific);
     *r.ptr = 0;
     const char *p = buf, *end = r.ptr;
     if (*p == '-') ++p;
-    int k = 0;
-    for (; p < end && *p != 'e'; ++p)
-        if (*p != '.') d[k++] = *p;
-    while (k > 1 && d[k - 1] == '0') --k;
+    int k = 0, zeros = 0; /* digits; trailing zeros among them */
+    uint64_t s = 0;
+    for (; p < end && *p != 'e'; ++p) {
+        if (*p == '.') continue;
+        zeros = *p == '0' ? zeros + 1 : 0;
+        s = 10 * s + (uint64_t)(*p - '0'), ++k;
+    }
+    for (; zeros && k > 1; --zeros, --k) s /= 10;
     int e = 0; /* after "e": a sign and two or three digits */
     for (const char *q = p + 2; q < end; ++q) e = 10 * e + (*q - '0');
     *x = p[1] == '-' ? -e : e;
+    *sig = s;
     return k;
 }
 #endif
 
-/* printf's %.Pg layout of the digits d[0..k) (k <= P <= 17, no trailing
- * zeros; d holds 48 bytes) with exponent x, and its length. out holds 40
- * bytes: the copies are of fixed length (no call to memcpy), each past
- * the end of what it keeps, and the next write or the end moves on. */
-int layout_g(char *out, bool neg, const char *d, int k, int x, int precision)
+/* printf's %.Pg layout of sig's k digits (k <= P <= 17, no trailing
+ * zeros) with decimal exponent x, and its length. out holds 40 bytes:
+ * the stores are of fixed length, each past the end of what it keeps, and
+ * the next write or the end moves on. */
+inline int layout_g(char *out, bool neg, uint64_t sig, int k, int x, int precision)
 {
     char *o = out;
     if (neg) *o++ = '-';
-    if (x < -4 || x >= precision) {
-        *o++ = d[0];
-        if (k > 1) {
-            *o++ = '.';
-            std::memcpy(o, d + 1, 16);
-            o += k - 1;
-        }
+    if (x < -4 || x >= precision) { /* d.ddde+xx: the digits one on, the first moved before the point */
+        put_digits(o + 1, sig, k);
+        o[0] = o[1];
+        if (k > 1) o[1] = '.', o += k + 1;
+        else o += 1;
         *o++ = 'e';
         *o++ = x < 0 ? '-' : '+';
         const int ax = x < 0 ? -x : x;
@@ -122,20 +140,20 @@ int layout_g(char *out, bool neg, const char *d, int k, int x, int precision)
         *o++ = (char)('0' + ax % 10);
     } else if (x >= 0) {
         const int whole = x + 1; /* digits before the point */
-        std::memcpy(o, d, 17);
         if (k <= whole) {
-            std::memset(o + k, '0', 17);
+            put_digits(o, sig, k);
+            std::memset(o + k, '0', 16);
             o += whole;
-        } else {
-            o += whole;
-            *o++ = '.';
-            std::memcpy(o, d + whole, 16);
-            o += k - whole;
+        } else { /* the digits one on, the whole part moved back before the point */
+            put_digits(o + 1, sig, k);
+            for (int i = 0; i < whole; ++i) o[i] = o[i + 1];
+            o[whole] = '.';
+            o += k + 1;
         }
     } else {
         std::memcpy(o, "0.000000", 8); /* "0." and up to 3 zeros */
         o += 2 + (-x - 1);
-        std::memcpy(o, d, 17);
+        put_digits(o, sig, k);
         o += k;
     }
     *o = 0;
@@ -188,11 +206,11 @@ template <class T> int format(char *buf, size_t size, T v, int first, int last, 
     if (!std::isfinite(v)) {
         len = special(out, (double)v);
     } else {
-        char d[48];
+        uint64_t sig;
         int x;
-        const int k = shortest_digits(v, d, &x);
+        const int k = shortest_digits(v, &sig, &x);
         if ((k <= first && (v == 0 || std::fabs(v) >= min_normal)) || symmetric(v))
-            len = layout_g(out, std::signbit(v), d, k, x, k > first ? k : first);
+            len = layout_g(out, std::signbit(v), sig, k, x, k > first ? k : first);
         else
             len = search(out, v, k > first ? k : first, last);
     }

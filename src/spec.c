@@ -580,7 +580,7 @@ const os_setting_def os_settings[] = {
     {"block", "--block", OS_V_INT, F(block), NULL, -1, "0", "auto", "execution", "N",
      "trainings trained and written at a time; bounds memory (0: auto)"},
     {"overlap", "--overlap", OS_V_CHOICE, F(overlap), overlap_names, -1, "auto", NULL, "execution", "WHEN",
-     "write a block's rows while the next block trains: auto (on; a CPU run's .npz: off), on, off (one block in memory, not two)"},
+     "write a block's rows while the next block trains: auto (on), on, off (one block in memory, not two)"},
     {"threads", "--threads", OS_V_INT, F(threads), NULL, -1, "0", NULL, "execution", "N", "CPU threads (0: all cores)"},
     {"max_memory", "--max-memory", OS_V_DOUBLE, F(max_memory), NULL, -1, "0", NULL, "execution", "BYTES",
      "refuse a sweep that needs more memory (0: what the machine has available)"},

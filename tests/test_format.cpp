@@ -192,6 +192,29 @@ TEST(Format, SummaryLikeValues)
     EXPECT_EQ(c.bad, 0);
 }
 
+// The digit writer works in groups of eight, four and two digits: every
+// four-digit group in each place of 7- to 17-digit numbers, at exponents
+// that take each layout (0.000ddd, ddd.ddd, d.ddde+xx).
+TEST(Format, EveryDigitGroup)
+{
+    Checker c;
+    for (int q = 0; q < 10000; ++q) {
+        const int r = q * 7919 % 10000;
+        char a[16], b[16];
+        snprintf(a, sizeof a, "%04d%04d", q, r); /* 8 digits */
+        snprintf(b, sizeof b, "%04d%04d", r, q);
+        const std::string A = a, B = b;
+        for (const std::string &digits : {A.substr(1), "1" + A, "1" + A.substr(0, 6) + B, "1" + A + B.substr(0, 7),
+                                          "1" + A + B, "9" + B + A})
+            for (const char *exp : {"e-30", "e-3", "e+0", "e+7", "e+14", "e+20"}) {
+                const std::string text = digits.substr(0, 1) + "." + digits.substr(1) + exp;
+                c.dbl(strtod(text.c_str(), nullptr));
+                c.flt(strtof(text.c_str(), nullptr));
+            }
+    }
+    EXPECT_EQ(c.bad, 0);
+}
+
 // Neighbours of powers of two (where a double's rounding interval is
 // lopsided) and of powers of ten (where the digit count changes).
 TEST(Format, Boundaries)

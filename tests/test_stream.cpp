@@ -82,6 +82,62 @@ TEST(Stream, BlocksOfAPreparedSweepAreThePlansTrials)
     os_sweep_free(&plan);
 }
 
+// A block's trials are decoded from the index where a block or a part of
+// one starts, and stepped from their neighbour elsewhere: every trial of
+// the plan (stepped) is the trial a block of one decodes, over grids whose
+// innermost axis carries often, whose n and noise turn, of several blocks.
+TEST(Stream, SteppedTrialsAreTheDecodedTrials)
+{
+    for (int shape = 0; shape < 3; ++shape) {
+        SCOPED_TRACE("shape " + std::to_string(shape));
+        Spec sp;
+        os_error err;
+        if (shape == 0) {
+            ASSERT_NO_FATAL_FAILURE(mixed_spec(&sp.s));
+        } else if (shape == 1) { /* everything turns: two values each, the dataset's axes too */
+            set_list(&sp.s, OS_AX_OPTIMIZER, "adam,rmsprop");
+            set_list(&sp.s, OS_AX_LR, "0.01,0.1");
+            set_list(&sp.s, OS_AX_BETA2, "0.9,0.99");
+            set_list(&sp.s, OS_AX_CENTERED, "false,true");
+            set_list(&sp.s, OS_AX_EPOCHS, "1,2");
+            set_list(&sp.s, OS_AX_INIT_WB, "1.5,1.8");
+            set_list(&sp.s, OS_AX_N, "64,100");
+            set_list(&sp.s, OS_AX_NOISE, "0,0.1");
+            set_list(&sp.s, OS_AX_SHUFFLE, "shared,trial");
+            set_list(&sp.s, OS_AX_DTYPE, "float32,float64");
+            sp.s.seeds = 2;
+        } else { /* a block where only n turns, then one of seven learning rates (as --and) */
+            for (int b = 0; b < 2; ++b) {
+                size_t k;
+                ASSERT_EQ(os_spec_add_block(&sp.s, &k, &err), OS_OK) << err.msg;
+                os_spec_swap_axes(&sp.s, &sp.s.blocks[k]);
+                if (b == 0) {
+                    set_list(&sp.s, OS_AX_N, "32,48,64");
+                    set_list(&sp.s, OS_AX_SHUFFLE, "trial");
+                } else {
+                    set_list(&sp.s, OS_AX_OPTIMIZER, "sgd,momentum");
+                    set_list(&sp.s, OS_AX_LR, "logspace(-3,0,7)");
+                }
+                os_spec_swap_axes(&sp.s, &sp.s.blocks[k]);
+            }
+            sp.s.seeds = 3;
+        }
+        os_sweep plan, lazy;
+        ASSERT_EQ(os_sweep_plan(&sp.s, &plan, &err), OS_OK) << err.msg;
+        ASSERT_EQ(os_sweep_prepare(&sp.s, &lazy, &err), OS_OK) << err.msg;
+        ASSERT_GT(plan.n_trials, (size_t)20);
+        for (size_t i = 0; i < plan.n_trials; ++i) {
+            os_sweep one;
+            ASSERT_EQ(os_sweep_block(&lazy, i, 1, &one, &err), OS_OK) << err.msg;
+            ASSERT_TRUE(same_trial(one.trials[0], plan.trials[i]) && one.trials[0].data == plan.trials[i].data)
+                << "trial " << i;
+            os_sweep_free(&one);
+        }
+        os_sweep_free(&lazy);
+        os_sweep_free(&plan);
+    }
+}
+
 // Collects a streamed table.
 struct Sink {
     FILE *f;
@@ -149,6 +205,71 @@ TEST(Stream, StreamedTableIsTheInMemoryTableAtEveryBlockSize)
         os_sweep_free(&lazy);
         os_sweep_free(&plan);
     }
+}
+
+// The Python package's columns (os_results_fill) and the .npz archive's
+// arrays are one set of values: filled block by block (blocks that do not
+// divide the grid, one of more than one of the archive's tiles of rows), every
+// column's bytes equal the archive's.
+struct Both {
+    os_results_npz *npz;
+    std::vector<void *> cols;
+};
+
+os_status both_block(void *ctx, const os_sweep *blk, const os_result *res, os_error *)
+{
+    Both *b = static_cast<Both *>(ctx);
+    os_results_fill(blk, res, b->cols.data());
+    return os_results_npz_rows(b->npz, blk, res) == 0 ? OS_OK : OS_ERUNTIME;
+}
+
+TEST(Stream, FilledColumnsAreTheArchivesArrays)
+{
+    Spec sp;
+    set_list(&sp.s, OS_AX_OPTIMIZER, "sgd,adam");
+    set_list(&sp.s, OS_AX_LR, "logspace(-3,0,4000)");
+    set_list(&sp.s, OS_AX_AMSGRAD, "false,true");
+    sp.s.seeds = 2;
+    os_spec_set_one(&sp.s, OS_AX_N, 32, NULL);
+    os_spec_set_one(&sp.s, OS_AX_EPOCHS, 1, NULL);
+    os_sweep lazy;
+    os_error err;
+    ASSERT_EQ(os_sweep_prepare(&sp.s, &lazy, &err), OS_OK) << err.msg;
+    const size_t n = lazy.n_trials;
+    ASSERT_EQ(n, 2 * 4000 * 2 + 4000 * 2u); /* amsgrad does not multiply sgd */
+    std::vector<os_column_def> defs(os_results_columns(&lazy, nullptr));
+    os_results_columns(&lazy, defs.data());
+    std::vector<std::vector<char>> cols(defs.size());
+    Both both;
+    for (size_t c = 0; c < defs.size(); ++c) {
+        cols[c].assign(n * defs[c].size, 0);
+        both.cols.push_back(cols[c].data());
+    }
+    char name[] = "/tmp/os_test_fill_XXXXXX";
+    const int fd = mkstemp(name);
+    ASSERT_GE(fd, 0);
+    unlink(name);
+    ASSERT_NE(both.npz = os_results_npz_open(fd, &lazy), nullptr);
+    ASSERT_EQ(os_sweep_stream(&lazy, 20000, both_block, &both, nullptr, nullptr, nullptr, &err), OS_OK) << err.msg;
+    ASSERT_EQ(os_results_npz_finish(both.npz), 0);
+    // the archive's entries in order: a ZIP local header (its name and extra
+    // field), the .npy header, the array
+    std::string z(lseek(fd, 0, SEEK_END), '\0');
+    ASSERT_EQ(pread(fd, &z[0], z.size(), 0), (ssize_t)z.size());
+    close(fd);
+    size_t at = 0;
+    auto u16 = [&](size_t p) { return (size_t)(unsigned char)z[p] | (size_t)(unsigned char)z[p + 1] << 8; };
+    for (size_t c = 0; c < defs.size(); ++c) {
+        SCOPED_TRACE(defs[c].name);
+        ASSERT_EQ(z.compare(at, 4, "PK\x03\x04"), 0);
+        const size_t name_len = u16(at + 26), extra = u16(at + 28);
+        EXPECT_EQ(z.substr(at + 30, name_len), std::string(defs[c].name) + ".npy");
+        const size_t npy = at + 30 + name_len + extra, data = npy + 10 + u16(npy + 8);
+        ASSERT_LE(data + cols[c].size(), z.size());
+        EXPECT_TRUE(memcmp(z.data() + data, cols[c].data(), cols[c].size()) == 0);
+        at = data + cols[c].size();
+    }
+    os_sweep_free(&lazy);
 }
 
 // The CLI: --block changes no byte.

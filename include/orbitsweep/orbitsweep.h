@@ -296,9 +296,10 @@ int os_spec_threads(const os_spec *spec);
 size_t os_spec_block(const os_spec *spec);
 
 /* Whether a streamed run hands a block on while the next one trains
- * (two blocks in memory): --overlap on, or auto on a GPU (a CLI run of a
- * CSV table sets it on for the CPU too: formatting fills the training's
- * idle moments; copying columns, .npz or Python's, does not gain). */
+ * (two blocks in memory): --overlap on, or auto on a GPU (a CLI run sets
+ * it on for the CPU too: a CSV table's formatting and an .npz archive's
+ * columns fill the training's idle moments; the Python package's columns,
+ * filled into memory, do not gain). */
 int os_spec_overlaps(const os_spec *spec);
 
 /* The offset c of the model: --offset, or sqrt(a^2 - b^2). */
