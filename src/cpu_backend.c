@@ -77,12 +77,13 @@ static int cpu_scratch_make(cpu_scratch *ws, int max_n, int mixed)
  * the bijection's pass over the whole power-of-two domain is tabulated in
  * one vectorised loop, then each position walks the table into [0, n)
  * (for n a power of two the pass is the order). */
-static void cpu_perm_order(cpu_scratch *ws, uint32_t *out, const os_perm *p)
+static void cpu_perm_order(cpu_scratch *ws, uint32_t *out, const os_perm *pp)
 {
-    const uint32_t dom = p->mask + 1u, n = p->n;
+    const os_perm p = *pp; /* a local copy: the stores below cannot alias it, so the loop vectorises */
+    const uint32_t dom = p.mask + 1u, n = p.n;
     uint32_t *table = dom == n ? out : ws->table;
 #pragma omp simd
-    for (uint32_t x = 0; x < dom; ++x) table[x] = os_perm_round(p, x);
+    for (uint32_t x = 0; x < dom; ++x) table[x] = os_perm_round(&p, x);
     if (table == out) return;
     for (uint32_t j = 0; j < n; ++j) {
         uint32_t x = table[j];
